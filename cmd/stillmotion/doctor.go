@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"stillmotion/internal/queue"
+	"stillmotion/internal/server"
+)
+
+// check is one doctor check: what it looks at, and how to fix a failure.
+type check struct {
+	name string
+	run  func(ctx context.Context) (detail string, err error)
+	fix  string
+}
+
+func runDoctor(ctx context.Context, args []string) error {
+	fs := newFlagSet("doctor", "doctor [flags]")
+	var c common
+	c.register(fs)
+	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg program")
+	flite := fs.String("flite", "flite", "flite (text-to-speech) program")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := c.config()
+	checks := []check{
+		{"ffmpeg", func(ctx context.Context) (string, error) {
+			v, err := firstLine(ctx, *ffmpeg, "-hide_banner", "-version")
+			if err != nil {
+				return "", err
+			}
+			enc, err := output(ctx, *ffmpeg, "-hide_banner", "-encoders")
+			if err != nil {
+				return "", err
+			}
+			for _, e := range []string{"libx264", " aac "} {
+				if !strings.Contains(enc, e) {
+					return "", fmt.Errorf("%s has no %s encoder", *ffmpeg, strings.TrimSpace(e))
+				}
+			}
+			return v, nil
+		}, "apt-get install ffmpeg"},
+		{"ffprobe", func(ctx context.Context) (string, error) {
+			return firstLine(ctx, "ffprobe", "-hide_banner", "-version")
+		}, "apt-get install ffmpeg"},
+		{"text-to-speech (flite)", func(ctx context.Context) (string, error) {
+			v, err := output(ctx, *flite, "-lv")
+			if err != nil {
+				return "", err
+			}
+			for _, voice := range []string{"slt", "rms", "awb", "kal"} {
+				if !strings.Contains(v, voice) {
+					return "", fmt.Errorf("%s lacks the %s voice", *flite, voice)
+				}
+			}
+			return strings.TrimSpace(v), nil
+		}, "apt-get install flite"},
+		{"data dir", func(ctx context.Context) (string, error) {
+			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+				return "", err
+			}
+			f, err := os.CreateTemp(cfg.DataDir, ".doctor-*")
+			if err != nil {
+				return "", err
+			}
+			f.Close()
+			os.Remove(f.Name())
+			abs, _ := filepath.Abs(cfg.DataDir)
+			return abs + " is writable", nil
+		}, "choose a writable --data-dir (or fix its permissions)"},
+		{"database", func(ctx context.Context) (string, error) {
+			st, err := server.OpenStore(ctx, &cfg, queue.Config{})
+			if err != nil {
+				return "", err
+			}
+			defer st.Close()
+			n, err := st.QueueDepth(ctx)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s opens and is migrated; %d jobs waiting or running", cfg.Database, n), nil
+		}, "check --database and the data dir's permissions"},
+	}
+	failed := 0
+	for _, ch := range checks {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		detail, err := ch.run(cctx)
+		cancel()
+		if err != nil {
+			failed++
+			fmt.Printf("✗ %s: %s\n    fix: %s\n", ch.name, message(err), ch.fix)
+			continue
+		}
+		fmt.Printf("✓ %s: %s\n", ch.name, strings.ReplaceAll(detail, "\n", " "))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d check(s) failed; on Debian, 'apt-get install ffmpeg flite' installs the programs", failed)
+	}
+	fmt.Println("all checks passed")
+	return nil
+}
+
+func output(ctx context.Context, prog string, args ...string) (string, error) {
+	if _, err := exec.LookPath(prog); err != nil {
+		return "", fmt.Errorf("%s not found in PATH", prog)
+	}
+	b, err := exec.CommandContext(ctx, prog, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %v", prog, strings.Join(args, " "), err)
+	}
+	return string(b), nil
+}
+
+func firstLine(ctx context.Context, prog string, args ...string) (string, error) {
+	s, err := output(ctx, prog, args...)
+	line, _, _ := strings.Cut(s, "\n")
+	return line, err
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"stillmotion/internal/auth"
+	"stillmotion/internal/generation"
+	"stillmotion/internal/queue"
+	"stillmotion/internal/server"
+)
+
+const keysUsage = `Usage:
+  stillmotion keys create --name NAME [--credits N]   create a key; it is printed once
+  stillmotion keys list                               list keys and their balances
+  stillmotion keys revoke ID|NAME                     revoke a key
+
+Flags (all subcommands): --data-dir, --database (as for serve)
+`
+
+func runKeys(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Print(keysUsage)
+		if len(args) == 0 {
+			return errors.New("keys needs a subcommand: create, list or revoke")
+		}
+		return nil
+	}
+	sub, args := args[0], args[1:]
+	fs := newFlagSet("keys "+sub, "keys "+sub+" [flags]")
+	var c common
+	c.register(fs)
+	name := fs.String("name", "", "key name (create; required)")
+	credits := fs.Int64("credits", -1, "credit balance (create); omitted: unlimited. $1 = 2,000,000 credits; 720p 5 s costs 420,000")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := c.config()
+	st, err := server.OpenStore(ctx, &cfg, queue.Config{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		if *name == "" {
+			return errors.New("keys create needs --name NAME")
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("unexpected arguments %q", fs.Args())
+		}
+		secret := auth.NewSecret()
+		k := &auth.Key{ID: "key_" + generation.NewID()[:12], Name: *name, Hash: auth.Hash(secret),
+			Credits: *credits, Unlimited: *credits < 0, Created: time.Now().UTC()}
+		if err := st.CreateKey(ctx, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "Created key %s (%s) with %s. It is shown only once:\n", k.ID, k.Name, balance(k))
+		fmt.Println(secret)
+	case "list":
+		keys, err := st.Keys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREDITS\tCREATED\tSTATE")
+		for _, k := range keys {
+			state := "active"
+			if k.Revoked != nil {
+				state = "revoked " + k.Revoked.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, balance(k), k.Created.Format(time.RFC3339), state)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("keys revoke needs one key ID or name")
+		}
+		if err := st.RevokeKey(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Printf("Revoked %s\n", fs.Arg(0))
+	default:
+		fmt.Fprint(os.Stderr, keysUsage)
+		return fmt.Errorf("unknown keys subcommand %q", sub)
+	}
+	return nil
+}
+
+func balance(k *auth.Key) string {
+	if k.Unlimited {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%d", k.Credits)
+}
+
+var _ = flag.ErrHelp

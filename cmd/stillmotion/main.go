@@ -1,0 +1,180 @@
+// Command stillmotion is a self-hosted image-to-video service, wire-compatible
+// with the AI/ML API's pixverse/v5/image-to-video routes.
+//
+// Usage:
+//
+//	stillmotion serve   [flags]   HTTP API and workers
+//	stillmotion worker  [flags]   workers only
+//	stillmotion render  [flags]   one video from an image, no server
+//	stillmotion keys    create|list|revoke
+//	stillmotion doctor  [flags]   check ffmpeg, the speech program and the data dir
+//	stillmotion version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"stillmotion/internal/fault"
+	"stillmotion/internal/server"
+)
+
+const usage = `stillmotion: a self-hosted image-to-video service.
+
+Usage:
+  stillmotion serve   [flags]            run the HTTP API with in-process workers
+  stillmotion worker  [flags]            run workers only (same database, no HTTP)
+  stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
+                                         render one video without a server
+  stillmotion keys create --name N [--credits C]
+  stillmotion keys list
+  stillmotion keys revoke ID|NAME        manage API keys and their credits
+  stillmotion doctor                     check ffmpeg, the speech program, the data dir
+  stillmotion version                    print the version
+
+Run 'stillmotion COMMAND -h' for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, args, true)
+	case "worker":
+		err = runServe(ctx, args, false)
+	case "render":
+		err = runRender(ctx, args)
+	case "keys":
+		err = runKeys(ctx, args)
+	case "doctor":
+		err = runDoctor(ctx, args)
+	case "version", "--version", "-v":
+		fmt.Println("stillmotion", buildVersion())
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "stillmotion: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "stillmotion:", message(err))
+		os.Exit(1)
+	}
+}
+
+// message is what a user sees of err: the client message of a fault, the
+// error text otherwise.
+func message(err error) string {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Message != "" {
+		msg := fe.Message
+		for _, f := range fe.Fields {
+			msg += "\n  " + f.Field + ": " + f.Message
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// common are the settings every command that touches the data dir shares.
+type common struct {
+	dataDir, database string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.dataDir, "data-dir", env("STILLMOTION_DATA_DIR", "./data"), "data directory: database, videos, signing key (env STILLMOTION_DATA_DIR)")
+	fs.StringVar(&c.database, "database", env("STILLMOTION_DATABASE_URL", ""), "database URL; default: SQLite file in the data dir (env STILLMOTION_DATABASE_URL)")
+}
+
+func (c *common) config() server.Config {
+	cfg := server.Config{DataDir: c.dataDir, Database: c.database}
+	cfg.Defaults()
+	return cfg
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func newFlagSet(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: stillmotion %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func runServe(ctx context.Context, args []string, withHTTP bool) error {
+	name, synopsis := "serve", "serve [flags]"
+	if !withHTTP {
+		name, synopsis = "worker", "worker [flags]"
+	}
+	fs := newFlagSet(name, synopsis)
+	var c common
+	c.register(fs)
+	var cfg server.Config
+	fs.StringVar(&cfg.Addr, "addr", env("STILLMOTION_ADDR", "127.0.0.1:8080"), "listen address (env STILLMOTION_ADDR)")
+	fs.StringVar(&cfg.Storage, "storage", env("STILLMOTION_STORAGE_URL", ""), "video storage URL; default: files in the data dir (env STILLMOTION_STORAGE_URL)")
+	fs.StringVar(&cfg.PublicURL, "public-url", env("STILLMOTION_PUBLIC_URL", ""), "base of the URLs given to clients; default: from --addr (env STILLMOTION_PUBLIC_URL)")
+	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
+	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
+	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "limit of one render attempt")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
+	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
+	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see 'stillmotion %s -h'", fs.Args(), name)
+	}
+	cfg.DataDir, cfg.Database = c.dataDir, c.database
+	if keys := os.Getenv("STILLMOTION_API_KEYS"); keys != "" {
+		cfg.APIKeys = strings.Split(keys, ",")
+	}
+	cfg.AllowPrivateFetch = os.Getenv("STILLMOTION_ALLOW_PRIVATE_FETCH") == "1"
+	if !withHTTP {
+		if cfg.Workers == 0 {
+			return errors.New("a worker with --workers 0 would do nothing")
+		}
+		return server.Work(ctx, cfg)
+	}
+	return server.Serve(ctx, cfg, nil)
+}
+
+func buildVersion() string { return version }
+
+var _ = io.Discard

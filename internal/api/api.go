@@ -1,0 +1,451 @@
+// Package api serves stillmotion's HTTP API: the AI/ML API v2 video
+// generation routes, health checks and file downloads. It decodes and
+// validates, calls the generation service, and encodes; errors are mapped
+// to HTTP in one place, statusOf.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"stillmotion/internal/auth"
+	"stillmotion/internal/billing"
+	"stillmotion/internal/fault"
+	"stillmotion/internal/generation"
+)
+
+// Server is the HTTP API. Set its fields, then serve Handler().
+type Server struct {
+	Service *generation.Service
+	Auth    *auth.Authenticator
+	// Files serves download URLs under /files/ (nil: no local files).
+	Files http.Handler
+	// CheckImage validates image_url at submit, without network I/O.
+	CheckImage func(src string) error
+	// Ready reports whether the process can take work (the database answers).
+	Ready func(ctx context.Context) error
+	// QueueDepth returns the number of unfinished jobs (nil: not checked).
+	QueueDepth func(ctx context.Context) (int, error)
+	// MaxQueued is the queue depth at which submits get 503. Defaults to 10,000.
+	MaxQueued int
+	// MaxBody is the request body limit in bytes. Defaults to 32 MiB, room
+	// for a 20 MB image as a base64 data URI.
+	MaxBody int64
+	// RatePerSecond and RateBurst limit requests per key. Defaults to 20 and 40.
+	RatePerSecond float64
+	RateBurst     int
+	// SucceededWord, if set, replaces "completed" on the universal route
+	// (the hosted service has been seen to answer "succeeded" there).
+	SucceededWord string
+	Logger        *slog.Logger
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+	// NewRequestID makes request ids. Defaults to generation.NewID.
+	NewRequestID func() string
+
+	draining atomic.Bool
+	mu       sync.Mutex               // guards limits
+	limits   map[string]*rate.Limiter // by key ID
+}
+
+// Drain makes the server refuse new generations with 503 and report not
+// ready, while polls and downloads go on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+const (
+	universalPath = "/v2/video/generations"
+	legacyPath    = "/v2/generate/video/pixverse/generation"
+)
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	for _, p := range []string{universalPath, legacyPath} {
+		mux.Handle("POST "+p, s.authed(s.submit))
+		mux.Handle("GET "+p, s.authed(s.poll))
+	}
+	if s.Files != nil {
+		mux.Handle("GET /files/", s.Files)
+	}
+	return s.recoverer(s.withRequestID(s.routed(mux)))
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	apiKeyKey
+)
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// withRequestID takes the client's x-request-id if it is sane, or makes one,
+// and echoes it.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !saneID(id) {
+			if s.NewRequestID != nil {
+				id = s.NewRequestID()
+			} else {
+				id = generation.NewID()
+			}
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+func saneID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverer turns a panic into a logged 500; the client sees no stack.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log().Error("panic", "request_id", requestID(r), "panic", v, "stack", string(debug.Stack()))
+				s.fail(w, r, fault.E(fault.Internal, ""))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// routed answers unknown routes and wrong methods in the API's error shape
+// instead of the mux's plain text.
+func (s *Server) routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			for _, m := range []string{http.MethodGet, http.MethodPost} {
+				probe := r.Clone(r.Context())
+				probe.Method = m
+				if _, p := mux.Handler(probe); p != "" {
+					w.Header().Set("Allow", "GET, POST")
+					s.fail(w, r, &fault.Error{Kind: methodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed on %s; use GET to poll or POST to submit", r.Method, r.URL.Path)})
+					return
+				}
+			}
+			s.fail(w, r, fault.Errorf(fault.NotFound, "Cannot %s %s", r.Method, r.URL.Path))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// methodNotAllowed is an HTTP-only kind: it never leaves this package.
+const methodNotAllowed fault.Kind = 255
+
+// statusOf maps the error vocabulary to HTTP. It is the only place that does.
+func statusOf(k fault.Kind) int {
+	switch k {
+	case fault.Invalid, fault.ImageFetch, fault.ImageForbidden, fault.ImageTooLarge, fault.ImageInvalid:
+		return http.StatusBadRequest
+	case fault.Unauthenticated:
+		return http.StatusUnauthorized
+	case fault.Forbidden:
+		return http.StatusForbidden
+	case fault.NotFound:
+		return http.StatusNotFound
+	case methodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case fault.UnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case fault.RateLimited:
+		return http.StatusTooManyRequests
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the one error shape of every API route.
+type errorBody struct {
+	Message    string             `json:"message"`
+	Path       string             `json:"path"`
+	RequestID  string             `json:"requestId"`
+	StatusCode int                `json:"statusCode"`
+	Timestamp  string             `json:"timestamp"`
+	Errors     []fault.FieldError `json:"errors,omitempty"`
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var fe *fault.Error
+	if !errors.As(err, &fe) {
+		fe = &fault.Error{Kind: fault.Internal, Err: err}
+	}
+	status := statusOf(fe.Kind)
+	msg := fe.Message
+	if status == http.StatusInternalServerError {
+		s.log().Error("internal error", "request_id", requestID(r), "path", r.URL.Path, "err", err)
+		msg = "Internal server error; it has been logged with request id " + requestID(r)
+	}
+	switch status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "1")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	}
+	writeJSON(w, status, errorBody{
+		Message:    msg,
+		Path:       r.URL.Path,
+		RequestID:  requestID(r),
+		StatusCode: status,
+		Timestamp:  s.now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		Errors:     fe.Fields,
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"message":"encoding the response failed"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		s.fail(w, r, fault.E(fault.Unavailable, "Shutting down"))
+		return
+	}
+	if s.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Ready(ctx); err != nil {
+			s.log().Warn("not ready", "err", err)
+			s.fail(w, r, fault.E(fault.Unavailable, "Not ready: the database does not answer"))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// authed authenticates and rate-limits, then calls h with the key.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Key)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !s.limiter(k.ID).Allow() {
+			s.fail(w, r, fault.E(fault.RateLimited, "Too many requests for this key; retry after the time in Retry-After"))
+			return
+		}
+		h(w, r, k)
+	})
+}
+
+func (s *Server) limiter(keyID string) *rate.Limiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits == nil {
+		s.limits = map[string]*rate.Limiter{}
+	}
+	l, ok := s.limits[keyID]
+	if !ok {
+		rps, burst := s.RatePerSecond, s.RateBurst
+		if rps <= 0 {
+			rps = 20
+		}
+		if burst <= 0 {
+			burst = 40
+		}
+		l = rate.NewLimiter(rate.Limit(rps), burst)
+		s.limits[keyID] = l
+	}
+	return l
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	if s.draining.Load() {
+		s.fail(w, r, fault.E(fault.Unavailable, "Shutting down: not accepting new generations; retry on another instance or later"))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/plain") {
+			s.fail(w, r, fault.Errorf(fault.UnsupportedMedia, "Unsupported Content-Type %q: send the body as application/json", ct))
+			return
+		}
+	}
+	limit := s.MaxBody
+	if limit <= 0 {
+		limit = 32 << 20
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %d MiB limit; send large images as an http(s) image_url", limit>>20))
+			return
+		}
+		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
+		return
+	}
+	req, err := generation.ParseRequest(body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.CheckImage != nil {
+		if err := s.CheckImage(req.ImageURL); err != nil {
+			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
+				Fields: []fault.FieldError{{Field: "image_url", Message: fault.MessageOf(err)}}})
+			return
+		}
+	}
+	if s.QueueDepth != nil {
+		max := s.MaxQueued
+		if max <= 0 {
+			max = 10_000
+		}
+		if n, err := s.QueueDepth(r.Context()); err == nil && n >= max {
+			s.fail(w, r, fault.Errorf(fault.Unavailable, "Overloaded: %d generations are waiting; retry later", n))
+			return
+		}
+	}
+	g, err := s.Service.Submit(r.Context(), k.ID, k.Unlimited, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, g)
+}
+
+func (s *Server) poll(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	id := r.URL.Query().Get("generation_id")
+	if id == "" {
+		s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Query validation error!",
+			Fields: []fault.FieldError{{Field: "generation_id", Message: "Required"}}})
+		return
+	}
+	g, err := s.Service.Get(r.Context(), k.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, g)
+}
+
+type usage struct {
+	CreditsUsed int64   `json:"credits_used"`
+	USDSpent    float64 `json:"usd_spent"`
+}
+
+type meta struct {
+	Usage usage `json:"usage"`
+}
+
+type video struct {
+	URL         string   `json:"url"`
+	ContentType string   `json:"content_type"`
+	FileName    string   `json:"file_name"`
+	FileSize    int64    `json:"file_size"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+	Duration    float64  `json:"duration"`
+	FPS         int      `json:"fps"`
+	HasAudio    bool     `json:"has_audio"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// generationBody is the one response shape of submit and poll.
+type generationBody struct {
+	ID       string              `json:"id"`
+	Status   string              `json:"status"`
+	Progress *float64            `json:"progress,omitempty"`
+	Video    *video              `json:"video,omitempty"`
+	Error    *generation.Failure `json:"error,omitempty"`
+	Meta     meta                `json:"meta"`
+}
+
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation.Generation) {
+	credits := g.Credits
+	if g.Status == generation.Failed {
+		credits = 0 // refunded
+	}
+	body := generationBody{
+		ID:     g.ID,
+		Status: string(g.Status),
+		Error:  g.Failure,
+		Meta:   meta{Usage: usage{CreditsUsed: credits, USDSpent: billing.USD(credits)}},
+	}
+	if g.Status == generation.Generating {
+		p := float64(int(g.Progress*1000)) / 1000
+		body.Progress = &p
+	}
+	if g.Status == generation.Completed {
+		if s.SucceededWord != "" && r.URL.Path == universalPath {
+			body.Status = s.SucceededWord
+		}
+		u, err := s.Service.VideoURL(r.Context(), g)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v := g.Video
+		body.Video = &video{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
+			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
+	}
+	h := w.Header()
+	h.Set("X-Inference-Id", g.ID)
+	h.Set("X-Aimlapi-Credits-Used", strconv.FormatInt(credits, 10))
+	h.Set("X-Aimlapi-Usd-Spent", strconv.FormatFloat(billing.USD(credits), 'f', -1, 64))
+	writeJSON(w, http.StatusOK, body)
+}

@@ -1,0 +1,192 @@
+// Package blob stores finished videos and hands out download URLs. Disk
+// keeps files in the data directory, served by the binary itself behind
+// HMAC-signed, expiring URLs.
+package blob
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"stillmotion/internal/fault"
+)
+
+// FilesPath is the route prefix Disk serves files under.
+const FilesPath = "/files/"
+
+// validKey admits the keys stillmotion makes ("<id>/output.mp4") and
+// nothing that could climb out of the directory.
+var validKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.mp4$`)
+
+// Disk stores files under Dir.
+type Disk struct {
+	Dir string
+	// BaseURL is the public base of the service ("http://127.0.0.1:8080").
+	BaseURL string
+	// Secret signs download URLs.
+	Secret []byte
+	// TTL is how long a download URL stays valid. Defaults to 7 days.
+	TTL time.Duration
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+}
+
+func (d *Disk) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Disk) path(key string) (string, error) {
+	if !validKey.MatchString(key) {
+		return "", fault.Errorf(fault.Invalid, "invalid blob key %q", key)
+	}
+	return filepath.Join(d.Dir, filepath.FromSlash(key)), nil
+}
+
+// Put moves the file at src into the store under key.
+func (d *Disk) Put(ctx context.Context, key, src string) (int64, error) {
+	dst, err := d.path(key)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		// Another file system: copy to a temporary name, then rename.
+		if err := copyFile(src, dst+".part"); err != nil {
+			return 0, err
+		}
+		if err := os.Rename(dst+".part", dst); err != nil {
+			return 0, err
+		}
+	}
+	fi, err := os.Stat(dst)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(dst)
+		return err
+	}
+	return out.Close()
+}
+
+// Delete removes the file under key, if any.
+func (d *Disk) Delete(ctx context.Context, key string) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (d *Disk) ttl() time.Duration {
+	if d.TTL > 0 {
+		return d.TTL
+	}
+	return 7 * 24 * time.Hour
+}
+
+func (d *Disk) sign(key string, expires int64) string {
+	m := hmac.New(sha256.New, d.Secret)
+	fmt.Fprintf(m, "%s\n%d", key, expires)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// URL returns a signed URL for key that expires after the TTL.
+func (d *Disk) URL(ctx context.Context, key, fileName string) (string, error) {
+	if _, err := d.path(key); err != nil {
+		return "", err
+	}
+	exp := d.now().Add(d.ttl()).Unix()
+	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {d.sign(key, exp)}}
+	return strings.TrimSuffix(d.BaseURL, "/") + FilesPath + key + "?" + q.Encode(), nil
+}
+
+// ServeHTTP serves GET and HEAD of FilesPath+key with a valid signature,
+// with Range support so players can seek. Anything else is a 403 or 404
+// with a plain message: these URLs are opened by players, not API clients.
+func (d *Disk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := strings.TrimPrefix(r.URL.Path, FilesPath)
+	p, err := d.path(key)
+	if err != nil {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	exp, err := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64)
+	sig := r.URL.Query().Get("signature")
+	if err != nil || !hmac.Equal([]byte(sig), []byte(d.sign(key, exp))) {
+		http.Error(w, "invalid signature: use the URL from the generation's video.url", http.StatusForbidden)
+		return
+	}
+	if d.now().Unix() > exp {
+		http.Error(w, "this link has expired: poll the generation again for a fresh video.url", http.StatusForbidden)
+		return
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "video/mp4")
+	w.Header().Set("Content-Disposition", `inline; filename="`+filepath.Base(p)+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// LoadSecret returns the signing secret stored in file, creating a random
+// one (mode 0600) the first time, so URLs stay valid across restarts.
+func LoadSecret(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	b = make([]byte, 32)
+	rand.Read(b)
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
+}

@@ -1,0 +1,91 @@
+// Package generation is stillmotion's domain: what a generation request is,
+// the states a generation moves through, and the Service that accepts,
+// reads and runs generations. Storage, rendering and file storage are
+// interfaces here, implemented elsewhere.
+package generation
+
+import (
+	"context"
+	"crypto/rand"
+	"time"
+)
+
+// Status is a generation's state: Queued → Generating → Completed | Failed.
+type Status string
+
+// The statuses, as sent on the wire.
+const (
+	Queued     Status = "queued"
+	Generating Status = "generating"
+	Completed  Status = "completed"
+	Failed     Status = "error"
+)
+
+// Terminal reports whether s is an end state.
+func (s Status) Terminal() bool { return s == Completed || s == Failed }
+
+// Generation is one accepted request and what became of it.
+type Generation struct {
+	ID       string
+	KeyID    string // the API key that created it; only that key may read it
+	Status   Status
+	Request  Request
+	Credits  int64   // reserved at submit; refunded (and reported as 0) on error
+	Progress float64 // 0..1 while generating
+	Plan     string  // the renderer's description of the shot, once known
+	Video    *Video  // set when Completed
+	Failure  *Failure
+	Created  time.Time
+	Updated  time.Time
+}
+
+// Video describes a finished file. The download URL is not stored: it is
+// signed afresh on every read.
+type Video struct {
+	Key      string   `json:"key"` // the blob key
+	FileName string   `json:"file_name"`
+	Size     int64    `json:"file_size"`
+	Width    int      `json:"width"`
+	Height   int      `json:"height"`
+	Duration float64  `json:"duration"`
+	FPS      int      `json:"fps"`
+	HasAudio bool     `json:"has_audio"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Failure is why a generation ended in error: Name is a fault.Kind's wire name.
+type Failure struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+// Output is what an Engine reports about the file it wrote.
+type Output struct {
+	Width, Height int
+	Duration      float64
+	FPS           int
+	HasAudio      bool
+	Plan          string   // a short description of the shot, for users
+	Warnings      []string // things the user should know ("no face found")
+}
+
+// Engine renders a request into an MP4 file at path out. It calls progress
+// with values in 0..1 as it goes. It returns a *fault.Error whose Kind says
+// why it failed; the context's cancellation stops it promptly and leaves no
+// partial file.
+type Engine interface {
+	Render(ctx context.Context, req *Request, out string, progress func(float64)) (*Output, error)
+}
+
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+// NewID returns a 21-character URL-safe random id (126 bits of entropy).
+func NewID() string {
+	var b [21]byte
+	rand.Read(b[:])
+	for i := range b {
+		// 64 symbols: masking to 6 bits keeps the choice uniform.
+		b[i] = idAlphabet[b[i]&63]
+	}
+	return string(b[:])
+}

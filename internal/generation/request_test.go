@@ -1,0 +1,196 @@
+package generation
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"stillmotion/internal/fault"
+)
+
+// body returns a valid request with the given fields replaced (a nil value
+// deletes the field).
+func body(t *testing.T, changes map[string]any) []byte {
+	t.Helper()
+	m := map[string]any{
+		"model":     Model,
+		"prompt":    "A calm lake at dawn, zoom in",
+		"image_url": "https://example.com/lake.jpg",
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = v
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseRequestValid(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes map[string]any
+		check   func(t *testing.T, r *Request)
+	}{
+		{"defaults", nil, func(t *testing.T, r *Request) {
+			if r.Resolution != "720p" || r.Duration != 5 || r.Style != "" || r.SeedGiven || r.Speaker != "" {
+				t.Errorf("defaults not applied: %+v", r)
+			}
+			if r.ShortSide() != 720 {
+				t.Errorf("ShortSide = %d", r.ShortSide())
+			}
+		}},
+		{"duration as numeric string", map[string]any{"duration": "8"}, func(t *testing.T, r *Request) {
+			if r.Duration != 8 {
+				t.Errorf("duration = %d, want 8", r.Duration)
+			}
+		}},
+		{"seed bounds", map[string]any{"seed": 2147483647}, func(t *testing.T, r *Request) {
+			if !r.SeedGiven || r.Seed != 2147483647 {
+				t.Errorf("seed = %d given=%v", r.Seed, r.SeedGiven)
+			}
+		}},
+		{"seed as numeric string", map[string]any{"seed": "42"}, func(t *testing.T, r *Request) {
+			if !r.SeedGiven || r.Seed != 42 {
+				t.Errorf("seed = %d given=%v", r.Seed, r.SeedGiven)
+			}
+		}},
+		{"seed zero is given", map[string]any{"seed": 0}, func(t *testing.T, r *Request) {
+			if !r.SeedGiven || r.Seed != 0 {
+				t.Errorf("seed = %d given=%v", r.Seed, r.SeedGiven)
+			}
+		}},
+		{"speech defaults to Auto", map[string]any{"lip_sync_tts_content": "Hello there."}, func(t *testing.T, r *Request) {
+			if r.Speaker != "Auto" || r.Speech != "Hello there." {
+				t.Errorf("speech %q speaker %q", r.Speech, r.Speaker)
+			}
+		}},
+		{"unknown fields ignored, nulls are absent", map[string]any{"foo": 1, "style": nil, "negative_prompt": "blur", "seed": nil}, func(t *testing.T, r *Request) {
+			if r.NegativePrompt != "blur" || r.SeedGiven {
+				t.Errorf("got %+v", r)
+			}
+		}},
+		{"all options", map[string]any{"resolution": "1080p", "duration": 5, "style": "clay", "seed": 7,
+			"lip_sync_tts_content": strings.Repeat("é", 200), "lip_sync_tts_speaker": "Chloe"}, func(t *testing.T, r *Request) {
+			if r.Resolution != "1080p" || r.Style != "clay" || r.Seed != 7 || r.Speaker != "Chloe" {
+				t.Errorf("got %+v", r)
+			}
+		}},
+		{"prompt of 2048 characters", map[string]any{"prompt": strings.Repeat("ж", 2048)}, func(t *testing.T, r *Request) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRequest(body(t, tt.changes))
+			if err != nil {
+				t.Fatalf("ParseRequest: %v", err)
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+func TestParseRequestInvalid(t *testing.T) {
+	tests := []struct {
+		name    string
+		raw     string // used instead of changes when set
+		changes map[string]any
+		want    []fault.FieldError
+	}{
+		{name: "malformed JSON", raw: `{"model":`, want: []fault.FieldError{{"body", "malformed JSON: unexpected EOF"}}},
+		{name: "not an object", raw: `[1,2]`, want: []fault.FieldError{{"body", "malformed JSON: cannot unmarshal array into Go value of type map[string]json.RawMessage"}}},
+		{name: "trailing data", raw: `{"model":"x"} {}`, want: []fault.FieldError{{"body", "malformed JSON: unexpected data after the top-level object"}}},
+		{name: "empty object", raw: `{}`, want: []fault.FieldError{{"model", "Required"}, {"prompt", "Required"}, {"image_url", "Required"}}},
+		{name: "other model", changes: map[string]any{"model": "kling/v1"}, want: []fault.FieldError{{"model", "Invalid enum value. Expected 'pixverse/v5/image-to-video', received 'kling/v1'"}}},
+		{name: "model not a string", changes: map[string]any{"model": 5}, want: []fault.FieldError{{"model", "Expected string, received number"}}},
+		{name: "empty prompt", changes: map[string]any{"prompt": "  "}, want: []fault.FieldError{{"prompt", "String must contain at least 1 non-blank character(s)"}}},
+		{name: "long prompt", changes: map[string]any{"prompt": strings.Repeat("a", 2049)}, want: []fault.FieldError{{"prompt", "String must contain at most 2048 character(s), received 2049"}}},
+		{name: "prompt array", changes: map[string]any{"prompt": []string{"a"}}, want: []fault.FieldError{{"prompt", "Expected string, received array"}}},
+		{name: "image_url object", changes: map[string]any{"image_url": map[string]any{"url": "x"}}, want: []fault.FieldError{{"image_url", "Expected string, received object"}}},
+		{name: "resolution 4k", changes: map[string]any{"resolution": "4k"}, want: []fault.FieldError{{"resolution", "Invalid enum value. Expected '360p' | '540p' | '720p' | '1080p', received '4k'"}}},
+		{name: "resolution number", changes: map[string]any{"resolution": 720}, want: []fault.FieldError{{"resolution", "Expected string, received number"}}},
+		{name: "duration 6", changes: map[string]any{"duration": 6}, want: []fault.FieldError{{"duration", "Invalid enum value. Expected 5 | 8, received '6'"}}},
+		{name: "duration 5.5", changes: map[string]any{"duration": 5.5}, want: []fault.FieldError{{"duration", "Invalid enum value. Expected 5 | 8, received '5.5'"}}},
+		{name: "duration word", changes: map[string]any{"duration": "five"}, want: []fault.FieldError{{"duration", "Invalid enum value. Expected 5 | 8, received 'five'"}}},
+		{name: "duration bool", changes: map[string]any{"duration": true}, want: []fault.FieldError{{"duration", "Expected number, received boolean"}}},
+		{name: "1080p with 8 s", changes: map[string]any{"resolution": "1080p", "duration": 8}, want: []fault.FieldError{{"duration", "Invalid value. 1080p supports only duration 5; use 5, or a lower resolution for 8 seconds"}}},
+		{name: "style", changes: map[string]any{"style": "pixar"}, want: []fault.FieldError{{"style", "Invalid enum value. Expected 'anime' | '3d_animation' | 'clay' | 'comic' | 'cyberpunk', received 'pixar'"}}},
+		{name: "negative prompt too long", changes: map[string]any{"negative_prompt": strings.Repeat("b", 2049)}, want: []fault.FieldError{{"negative_prompt", "String must contain at most 2048 character(s), received 2049"}}},
+		{name: "seed negative", changes: map[string]any{"seed": -1}, want: []fault.FieldError{{"seed", "Number must be an integer from 0 to 2147483647, received -1"}}},
+		{name: "seed too big", changes: map[string]any{"seed": 2147483648}, want: []fault.FieldError{{"seed", "Number must be an integer from 0 to 2147483647, received 2147483648"}}},
+		{name: "seed fraction", changes: map[string]any{"seed": 1.5}, want: []fault.FieldError{{"seed", "Number must be an integer from 0 to 2147483647, received 1.5"}}},
+		{name: "seed word", changes: map[string]any{"seed": "seven"}, want: []fault.FieldError{{"seed", "Expected integer, received string"}}},
+		{name: "seed bool", changes: map[string]any{"seed": false}, want: []fault.FieldError{{"seed", "Expected integer, received boolean"}}},
+		{name: "speech empty", changes: map[string]any{"lip_sync_tts_content": ""}, want: []fault.FieldError{{"lip_sync_tts_content", "String must contain at least 1 non-blank character(s)"}}},
+		{name: "speech too long", changes: map[string]any{"lip_sync_tts_content": strings.Repeat("x", 201)}, want: []fault.FieldError{{"lip_sync_tts_content", "String must contain at most 200 character(s), received 201"}}},
+		{name: "unknown speaker", changes: map[string]any{"lip_sync_tts_content": "hi", "lip_sync_tts_speaker": "Bob"}, want: []fault.FieldError{{"lip_sync_tts_speaker", "Invalid enum value. Expected 'Harper' | 'Ava' | 'Isabella' | 'Sophia' | 'Emily' | 'Chloe' | 'Julia' | 'Mason' | 'Jack' | 'Liam' | 'James' | 'Oliver' | 'Adrian' | 'Ethan' | 'Auto', received 'Bob'"}}},
+		{name: "speaker without speech", changes: map[string]any{"lip_sync_tts_speaker": "Ava"}, want: []fault.FieldError{{"lip_sync_tts_speaker", "lip_sync_tts_speaker is only allowed together with lip_sync_tts_content"}}},
+		{name: "several fields at once", changes: map[string]any{"resolution": "2k", "style": 3, "seed": -5}, want: []fault.FieldError{
+			{"resolution", "Invalid enum value. Expected '360p' | '540p' | '720p' | '1080p', received '2k'"},
+			{"style", "Expected string, received number"},
+			{"seed", "Number must be an integer from 0 to 2147483647, received -5"}}},
+		{name: "long echoed value is clipped", changes: map[string]any{"resolution": strings.Repeat("r", 100)}, want: []fault.FieldError{{"resolution", "Invalid enum value. Expected '360p' | '540p' | '720p' | '1080p', received '" + strings.Repeat("r", 64) + "…'"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := []byte(tt.raw)
+			if tt.raw == "" {
+				b = body(t, tt.changes)
+			}
+			_, err := ParseRequest(b)
+			fe, ok := err.(*fault.Error)
+			if !ok || fe.Kind != fault.Invalid {
+				t.Fatalf("err = %v, want a fault.Invalid", err)
+			}
+			if len(fe.Fields) != len(tt.want) {
+				t.Fatalf("fields = %+v, want %+v", fe.Fields, tt.want)
+			}
+			for i := range tt.want {
+				if fe.Fields[i] != tt.want[i] {
+					t.Errorf("field %d = %+v, want %+v", i, fe.Fields[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func FuzzParseRequest(f *testing.F) {
+	f.Add([]byte(`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://x/y.png","duration":"8","seed":3}`))
+	f.Add([]byte(`{"duration":1e400}`))
+	f.Add([]byte(`{"seed":"-0"}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := ParseRequest(b)
+		if err != nil {
+			if fault.KindOf(err) != fault.Invalid {
+				t.Fatalf("error of kind %v: %v", fault.KindOf(err), err)
+			}
+			return
+		}
+		// Whatever is accepted is within the contract.
+		if r.Model != Model || r.Prompt == "" || (r.Duration != 5 && r.Duration != 8) || r.Seed < 0 || r.Seed > MaxSeed {
+			t.Fatalf("accepted an out-of-contract request: %+v", r)
+		}
+		if r.Resolution == "1080p" && r.Duration == 8 {
+			t.Fatal("accepted 1080p for 8 s")
+		}
+	})
+}
+
+func TestNewID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewID()
+		if len(id) != 21 || strings.Trim(id, idAlphabet) != "" {
+			t.Fatalf("bad id %q", id)
+		}
+		if seen[id] {
+			t.Fatalf("repeated id %q", id)
+		}
+		seen[id] = true
+	}
+}
