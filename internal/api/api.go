@@ -5,6 +5,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -248,9 +249,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"message":"encoding the response failed"}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // URLs keep their '&'
+	b := []byte(`{"message":"encoding the response failed"}`)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+	} else {
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -332,7 +338,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %d MiB limit; send large images as an http(s) image_url", limit>>20))
+			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as an http(s) image_url", size(limit)))
 			return
 		}
 		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
@@ -448,4 +454,15 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation.G
 	h.Set("X-Aimlapi-Credits-Used", strconv.FormatInt(credits, 10))
 	h.Set("X-Aimlapi-Usd-Spent", strconv.FormatFloat(billing.USD(credits), 'f', -1, 64))
 	writeJSON(w, http.StatusOK, body)
+}
+
+// size formats a byte count the way limits are written in messages.
+func size(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
