@@ -1,0 +1,123 @@
+package blob
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func setup(t *testing.T) (*Disk, *httptest.Server, *time.Time) {
+	t.Helper()
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	d := &Disk{Dir: t.TempDir(), Secret: []byte("secret-secret-secret-secret-1234"), Now: func() time.Time { return now }}
+	srv := httptest.NewServer(http.StripPrefix("", d))
+	t.Cleanup(srv.Close)
+	d.BaseURL = srv.URL
+	src := filepath.Join(t.TempDir(), "in.mp4")
+	if err := os.WriteFile(src, []byte("0123456789abcdefghij"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := d.Put(context.Background(), "gen1/output.mp4", src)
+	if err != nil || n != 20 {
+		t.Fatalf("Put = %d, %v", n, err)
+	}
+	return d, srv, &now
+}
+
+func get(t *testing.T, u string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+func TestDiskServe(t *testing.T) {
+	d, srv, now := setup(t)
+	u, err := d.URL(context.Background(), "gen1/output.mp4", "output.mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper := func(f func(q url.Values)) string {
+		p, _ := url.Parse(u)
+		q := p.Query()
+		f(q)
+		p.RawQuery = q.Encode()
+		return p.String()
+	}
+	tests := []struct {
+		name   string
+		url    string
+		hdr    map[string]string
+		status int
+		body   string
+	}{
+		{"whole file", u, nil, 200, "0123456789abcdefghij"},
+		{"range", u, map[string]string{"Range": "bytes=5-9"}, 206, "56789"},
+		{"open range", u, map[string]string{"Range": "bytes=15-"}, 206, "fghij"},
+		{"bad signature", tamper(func(q url.Values) { q.Set("signature", "AAAA") }), nil, 403, "invalid signature"},
+		{"extended expiry", tamper(func(q url.Values) { q.Set("expires", "99999999999") }), nil, 403, "invalid signature"},
+		{"no signature", srv.URL + "/files/gen1/output.mp4", nil, 403, "invalid signature"},
+		{"traversal", srv.URL + "/files/../../etc/passwd", nil, 404, "not found"},
+		{"other key with this signature", strings.Replace(u, "gen1", "gen2", 1), nil, 403, "invalid signature"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := get(t, tt.url, tt.hdr)
+			if res.StatusCode != tt.status || !strings.Contains(body, tt.body) {
+				t.Fatalf("got %d %q, want %d %q", res.StatusCode, body, tt.status, tt.body)
+			}
+			if res.StatusCode < 300 && res.Header.Get("Content-Type") != "video/mp4" {
+				t.Errorf("Content-Type %q", res.Header.Get("Content-Type"))
+			}
+		})
+	}
+	t.Run("expired", func(t *testing.T) {
+		*now = now.Add(7*24*time.Hour + time.Second)
+		res, body := get(t, u, nil)
+		if res.StatusCode != 403 || !strings.Contains(body, "expired") {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+}
+
+func TestDiskRejectsBadKeys(t *testing.T) {
+	d, _, _ := setup(t)
+	for _, k := range []string{"../x.mp4", "a/../../b.mp4", "/etc/passwd", "gen1/output.mp4/..", "gen1\\output.mp4", ""} {
+		if _, err := d.URL(context.Background(), k, "x"); err == nil {
+			t.Errorf("URL(%q) accepted", k)
+		}
+		if _, err := d.Put(context.Background(), k, "/dev/null"); err == nil {
+			t.Errorf("Put(%q) accepted", k)
+		}
+	}
+}
+
+func TestLoadSecretPersists(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "k")
+	a, err := LoadSecret(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := LoadSecret(f)
+	if string(a) != string(b) || len(a) != 32 {
+		t.Fatal("secret not stable")
+	}
+	if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+}
