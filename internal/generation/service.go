@@ -141,6 +141,21 @@ func permanent(k fault.Kind) bool {
 // when ctx was cancelled under it (the process is stopping), and an error to
 // have the job retried.
 func (s *Service) Run(ctx context.Context, job queue.Job) error {
+	err := s.run(ctx, job)
+	if err != nil && stopped(ctx) {
+		s.log().Info("render interrupted; requeued", "id", job.GenerationID, "err", err)
+		return queue.ErrRequeue
+	}
+	return err
+}
+
+// stopped reports whether ctx was cancelled by the process stopping, as
+// opposed to timing out.
+func stopped(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+}
+
+func (s *Service) run(ctx context.Context, job queue.Job) error {
 	id := job.GenerationID
 	g, err := s.Store.Get(ctx, id)
 	if err != nil {
@@ -180,9 +195,8 @@ func (s *Service) Run(ctx context.Context, job queue.Job) error {
 	o, err := s.Engine.Render(ctx, &g.Request, out, progress)
 	if err != nil {
 		kind := fault.KindOf(err)
-		if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) && kind != fault.Timeout {
-			log.Info("render interrupted; requeued", "err", err)
-			return queue.ErrRequeue
+		if stopped(ctx) {
+			return err
 		}
 		if !permanent(kind) && !job.Last() {
 			log.Warn("render failed; will retry", "err", err)
