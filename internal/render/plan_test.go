@@ -1,0 +1,146 @@
+package render
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPlanPromptWords(t *testing.T) {
+	tests := []struct {
+		prompt, negative string
+		want             Move
+		speed            float64 // the amount relative to the default; 0 means 1
+		ease             Ease
+	}{
+		{prompt: "zoom in", want: ZoomIn},
+		{prompt: "The camera zooms in on the cup", want: ZoomIn},
+		{prompt: "Zoom-in on the rocket", want: ZoomIn},
+		{prompt: "slow push in toward her face", want: ZoomIn, speed: slowFactor},
+		{prompt: "camera pushes slowly in", want: ZoomIn, speed: slowFactor},
+		{prompt: "dolly in", want: ZoomIn},
+		{prompt: "crash zoom into the eyes", want: ZoomIn, speed: fastFactor},
+		{prompt: "zoom out to reveal the city", want: ZoomOut},
+		{prompt: "the camera zooms out", want: ZoomOut},
+		{prompt: "Pull back from the window", want: ZoomOut},
+		{prompt: "pulling back, steady", want: ZoomOut, ease: Linear},
+		{prompt: "pan left across the skyline", want: PanLeft},
+		{prompt: "quick whip pan left", want: PanLeft, speed: fastFactor},
+		{prompt: "the camera pans slowly to the right", want: PanRight, speed: slowFactor},
+		{prompt: "panning rightwards, accelerating", want: PanRight, ease: EaseIn},
+		{prompt: "truck right along the shelf", want: PanRight},
+		{prompt: "tilt up to the sky", want: TiltUp},
+		{prompt: "camera tilts up gently", want: TiltUp, speed: slowFactor},
+		{prompt: "tilt down to the street, decelerating", want: TiltDown, ease: EaseOut},
+		{prompt: "tilting downward", want: TiltDown},
+		{prompt: "crane up over the roofs", want: TiltUp},
+		{prompt: "static shot of a cup", want: Static},
+		{prompt: "still camera, steam rising", want: Static},
+		{prompt: "Locked-off shot, leaves rustle", want: Static},
+		{prompt: "no camera movement, only the steam moves", want: Static},
+		{prompt: "the camera doesn't move", want: Static},
+		{prompt: "first zoom in, then pan left", want: ZoomIn},
+		{prompt: "don't zoom in, pan right instead", want: PanRight},
+		{prompt: "without panning left; tilt down", want: TiltDown},
+		{prompt: "zoom in", negative: "zoom, zoom in", want: ZoomIn}, // the prompt wins
+	}
+	for _, tt := range tests {
+		t.Run(tt.prompt, func(t *testing.T) {
+			for seed := range int64(5) {
+				got := Plan(tt.prompt, tt.negative, seed)
+				if got.Move != tt.want {
+					t.Fatalf("Plan(%q, %q, %d).Move = %v, want %v", tt.prompt, tt.negative, seed, got.Move, tt.want)
+				}
+				if tt.want == Static {
+					continue
+				}
+				speed := tt.speed
+				if speed == 0 {
+					speed = 1
+				}
+				if want := tt.want.DefaultAmount() * speed; got.Amount != want {
+					t.Errorf("Plan(%q).Amount = %v, want %v", tt.prompt, got.Amount, want)
+				}
+				if got.Ease != tt.ease {
+					t.Errorf("Plan(%q).Ease = %v, want %v", tt.prompt, got.Ease, tt.ease)
+				}
+			}
+		})
+	}
+}
+
+func TestPlanExclusions(t *testing.T) {
+	tests := []struct {
+		name, prompt, negative string
+		allowed                []Move // the moves the seed may choose
+	}{
+		{"no words", "a cup of coffee on a table", "", seedMoves},
+		{"not a pan", "pancakes in a frying pan on the stove", "", seedMoves},
+		{"subject motion", "a car pulls away from the curb", "", seedMoves},
+		{"negative zoom", "a cup of coffee", "no zoom", []Move{PanLeft, PanRight, TiltUp, TiltDown}},
+		{"negative pan", "a cup of coffee", "blurry, pan", []Move{ZoomIn, TiltUp, TiltDown}},
+		{"negative zoom and pan", "a cup of coffee", "zooming, panning", []Move{TiltUp, TiltDown}},
+		{"negative tilt up only", "a cup of coffee", "tilt up", []Move{ZoomIn, PanLeft, PanRight, TiltDown}},
+		{"negative camera movement", "a cup of coffee", "camera movement", []Move{Static}},
+		{"negative no camera movement", "a cup of coffee", "No camera movement, low quality", []Move{Static}},
+		{"negated in prompt", "a cup of coffee, don't zoom", "", []Move{PanLeft, PanRight, TiltUp, TiltDown}},
+		{"negated tilt in prompt", "a lake, no tilting", "pan", []Move{ZoomIn}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := make(map[Move]bool)
+			for seed := range int64(60) {
+				got := Plan(tt.prompt, tt.negative, seed)
+				if !slices.Contains(tt.allowed, got.Move) {
+					t.Fatalf("Plan(%q, %q, %d).Move = %v, want one of %v", tt.prompt, tt.negative, seed, got.Move, tt.allowed)
+				}
+				seen[got.Move] = true
+			}
+			if len(seen) != len(tt.allowed) {
+				t.Errorf("60 seeds chose %d of the %d allowed moves %v", len(seen), len(tt.allowed), tt.allowed)
+			}
+		})
+	}
+}
+
+func TestPlanSeed(t *testing.T) {
+	seen := make(map[Move]bool)
+	for seed := range int64(20) {
+		a := Plan("a lighthouse at dusk", "", seed)
+		if b := Plan("a lighthouse at dusk", "", seed); a != b {
+			t.Fatalf("Plan with seed %d is not deterministic: %+v, then %+v", seed, a, b)
+		}
+		seen[a.Move] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("20 seeds chose %d different moves, want at least 3", len(seen))
+	}
+	big := Plan("a lighthouse at dusk", "", 2147483647)
+	if big != Plan("a lighthouse at dusk", "", 2147483647) {
+		t.Error("Plan with the largest seed is not deterministic")
+	}
+}
+
+func TestShotDescription(t *testing.T) {
+	tests := []struct {
+		shot Shot
+		want string
+	}{
+		{Plan("zoom in", "", 0), `zoom in, slow, ease in-out (from prompt: "zoom in")`},
+		{Plan("Camera PANS slowly left.", "", 0), `pan left, very slow, ease in-out (from prompt: "PANS slowly left")`},
+		{Plan("whip pan right, steady", "", 0), `pan right, fast, linear (from prompt: "pan right")`},
+		{Plan("Locked-off", "", 0), `static (from prompt: "Locked-off")`},
+		{Plan("a cup", "camera movement", 0), `static (every camera move is excluded)`},
+		{Shot{Move: ZoomOut}, `zoom out, slow, ease in-out`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := tt.shot.Description(); got != tt.want {
+				t.Errorf("Description() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := Plan("a cup", "", 3).Description(); !strings.HasSuffix(got, "(chosen by seed)") {
+		t.Errorf("seed-chosen Description() = %q, want it to say (chosen by seed)", got)
+	}
+}
