@@ -16,9 +16,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -149,6 +149,8 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.StringVar(&cfg.Addr, "addr", env("STILLMOTION_ADDR", "127.0.0.1:8080"), "listen address (env STILLMOTION_ADDR)")
 	fs.StringVar(&cfg.Storage, "storage", env("STILLMOTION_STORAGE_URL", ""), "video storage URL; default: files in the data dir (env STILLMOTION_STORAGE_URL)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("STILLMOTION_PUBLIC_URL", ""), "base of the URLs given to clients; default: from --addr (env STILLMOTION_PUBLIC_URL)")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", env("STILLMOTION_TLS_CERT", ""), "PEM certificate file; with --tls-key, serve HTTPS (env STILLMOTION_TLS_CERT)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", env("STILLMOTION_TLS_KEY", ""), "PEM private key file for --tls-cert (env STILLMOTION_TLS_KEY)")
 	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "limit of one render attempt")
@@ -175,6 +177,16 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	return server.Serve(ctx, cfg, nil)
 }
 
-func buildVersion() string { return version }
-
-var _ = io.Discard
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}

@@ -72,7 +72,7 @@ func runRender(ctx context.Context, args []string) error {
 	eng := &engine.Builtin{
 		// The user names the image on their own machine: no address limits.
 		Intake: intake.Options{AllowPrivate: true},
-		Speech: speech.Flite{Program: *flite},
+		Speech: &speech.Flite{Program: *flite},
 		FFmpeg: *ffmpeg,
 	}
 	var bar *progressbar.ProgressBar

@@ -73,7 +73,7 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		voice = v
 		syn := b.Speech
 		if syn == nil {
-			syn = speech.Flite{}
+			syn = &speech.Flite{}
 		}
 		if audio, err = syn.Synthesize(ctx, req.Speech, voice); err != nil {
 			return nil, tm, err

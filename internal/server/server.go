@@ -45,6 +45,9 @@ type Config struct {
 	// PublicURL is the base of the URLs handed to clients. Defaults to
 	// http://Addr (with 127.0.0.1 for an unspecified host).
 	PublicURL string
+	// TLSCert and TLSKey, when both set, make the API serve HTTPS with
+	// this certificate and key (PEM files). Defaults to plain HTTP.
+	TLSCert, TLSKey string
 	// Workers is how many renders run at once; 0 makes an API-only
 	// process. Defaults to the number of CPUs (when negative).
 	Workers int
@@ -81,7 +84,11 @@ func (c *Config) Defaults() {
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "127.0.0.1"
 		}
-		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		scheme := "http://"
+		if c.TLSCert != "" {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + net.JoinHostPort(host, port)
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	if c.Workers < 0 {
@@ -108,6 +115,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage != "" && !strings.HasPrefix(c.Storage, "file://") {
 		return fault.E(fault.Invalid, "only local file storage is supported by this build; omit --storage to keep videos in the data dir")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fault.E(fault.Invalid, "--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
 	}
 	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fault.Errorf(fault.Invalid, "invalid --addr %q: %v", c.Addr, err)
@@ -150,7 +160,7 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	n.files = &blob.Disk{Dir: filepath.Join(c.DataDir, "videos"), BaseURL: c.PublicURL, Secret: secret, TTL: c.URLTTL}
 	n.svc = &generation.Service{
 		Blobs:   n.files,
-		Engine:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: tmp},
+		Engine:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: tmp},
 		Prices:  *c.Prices,
 		TempDir: tmp,
 		Logger:  c.Logger,
@@ -160,6 +170,11 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		return nil, err
 	}
 	n.svc.Store = n.store
+	if c.Workers > 0 {
+		// This process holds the workers' lock: whatever is in tmp was left
+		// by a process that died mid-render.
+		clearDir(tmp)
+	}
 	return n, nil
 }
 
@@ -221,7 +236,13 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		return fmt.Errorf("starting workers: %w", err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if c.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, c.TLSCert, c.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	log.Info("stillmotion serving", "addr", ln.Addr().String(), "public_url", c.PublicURL, "workers", c.Workers, "data_dir", c.DataDir)
 	if ready != nil {
 		ready(ln.Addr().String())
@@ -239,4 +260,11 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	_ = hs.Shutdown(hctx)
 	log.Info("stopped")
 	return nil
+}
+
+func clearDir(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }

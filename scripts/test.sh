@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up what the tests need and runs them all: vet, then every package's
+# tests (unit, golden, end-to-end against the real binary, ffmpeg and flite).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+export PATH=/usr/local/go/bin:$PATH
+unformatted=$(gofmt -l cmd internal)
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 25m ./... "$@"
