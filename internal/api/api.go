@@ -37,6 +37,9 @@ type Server struct {
 	Files http.Handler
 	// CheckImage validates image_url at submit, without network I/O.
 	CheckImage func(src string) error
+	// CheckSpeech validates lip_sync_tts_content at submit: text with
+	// nothing speakable is refused there, not after queueing.
+	CheckSpeech func(text string) error
 	// Ready reports whether the process can take work (the database answers).
 	Ready func(ctx context.Context) error
 	// QueueDepth returns the number of unfinished jobs (nil: not checked).
@@ -353,6 +356,13 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		if err := s.CheckImage(req.ImageURL); err != nil {
 			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
 				Fields: []fault.FieldError{{Field: "image_url", Message: fault.MessageOf(err)}}})
+			return
+		}
+	}
+	if s.CheckSpeech != nil && req.Speech != "" {
+		if err := s.CheckSpeech(req.Speech); err != nil {
+			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
+				Fields: []fault.FieldError{{Field: "lip_sync_tts_content", Message: fault.MessageOf(err)}}})
 			return
 		}
 	}

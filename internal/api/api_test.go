@@ -20,6 +20,7 @@ import (
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
 )
 
@@ -75,6 +76,7 @@ func setup(t *testing.T) *bundle {
 		Auth:         auth.NewAuthenticator(st, []string{bootstrapKey, otherKey}),
 		Files:        files,
 		CheckImage:   func(src string) error { return intake.Check(src, intake.Options{}) },
+		CheckSpeech:  func(text string) error { _, err := speech.CleanText(text); return err },
 		Ready:        st.Ping,
 		QueueDepth:   st.QueueDepth,
 		MaxBody:      64 << 10,
@@ -168,6 +170,7 @@ func TestGolden(t *testing.T) {
 		{"error_malformed_json", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model": "pixverse/v5/image-to-video",`}},
 		{"error_bad_image_url_scheme", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"ftp://example.com/a.png"}`}},
 		{"error_bad_data_uri", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"data:image/png;base64,bm90IGFuIGltYWdl"}`}},
+		{"error_unspeakable_text", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","lip_sync_tts_content":"🎉🎉 ✨"}`}},
 		{"error_no_key", call{"POST", "/v2/video/generations", "", "", validBody}},
 		{"error_unknown_key", call{"POST", "/v2/video/generations", "sm_nope", "", validBody}},
 		{"error_insufficient_credits", call{"POST", "/v2/video/generations", "sm_poor", "", validBody}},

@@ -222,6 +222,10 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		Auth:       auth.NewAuthenticator(n.store, c.APIKeys),
 		Files:      n.files,
 		CheckImage: func(src string) error { return intake.Check(src, intakeOpts) },
+		CheckSpeech: func(text string) error {
+			_, err := speech.CleanText(text)
+			return err
+		},
 		Ready:      n.store.Ping,
 		QueueDepth: n.store.QueueDepth,
 		Logger:     log,
