@@ -91,7 +91,9 @@ func message(err error) string {
 	if errors.As(err, &fe) && fe.Message != "" {
 		msg := fe.Message
 		for _, f := range fe.Fields {
-			msg += "\n  " + f.Field + ": " + f.Message
+			if f.Message != fe.Message {
+				msg += "\n  " + f.Field + ": " + f.Message
+			}
 		}
 		return msg
 	}

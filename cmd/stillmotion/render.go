@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"stillmotion/internal/engine"
 	"stillmotion/internal/generation"
@@ -77,10 +78,12 @@ func runRender(ctx context.Context, args []string) error {
 	}
 	var bar *progressbar.ProgressBar
 	progress := func(float64) {}
-	if !*quiet {
+	// A bar only makes sense on a terminal; logs get the summary line.
+	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
 		bar = progressbar.NewOptions(1000, progressbar.OptionSetDescription("rendering"),
 			progressbar.OptionSetWriter(os.Stderr), progressbar.OptionClearOnFinish(),
-			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetWidth(30))
+			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond))
 		progress = func(p float64) { bar.Set(int(p * 1000)) }
 	}
 	start := time.Now()
@@ -109,5 +112,10 @@ func imageSource(s string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("reading --image: %w", err)
 	}
-	return "data:" + http.DetectContentType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), nil
+	// The type is only a label: the image is recognised from its bytes.
+	ct := http.DetectContentType(b)
+	if !strings.HasPrefix(ct, "image/") {
+		ct = "image/unknown"
+	}
+	return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(b), nil
 }
