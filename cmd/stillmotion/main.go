@@ -154,6 +154,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("STILLMOTION_TLS_CERT", ""), "PEM certificate file; with --tls-key, serve HTTPS (env STILLMOTION_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("STILLMOTION_TLS_KEY", ""), "PEM private key file for --tls-cert (env STILLMOTION_TLS_KEY)")
 	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
+	fs.StringVar(&cfg.SucceededWord, "completed-status", env("STILLMOTION_COMPLETED_STATUS", "completed"), "status word of a finished generation on /v2/video/generations: completed or succeeded (env STILLMOTION_COMPLETED_STATUS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "limit of one render attempt")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")

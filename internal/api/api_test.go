@@ -216,6 +216,10 @@ func TestGoldenLifecycle(t *testing.T) {
 	}
 	poll("poll_completed", "/v2/video/generations")
 	poll("poll_completed_legacy", "/v2/generate/video/pixverse/generation")
+	b.api.SucceededWord = "succeeded"
+	poll("poll_succeeded", "/v2/video/generations")
+	poll("poll_succeeded_legacy_stays_completed", "/v2/generate/video/pixverse/generation")
+	b.api.SucceededWord = ""
 
 	// Another key sees nothing, exactly as for an unknown id.
 	w = b.do(t, call{"GET", "/v2/video/generations?generation_id=" + sub.ID, otherKey, "", ""})

@@ -65,6 +65,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// FFmpeg and Flite are the external programs. Default to "ffmpeg" and "flite".
 	FFmpeg, Flite string
+	// SucceededWord, if set ("succeeded"), replaces "completed" in poll
+	// responses on the universal route, as the hosted service has been seen
+	// to answer. Defaults to "" (always "completed").
+	SucceededWord string
 	// Prices are the credit prices. Defaults to billing.Default().
 	Prices *billing.Prices
 	// Logger defaults to slog.Default().
@@ -118,6 +122,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fault.E(fault.Invalid, "--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
+	}
+	if c.SucceededWord != "" && c.SucceededWord != "succeeded" && c.SucceededWord != "completed" {
+		return fault.Errorf(fault.Invalid, "invalid --completed-status %q: use completed or succeeded", c.SucceededWord)
 	}
 	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fault.Errorf(fault.Invalid, "invalid --addr %q: %v", c.Addr, err)
@@ -226,9 +233,10 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 			_, err := speech.CleanText(text)
 			return err
 		},
-		Ready:      n.store.Ping,
-		QueueDepth: n.store.QueueDepth,
-		Logger:     log,
+		Ready:         n.store.Ping,
+		QueueDepth:    n.store.QueueDepth,
+		SucceededWord: c.SucceededWord,
+		Logger:        log,
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
