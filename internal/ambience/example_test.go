@@ -1,0 +1,53 @@
+package ambience_test
+
+import (
+	"fmt"
+	"time"
+
+	"stillmotion/internal/ambience"
+)
+
+func ExamplePlan() {
+	fmt.Println(ambience.Plan("Waves crashing on a rocky beach at dusk", ""))
+	fmt.Println(ambience.Plan("A cosy café on a rainy street, no traffic", ""))
+	fmt.Println(ambience.Plan("A forest at night", "birds"))
+	fmt.Println(ambience.Plan("Portrait of an old man, shallow depth of field", ""))
+	fmt.Println(ambience.Plan("A lighthouse, no sound", ""))
+	// Output:
+	// sea (heavy)
+	// crowd (light), rain
+	// forest, night (light, 0.5)
+	// room
+	// silence
+}
+
+func ExampleLightning() {
+	const prompt = "Lightning strikes over the harbour"
+	for _, e := range ambience.Lightning(prompt, 8*time.Second, 42) {
+		fmt.Printf("flash on frame %d, %v\n", e.Frame(24), e.Kind)
+	}
+	// Output:
+	// flash on frame 38, thunder
+	// flash on frame 105, thunder
+}
+
+// Example shows how the engine lays a scene under a clip: alone when there
+// is no speech, as a ducked bed under it otherwise.
+func Example() {
+	const prompt, negative, seed = "A thunderstorm over the city", "", 7
+	length := 5 * time.Second
+
+	scene := ambience.Plan(prompt, negative)
+	scene.Events = ambience.Lightning(prompt, length, seed)
+
+	// Without speech: the scene alone, at -23 LUFS.
+	track := ambience.Render(scene, length, seed, false)
+
+	// With speech: a bed 15 LU lower, ducked under the voice.
+	voice := make([]int16, len(track)) // speech.Track(audio, speech.Lead, length)
+	track = ambience.Mix(voice, ambience.Render(scene, length, seed, true))
+
+	fmt.Println(scene.Kinds(), len(track) == 5*ambience.SampleRate)
+	// Output:
+	// [rain wind city] true
+}
