@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Sets up a Debian machine to build and run stillmotion: installs ffmpeg and
-# flite (and, with --test, what the tests drive: python3-requests, nodejs)
-# when missing, makes sure a Go toolchain is there, and builds bin/stillmotion.
+# flite (and, with --test, what the tests drive: python3-requests, nodejs, and
+# PostgreSQL for the distributed mode) when missing, makes sure a Go toolchain
+# is there, and builds bin/stillmotion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(ffmpeg flite)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(python3-requests nodejs)
+  want+=(python3-requests nodejs postgresql festival festvox-us-slt-hts pocketsphinx pocketsphinx-en-us)
 fi
 
 missing=()

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs them all: vet, then every package's
-# tests (unit, golden, end-to-end against the real binary, ffmpeg and flite).
+# tests (unit, golden, end-to-end against the real binary, ffmpeg and flite,
+# and the distributed mode against PostgreSQL and a real S3 server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export PATH=/usr/local/go/bin:$PATH
+source scripts/test-services.sh
 unformatted=$(gofmt -l cmd internal)
 if [[ -n "$unformatted" ]]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1

@@ -97,7 +97,8 @@ func TestKeysCommand(t *testing.T) {
 	}
 
 	// The key works against a server on the same data dir, and is debited.
-	p := startServer(t, serverOpts{dataDir: dir})
+	// API only: a worker failing the fetch would refund it before we look.
+	p := startServer(t, serverOpts{dataDir: dir, apiOnly: true})
 	p.client.Timeout = 0
 	req := map[string]any{"model": "pixverse/v5/image-to-video", "prompt": "p", "image_url": "https://example.com/a.png"}
 	code2, m := postWithKey(t, p, secret, req)

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"stillmotion/internal/blob"
 	"stillmotion/internal/queue"
 	"stillmotion/internal/server"
+	"stillmotion/internal/store"
 )
 
 // check is one doctor check: what it looks at, and how to fix a failure.
@@ -26,10 +28,12 @@ func runDoctor(ctx context.Context, args []string) error {
 	c.register(fs)
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg program")
 	flite := fs.String("flite", "flite", "flite (text-to-speech) program")
+	storage := fs.String("storage", env("STILLMOTION_STORAGE_URL", ""), "video storage URL, as for serve (env STILLMOTION_STORAGE_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := c.config()
+	cfg.Storage = *storage
 	checks := []check{
 		{"ffmpeg", func(ctx context.Context) (string, error) {
 			v, err := firstLine(ctx, *ffmpeg, "-hide_banner", "-version")
@@ -85,8 +89,21 @@ func runDoctor(ctx context.Context, args []string) error {
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("%s opens and is migrated; %d jobs waiting or running", cfg.Database, n), nil
-		}, "check --database and the data dir's permissions"},
+			return fmt.Sprintf("%s opens and is migrated; %d jobs waiting or running", store.Redact(cfg.Database), n), nil
+		}, "check --database and the data dir's permissions (for PostgreSQL: the server, the user and the database)"},
+		{"storage", func(ctx context.Context) (string, error) {
+			if !strings.HasPrefix(cfg.Storage, "s3://") {
+				return "videos are kept in the data dir", nil
+			}
+			sc, err := blob.ParseS3URL(cfg.Storage)
+			if err != nil {
+				return "", err
+			}
+			if _, err := blob.NewS3(ctx, sc); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("the S3 bucket %s answers", sc.Bucket), nil
+		}, "check --storage, the bucket, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"},
 	}
 	failed := 0
 	for _, ch := range checks {

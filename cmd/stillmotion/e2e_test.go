@@ -69,6 +69,7 @@ type serverOpts struct {
 	dataDir      string
 	addr         string
 	workers      int
+	apiOnly      bool // --workers 0
 	allowPrivate bool
 	extraArgs    []string
 	extraEnv     []string
@@ -100,7 +101,7 @@ func startServer(t *testing.T, o serverOpts) *proc {
 	if o.addr == "" {
 		o.addr = freeAddr(t)
 	}
-	if o.workers == 0 {
+	if o.workers == 0 && !o.apiOnly {
 		o.workers = 2
 	}
 	if o.scheme == "" {
@@ -414,10 +415,22 @@ func TestRestartAfterKill(t *testing.T) {
 		checkVideo(t, download(t, p.client, m["video"].(map[string]any)["url"].(string)), 810, 540, 8)
 	}
 	// No stray temporary files were left behind.
-	left, _ := filepath.Glob(filepath.Join(dir, "tmp", "*"))
-	if len(left) > 0 {
+	if left := files(t, filepath.Join(dir, "tmp")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
 	}
+}
+
+// files lists the regular files under dir.
+func files(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
 }
 
 // TestGracefulShutdown sends SIGTERM while a render runs: the server stops

@@ -5,6 +5,7 @@
 //
 //	stillmotion serve   [flags]   HTTP API and workers
 //	stillmotion worker  [flags]   workers only
+//	stillmotion migrate [flags]   bring the database's schema up to date
 //	stillmotion render  [flags]   one video from an image, no server
 //	stillmotion keys    create|list|revoke
 //	stillmotion doctor  [flags]   check ffmpeg, the speech program and the data dir
@@ -26,6 +27,7 @@ import (
 
 	"stillmotion/internal/fault"
 	"stillmotion/internal/server"
+	"stillmotion/internal/store"
 )
 
 const usage = `stillmotion: a self-hosted image-to-video service.
@@ -33,6 +35,7 @@ const usage = `stillmotion: a self-hosted image-to-video service.
 Usage:
   stillmotion serve   [flags]            run the HTTP API with in-process workers
   stillmotion worker  [flags]            run workers only (same database, no HTTP)
+  stillmotion migrate [flags]            bring the database's schema up to date (every process also does at start)
   stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
                                          render one video without a server
   stillmotion keys create --name N [--credits C]
@@ -61,6 +64,8 @@ func main() {
 		err = runServe(ctx, args, true)
 	case "worker":
 		err = runServe(ctx, args, false)
+	case "migrate":
+		err = runMigrate(ctx, args)
 	case "render":
 		err = runRender(ctx, args)
 	case "keys":
@@ -107,7 +112,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dataDir, "data-dir", env("STILLMOTION_DATA_DIR", "./data"), "data directory: database, videos, signing key (env STILLMOTION_DATA_DIR)")
-	fs.StringVar(&c.database, "database", env("STILLMOTION_DATABASE_URL", ""), "database URL; default: SQLite file in the data dir (env STILLMOTION_DATABASE_URL)")
+	fs.StringVar(&c.database, "database", env("STILLMOTION_DATABASE_URL", ""), "database: postgres://USER@HOST/DB for the distributed mode, or a SQLite file; default: SQLite file in the data dir (env STILLMOTION_DATABASE_URL)")
 }
 
 func (c *common) config() server.Config {
@@ -130,6 +135,31 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	fs := newFlagSet("migrate", "migrate [flags]")
+	var c common
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see 'stillmotion migrate -h'", fs.Args())
+	}
+	cfg := c.config()
+	if err := server.Migrate(ctx, cfg); err != nil {
+		return err
+	}
+	fmt.Printf("%s is migrated (schema version %d)\n", store.Redact(cfg.Database), store.SchemaVersion)
+	return nil
+}
+
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
@@ -149,14 +179,16 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	c.register(fs)
 	var cfg server.Config
 	fs.StringVar(&cfg.Addr, "addr", env("STILLMOTION_ADDR", "127.0.0.1:8080"), "listen address (env STILLMOTION_ADDR)")
-	fs.StringVar(&cfg.Storage, "storage", env("STILLMOTION_STORAGE_URL", ""), "video storage URL; default: files in the data dir (env STILLMOTION_STORAGE_URL)")
+	fs.StringVar(&cfg.Storage, "storage", env("STILLMOTION_STORAGE_URL", ""), "video storage: s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or file://DIR; default: files in the data dir (env STILLMOTION_STORAGE_URL)")
 	fs.StringVar(&cfg.PublicURL, "public-url", env("STILLMOTION_PUBLIC_URL", ""), "base of the URLs given to clients; default: from --addr (env STILLMOTION_PUBLIC_URL)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("STILLMOTION_TLS_CERT", ""), "PEM certificate file; with --tls-key, serve HTTPS (env STILLMOTION_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("STILLMOTION_TLS_KEY", ""), "PEM private key file for --tls-cert (env STILLMOTION_TLS_KEY)")
 	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
 	fs.StringVar(&cfg.SucceededWord, "completed-status", env("STILLMOTION_COMPLETED_STATUS", "completed"), "status word of a finished generation on /v2/video/generations: completed or succeeded (env STILLMOTION_COMPLETED_STATUS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
-	fs.DurationVar(&cfg.JobTimeout, "job-timeout", 10*time.Minute, "limit of one render attempt")
+	queues := fs.String("queues", env("STILLMOTION_QUEUES", ""), "comma-separated render queues this process works, one per engine; default: all (render_builtin) (env STILLMOTION_QUEUES)")
+	fs.DurationVar(&cfg.JobTimeout, "job-timeout", envDuration("STILLMOTION_JOB_TIMEOUT", 10*time.Minute), "limit of one render attempt (env STILLMOTION_JOB_TIMEOUT)")
+	fs.DurationVar(&cfg.RescueAfter, "rescue-after", envDuration("STILLMOTION_RESCUE_AFTER", 0), "how long a render may run before it is given to another worker, its own presumed dead; above --job-timeout; default: --job-timeout + 1m (env STILLMOTION_RESCUE_AFTER)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
 	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
@@ -167,14 +199,14 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 		return fmt.Errorf("unexpected arguments %q; see 'stillmotion %s -h'", fs.Args(), name)
 	}
 	cfg.DataDir, cfg.Database = c.dataDir, c.database
+	if *queues != "" {
+		cfg.Queues = strings.Split(*queues, ",")
+	}
 	if keys := os.Getenv("STILLMOTION_API_KEYS"); keys != "" {
 		cfg.APIKeys = strings.Split(keys, ",")
 	}
 	cfg.AllowPrivateFetch = os.Getenv("STILLMOTION_ALLOW_PRIVATE_FETCH") == "1"
 	if !withHTTP {
-		if cfg.Workers == 0 {
-			return errors.New("a worker with --workers 0 would do nothing")
-		}
 		return server.Work(ctx, cfg)
 	}
 	return server.Serve(ctx, cfg, nil)

@@ -84,7 +84,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", s.readyz)
 	for _, p := range []string{universalPath, legacyPath} {
 		mux.Handle("POST "+p, s.authed(s.submit))
-		mux.Handle("GET "+p, s.authed(s.poll))
+		mux.Handle("GET "+p, s.authed(s.byID(s.Service.Get)))
+		mux.Handle("DELETE "+p, s.authed(s.byID(s.Service.Cancel)))
 	}
 	if s.Files != nil {
 		mux.Handle("GET /files/", s.Files)
@@ -168,12 +169,12 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func (s *Server) routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
-			for _, m := range []string{http.MethodGet, http.MethodPost} {
+			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 				probe := r.Clone(r.Context())
 				probe.Method = m
 				if _, p := mux.Handler(probe); p != "" {
-					w.Header().Set("Allow", "GET, POST")
-					s.fail(w, r, &fault.Error{Kind: methodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed on %s; use GET to poll or POST to submit", r.Method, r.URL.Path)})
+					w.Header().Set("Allow", "GET, POST, DELETE")
+					s.fail(w, r, &fault.Error{Kind: methodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed on %s; use GET to poll, POST to submit or DELETE to cancel", r.Method, r.URL.Path)})
 					return
 				}
 			}
@@ -384,19 +385,24 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	s.respond(w, r, g)
 }
 
-func (s *Server) poll(w http.ResponseWriter, r *http.Request, k *auth.Key) {
-	id := r.URL.Query().Get("generation_id")
-	if id == "" {
-		s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Query validation error!",
-			Fields: []fault.FieldError{{Field: "generation_id", Message: "Required"}}})
-		return
+// byID serves a route that acts on the generation named by the query
+// parameter generation_id (poll: Service.Get; cancel: Service.Cancel) and
+// answers with the generation.
+func (s *Server) byID(act func(ctx context.Context, keyID, id string) (*generation.Generation, error)) func(http.ResponseWriter, *http.Request, *auth.Key) {
+	return func(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+		id := r.URL.Query().Get("generation_id")
+		if id == "" {
+			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Query validation error!",
+				Fields: []fault.FieldError{{Field: "generation_id", Message: "Required"}}})
+			return
+		}
+		g, err := act(r.Context(), k.ID, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.respond(w, r, g)
 	}
-	g, err := s.Service.Get(r.Context(), k.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.respond(w, r, g)
 }
 
 type usage struct {

@@ -36,7 +36,7 @@ var epoch = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 type bundle struct {
 	api      *Server
 	handler  http.Handler
-	store    *store.SQLite
+	store    *store.DB
 	poorKey  string // a stored key with 100,000 credits
 	richKey  string // a stored key with 10,000,000 credits
 	richID   string
@@ -179,7 +179,7 @@ func TestGolden(t *testing.T) {
 		{"error_poll_missing_id", call{"GET", "/v2/video/generations", bootstrapKey, "", ""}},
 		{"error_poll_unknown_id", call{"GET", "/v2/video/generations?generation_id=nope", bootstrapKey, "", ""}},
 		{"error_unknown_route", call{"GET", "/v2/chat/completions", bootstrapKey, "", ""}},
-		{"error_method_not_allowed", call{"DELETE", "/v2/video/generations", bootstrapKey, "", ""}},
+		{"error_method_not_allowed", call{"PUT", "/v2/video/generations", bootstrapKey, "", ""}},
 		{"healthz", call{"GET", "/healthz", "", "", ""}},
 		{"readyz", call{"GET", "/readyz", "", "", ""}},
 	}
@@ -243,6 +243,61 @@ func TestGoldenLifecycle(t *testing.T) {
 	}
 	if err := b.store.Finish(ctx, sub.ID, nil, f); err == nil {
 		t.Error("finishing twice succeeded; the refund could happen twice")
+	}
+}
+
+// TestGoldenCancel pins the cancel route's answers: the generation, ended
+// in error and refunded, or why it cannot be cancelled.
+func TestGoldenCancel(t *testing.T) {
+	ctx := context.Background()
+	b := setup(t)
+	submit := func() string {
+		t.Helper()
+		w := b.do(t, call{"POST", "/v2/video/generations", b.richKey, "", validBody})
+		var sub struct{ ID string }
+		json.Unmarshal(w.Body.Bytes(), &sub)
+		return sub.ID
+	}
+	cancel := func(name, path, key, id string) *httptest.ResponseRecorder {
+		t.Helper()
+		q := ""
+		if id != "" {
+			q = "?generation_id=" + id
+		}
+		w := b.do(t, call{"DELETE", path + q, key, "", ""})
+		if name != "" {
+			golden(t, name, dump(w))
+		}
+		return w
+	}
+	queued := submit()
+	if w := cancel("", "/v2/video/generations", otherKey, queued); w.Code != 404 {
+		t.Errorf("another key's cancel: %d, want 404", w.Code)
+	}
+	cancel("cancel_queued", "/v2/video/generations", b.richKey, queued)
+	cancel("error_cancel_already_cancelled", "/v2/video/generations", b.richKey, queued)
+
+	generating := submit()
+	if err := b.store.Progress(ctx, generating, 0.25, ""); err != nil {
+		t.Fatal(err)
+	}
+	cancel("cancel_generating_legacy", "/v2/generate/video/pixverse/generation", b.richKey, generating)
+
+	done := submit()
+	v := &generation.Video{Key: done + "/output.mp4", FileName: "output.mp4", Size: 10, Width: 1280, Height: 720, Duration: 5, FPS: 24, HasAudio: true}
+	if err := b.store.Finish(ctx, done, v, nil); err != nil {
+		t.Fatal(err)
+	}
+	cancel("error_cancel_completed", "/v2/video/generations", b.richKey, done)
+	cancel("error_cancel_unknown_id", "/v2/video/generations", b.richKey, "nope")
+	cancel("error_cancel_missing_id", "/v2/video/generations", b.richKey, "")
+
+	if bal := balance(t, b, "rich"); bal != 10_000_000-420_000 {
+		t.Errorf("balance %d, want only the completed generation charged", bal)
+	}
+	// Left: the job of the generation finished above without a worker.
+	if n, _ := b.store.QueueDepth(ctx); n != 1 {
+		t.Errorf("queue depth %d, want 1: the cancelled generations' jobs are still waiting", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 // Package blob stores finished videos and hands out download URLs. Disk
 // keeps files in the data directory, served by the binary itself behind
-// HMAC-signed, expiring URLs.
+// HMAC-signed, expiring URLs; S3 keeps them in a bucket of an S3-compatible
+// object store, behind presigned URLs. One test suite runs against both.
 package blob
 
 import (

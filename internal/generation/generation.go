@@ -30,11 +30,17 @@ type Generation struct {
 	KeyID    string // the API key that created it; only that key may read it
 	Status   Status
 	Request  Request
+	Engine   string  // the engine that renders it, which names its queue; "" is the built-in one
 	Credits  int64   // reserved at submit; refunded (and reported as 0) on error
 	Progress float64 // 0..1 while generating
 	Plan     string  // the renderer's description of the shot, once known
 	Video    *Video  // set when Completed
 	Failure  *Failure
+	// Orphaned reports that the generation has not ended but its render
+	// job has: the job ran out of attempts without a worker recording
+	// the outcome (each attempt's worker died, or the database was down
+	// when it finished). Reading such a generation ends it in error.
+	Orphaned bool
 	Created  time.Time
 	Updated  time.Time
 }

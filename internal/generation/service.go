@@ -1,14 +1,17 @@
 package generation
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"stillmotion/internal/billing"
@@ -33,6 +36,14 @@ type Store interface {
 	// which case its credits go back to its key. A generation that has
 	// already ended is left alone and a fault.Conflict error returned.
 	Finish(ctx context.Context, id string, v *Video, f *Failure) error
+	// Cancel ends a Queued or Generating generation as Failed with f,
+	// refunds its credits and cancels its render job, in one transaction.
+	// Three things may follow: a job still waiting never starts; a running
+	// one has its context cancelled on whichever worker holds it (and that
+	// worker's heartbeat finds the generation ended anyway); a generation
+	// that had already ended is left alone and a fault.Conflict error
+	// returned.
+	Cancel(ctx context.Context, id string, f *Failure) error
 }
 
 // Blobs stores finished files.
@@ -42,6 +53,8 @@ type Blobs interface {
 	// URL returns a download URL for key, valid for the store's configured
 	// lifetime, served with the given file name.
 	URL(ctx context.Context, key, fileName string) (string, error)
+	// Delete removes key; removing a missing key is not an error.
+	Delete(ctx context.Context, key string) error
 }
 
 // Service accepts, reads and runs generations.
@@ -49,7 +62,10 @@ type Service struct {
 	Store  Store
 	Blobs  Blobs
 	Engine Engine
-	Prices billing.Prices
+	// EngineName names Engine; generations record it and their jobs go to
+	// its queue. Defaults to queue.DefaultEngine.
+	EngineName string
+	Prices     billing.Prices
 	// TempDir holds files being rendered. Defaults to os.TempDir().
 	TempDir string
 	Logger  *slog.Logger
@@ -57,6 +73,10 @@ type Service struct {
 	Now func() time.Time
 	// NewID makes generation ids. Defaults to NewID.
 	NewID func() string
+	// Heartbeat is how often a running render records its progress, which
+	// is also how it finds out that its generation was cancelled. Defaults
+	// to 500 milliseconds.
+	Heartbeat time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -95,6 +115,7 @@ func (s *Service) Submit(ctx context.Context, keyID string, unlimited bool, req 
 		KeyID:   keyID,
 		Status:  Queued,
 		Request: r,
+		Engine:  cmp.Or(s.EngineName, queue.DefaultEngine),
 		Credits: s.Prices.Cost(r.Resolution, r.Duration, r.Speech),
 		Created: now,
 		Updated: now,
@@ -116,6 +137,14 @@ func (s *Service) Get(ctx context.Context, keyID, id string) (*Generation, error
 	if g.KeyID != keyID {
 		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
 	}
+	if g.Orphaned {
+		s.log().Error("generation orphaned: its render job ended without it", "id", id)
+		f := &Failure{Name: fault.Render.String(), Message: "Rendering stopped unexpectedly on every attempt (the workers running it stopped); the generation was not charged"}
+		if err := s.Store.Finish(ctx, id, nil, f); err != nil && fault.KindOf(err) != fault.Conflict {
+			return nil, err
+		}
+		return s.Store.Get(ctx, id)
+	}
 	return g, nil
 }
 
@@ -125,6 +154,41 @@ func (s *Service) VideoURL(ctx context.Context, g *Generation) (string, error) {
 		return "", fault.E(fault.Internal, "generation has no video")
 	}
 	return s.Blobs.URL(ctx, g.Video.Key, g.Video.FileName)
+}
+
+// Cancel cancels generation id for the key keyID and returns it, ended in
+// error with error.name "cancelled" and its credits refunded. A queued
+// generation never starts; a running one stops on whichever worker holds
+// it. Any other key gets a fault.NotFound error, as for Get; a generation
+// that has already ended gets a fault.Conflict error that says how it ended.
+func (s *Service) Cancel(ctx context.Context, keyID, id string) (*Generation, error) {
+	g, err := s.Get(ctx, keyID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !g.Status.Terminal() {
+		f := &Failure{Name: fault.Cancelled.String(), Message: "The generation was cancelled at the client's request"}
+		err = s.Store.Cancel(ctx, id, f)
+		if err == nil {
+			s.log().Info("generation cancelled", "id", id, "key", keyID, "was", g.Status)
+			return s.Store.Get(ctx, id)
+		}
+		if fault.KindOf(err) != fault.Conflict {
+			return nil, err
+		}
+		// It ended meanwhile: say how.
+		if g, err = s.Store.Get(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	const only = "only queued or generating generations can be cancelled"
+	switch {
+	case g.Status == Completed:
+		return nil, fault.Errorf(fault.Conflict, "Generation %s has already completed; %s", id, only)
+	case g.Failure != nil && g.Failure.Name == fault.Cancelled.String():
+		return nil, fault.Errorf(fault.Conflict, "Generation %s has already been cancelled; %s", id, only)
+	}
+	return nil, fault.Errorf(fault.Conflict, "Generation %s has already ended in error; %s", id, only)
 }
 
 // permanent reports whether a failure of kind k would fail again on retry.
@@ -137,22 +201,73 @@ func permanent(k fault.Kind) bool {
 }
 
 // Run renders generation job.GenerationID. It is the queue's RunFunc: it
-// returns nil when the generation has ended (either way), queue.ErrRequeue
-// when ctx was cancelled under it (the process is stopping), and an error to
-// have the job retried.
+// returns nil when the generation has ended (either way), queue.ErrCancelled
+// when it was cancelled under it, queue.ErrRequeue when ctx was cancelled
+// under it (the process is stopping), and an error to have the job retried.
 func (s *Service) Run(ctx context.Context, job queue.Job) error {
 	err := s.run(ctx, job)
-	if err != nil && stopped(ctx) {
+	switch {
+	case errors.Is(err, errEnded):
+		s.log().Info("render stopped: the generation was cancelled", "id", job.GenerationID)
+		return queue.ErrCancelled
+	case err != nil && stopped(ctx):
 		s.log().Info("render interrupted; requeued", "id", job.GenerationID, "err", err)
 		return queue.ErrRequeue
 	}
 	return err
 }
 
+// errEnded is the cause a render's context is cancelled with when its
+// generation ended under it (it was cancelled).
+var errEnded = errors.New("the generation has ended")
+
 // stopped reports whether ctx was cancelled by the process stopping, as
 // opposed to timing out.
 func stopped(ctx context.Context) bool {
 	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+}
+
+func (s *Service) heartbeat() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return 500 * time.Millisecond
+}
+
+// beat records the progress of a running render every Heartbeat until ctx
+// ends. When the generation has ended meanwhile (it was cancelled), it
+// cancels the render with errEnded.
+func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(s.heartbeat())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := s.Store.Progress(ctx, id, math.Float64frombits(progress.Load()), "")
+		if fault.KindOf(err) == fault.Conflict {
+			cancel(errEnded)
+			return
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log().Warn("recording progress", "id", id, "err", err)
+		}
+	}
+}
+
+// endedMeanwhile reports whether the render under rctx was stopped because
+// generation id ended (it was cancelled) rather than by ctx.
+func (s *Service) endedMeanwhile(ctx context.Context, rctx context.Context, id string) bool {
+	if errors.Is(context.Cause(rctx), errEnded) {
+		return true
+	}
+	if rctx.Err() == nil {
+		return false
+	}
+	g, err := s.Store.Get(context.WithoutCancel(ctx), id)
+	return err == nil && g.Status.Terminal()
 }
 
 func (s *Service) run(ctx context.Context, job queue.Job) error {
@@ -166,7 +281,8 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 		return err
 	}
 	if g.Status.Terminal() {
-		// Already rendered (or failed) by an earlier attempt: never twice.
+		// Already rendered (or failed, or cancelled) by an earlier
+		// attempt: never twice.
 		return nil
 	}
 	log := s.log().With("id", id, "attempt", job.Attempt)
@@ -177,24 +293,31 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 	if dir == "" {
 		dir = os.TempDir()
 	}
-	out := filepath.Join(dir, id+".mp4")
+	// Unique: after a rescue, one process may render a generation twice.
+	out := filepath.Join(dir, id+"-"+NewID()[:8]+".mp4")
 	defer os.Remove(out)
 
+	// The render runs under rctx, which the heartbeat cancels when the
+	// generation is cancelled.
+	rctx, cancel := context.WithCancelCause(ctx)
+	var progress atomic.Uint64
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		s.beat(rctx, id, &progress, cancel)
+	}()
+	defer func() {
+		cancel(nil)
+		<-beating
+	}()
+
 	start := time.Now()
-	var last time.Time
-	progress := func(p float64) {
-		// Throttled: a row update per frame would be wasted I/O.
-		if time.Since(last) < 500*time.Millisecond {
-			return
-		}
-		last = time.Now()
-		if err := s.Store.Progress(ctx, id, p, ""); err != nil && fault.KindOf(err) != fault.Conflict {
-			log.Warn("recording progress", "err", err)
-		}
-	}
-	o, err := s.Engine.Render(ctx, &g.Request, out, progress)
+	o, err := s.Engine.Render(rctx, &g.Request, out, func(p float64) { progress.Store(math.Float64bits(p)) })
 	if err != nil {
 		kind := fault.KindOf(err)
+		if s.endedMeanwhile(ctx, rctx, id) {
+			return errEnded
+		}
 		if stopped(ctx) {
 			return err
 		}
@@ -207,8 +330,11 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 		return s.ended(s.Store.Finish(context.WithoutCancel(ctx), id, nil, f))
 	}
 	key := id + "/output.mp4"
-	size, err := s.Blobs.Put(ctx, key, out)
+	size, err := s.Blobs.Put(rctx, key, out)
 	if err != nil {
+		if s.endedMeanwhile(ctx, rctx, id) {
+			return errEnded
+		}
 		return fmt.Errorf("storing %s: %w", key, err)
 	}
 	if o.Plan != "" {
@@ -219,8 +345,24 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 		Width: o.Width, Height: o.Height, Duration: o.Duration, FPS: o.FPS,
 		HasAudio: o.HasAudio, Warnings: o.Warnings,
 	}
+	err = s.Store.Finish(context.WithoutCancel(ctx), id, v, nil)
+	if fault.KindOf(err) == fault.Conflict {
+		// Cancelled at the last moment, or completed by another attempt
+		// (whose file is this same key): only a failed generation's file
+		// is garbage.
+		if g, gerr := s.Store.Get(context.WithoutCancel(ctx), id); gerr == nil && g.Status == Failed {
+			if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+				log.Warn("removing the file of a cancelled generation", "key", key, "err", derr)
+			}
+			return errEnded
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	log.Info("generation completed", "elapsed", time.Since(start).Round(time.Millisecond), "bytes", size)
-	return s.ended(s.Store.Finish(context.WithoutCancel(ctx), id, v, nil))
+	return nil
 }
 
 // ended treats a Conflict (the generation ended meanwhile, e.g. cancelled)

@@ -2,11 +2,16 @@ package generation_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
 	"stillmotion/internal/blob"
 	"stillmotion/internal/fault"
@@ -18,11 +23,11 @@ import (
 // scriptedEngine is a test engine that writes a small file or fails as told.
 type scriptedEngine struct {
 	err   error
-	calls int
+	calls atomic.Int32
 }
 
 func (e *scriptedEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
-	e.calls++
+	e.calls.Add(1)
 	progress(0.5)
 	if e.err != nil {
 		return nil, e.err
@@ -33,7 +38,7 @@ func (e *scriptedEngine) Render(ctx context.Context, req *generation.Request, ou
 	return &generation.Output{Width: 4, Height: 2, Duration: 5, FPS: 24, HasAudio: true, Plan: "zoom in"}, nil
 }
 
-func setup(t *testing.T, eng generation.Engine) (*generation.Service, *store.SQLite) {
+func setup(t *testing.T, eng generation.Engine) (*generation.Service, *store.DB) {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "db"), queue.Config{})
 	if err != nil {
@@ -41,7 +46,7 @@ func setup(t *testing.T, eng generation.Engine) (*generation.Service, *store.SQL
 	}
 	t.Cleanup(func() { st.Close() })
 	files := &blob.Disk{Dir: t.TempDir(), BaseURL: "http://x", Secret: []byte("k")}
-	return &generation.Service{Store: st, Blobs: files, Engine: eng, Prices: billing.Default(), TempDir: t.TempDir()}, st
+	return &generation.Service{Store: st, Blobs: files, Engine: eng, Prices: billing.Default(), TempDir: t.TempDir(), Heartbeat: 100 * time.Millisecond}, st
 }
 
 func submit(t *testing.T, svc *generation.Service) *generation.Generation {
@@ -96,8 +101,8 @@ func TestRun(t *testing.T) {
 					t.Errorf("video %+v plan %q", got.Video, got.Plan)
 				}
 				// Running a completed generation again does nothing.
-				if err := svc.Run(context.Background(), queue.Job{GenerationID: g.ID, Attempt: 2, MaxAttempts: 3}); err != nil || eng.calls != 1 {
-					t.Errorf("second run: %v, engine calls %d", err, eng.calls)
+				if err := svc.Run(context.Background(), queue.Job{GenerationID: g.ID, Attempt: 2, MaxAttempts: 3}); err != nil || eng.calls.Load() != 1 {
+					t.Errorf("second run: %v, engine calls %d", err, eng.calls.Load())
 				}
 			}
 		})
@@ -126,5 +131,189 @@ func TestGetHidesOtherKeys(t *testing.T) {
 	}
 	if _, err := svc.Get(context.Background(), "k", g.ID); err != nil {
 		t.Errorf("owner: %v", err)
+	}
+}
+
+// blockingEngine renders until its context is cancelled, writing a partial
+// file as a real encoder would.
+type blockingEngine struct {
+	started chan string // the output path
+	err     chan error  // why it stopped
+}
+
+func (e *blockingEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
+	os.WriteFile(out, []byte("partial"), 0o644)
+	e.started <- out
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			os.Remove(out)
+			e.err <- ctx.Err()
+			return nil, fault.Wrap(fault.Cancelled, "stopped", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+			progress(float64(i%100) / 100)
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx := context.Background()
+	t.Run("queued: never starts", func(t *testing.T) {
+		eng := &scriptedEngine{}
+		svc, st := setup(t, eng)
+		g := submit(t, svc)
+		got, err := svc.Cancel(ctx, "k", g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != generation.Failed || got.Failure == nil || got.Failure.Name != "cancelled" {
+			t.Fatalf("after cancel: %+v", got)
+		}
+		if err := svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}); err != nil || eng.calls.Load() != 0 {
+			t.Errorf("running a cancelled generation: %v, engine calls %d", err, eng.calls.Load())
+		}
+		if got, _ := st.Get(ctx, g.ID); got.Status != generation.Failed {
+			t.Errorf("status %s", got.Status)
+		}
+	})
+	t.Run("other keys and ended generations", func(t *testing.T) {
+		svc, _ := setup(t, &scriptedEngine{})
+		g := submit(t, svc)
+		if _, err := svc.Cancel(ctx, "other", g.ID); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("another key: %v, want NotFound", err)
+		}
+		if err := svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := svc.Cancel(ctx, "k", g.ID)
+		if fault.KindOf(err) != fault.Conflict || fault.MessageOf(err) != "Generation "+g.ID+" has already completed; only queued or generating generations can be cancelled" {
+			t.Errorf("completed: %v", err)
+		}
+	})
+	t.Run("running: stops within the heartbeat", func(t *testing.T) {
+		eng := &blockingEngine{started: make(chan string, 1), err: make(chan error, 1)}
+		svc, st := setup(t, eng)
+		g := submit(t, svc)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}) }()
+		out := <-eng.started
+		t0 := time.Now()
+		if _, err := svc.Cancel(ctx, "k", g.ID); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if !errors.Is(err, queue.ErrCancelled) {
+				t.Errorf("Run = %v, want ErrCancelled", err)
+			}
+			t.Logf("render stopped %v after the cancel", time.Since(t0).Round(time.Millisecond))
+		case <-time.After(2 * time.Second):
+			t.Fatal("the render did not stop within 2 s of the cancel")
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("partial file left: %v", err)
+		}
+		if got, _ := st.Get(ctx, g.ID); got.Status != generation.Failed || got.Failure.Name != "cancelled" {
+			t.Errorf("after cancel: %+v", got)
+		}
+	})
+	t.Run("at the last moment: the file is removed", func(t *testing.T) {
+		var svc *generation.Service
+		var id string
+		eng := &hookEngine{after: func() {
+			if _, err := svc.Cancel(ctx, "k", id); err != nil {
+				t.Error(err)
+			}
+		}}
+		svc, _ = setup(t, eng)
+		id = submit(t, svc).ID
+		if err := svc.Run(ctx, queue.Job{GenerationID: id, Attempt: 1, MaxAttempts: 3}); !errors.Is(err, queue.ErrCancelled) {
+			t.Errorf("Run = %v, want ErrCancelled", err)
+		}
+		files := svc.Blobs.(*blob.Disk)
+		if _, err := os.Stat(filepath.Join(files.Dir, id, "output.mp4")); !os.IsNotExist(err) {
+			t.Errorf("a cancelled generation's file was kept: %v", err)
+		}
+	})
+}
+
+// hookEngine renders a small file and calls after before returning.
+type hookEngine struct {
+	scriptedEngine
+	after func()
+}
+
+func (e *hookEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
+	o, err := e.scriptedEngine.Render(ctx, req, out, progress)
+	e.after()
+	return o, err
+}
+
+// TestRunTwiceAtOnce runs one generation on two workers at the same time,
+// as when the queue rescues a job whose worker was only slow: both render,
+// exactly one completes it, and its file is kept.
+func TestRunTwiceAtOnce(t *testing.T) {
+	ctx := context.Background()
+	var both sync.WaitGroup
+	both.Add(2)
+	eng := &hookEngine{after: func() { both.Done(); both.Wait() }}
+	svc, st := setup(t, eng)
+	g := submit(t, svc)
+	errs := make(chan error, 2)
+	for attempt := range 2 {
+		go func() { errs <- svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: attempt + 1, MaxAttempts: 3}) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}
+	got, _ := st.Get(ctx, g.ID)
+	if got.Status != generation.Completed || got.Video == nil {
+		t.Fatalf("after two runs: %+v", got)
+	}
+	if _, err := os.Stat(filepath.Join(svc.Blobs.(*blob.Disk).Dir, got.Video.Key)); err != nil {
+		t.Errorf("the completed generation's file: %v", err)
+	}
+}
+
+// TestGetEndsOrphans: a generation whose job ran out of attempts without a
+// worker recording the outcome is ended in error, refunded, when read.
+func TestGetEndsOrphans(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := store.OpenSQLite(ctx, path, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := &generation.Service{Store: st, Prices: billing.Default()}
+	if err := st.CreateKey(ctx, &auth.Key{ID: "k", Name: "k", Hash: "h", Credits: 1_000_000}); err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.Submit(ctx, "k", false, &generation.Request{Model: generation.Model, Prompt: "p", ImageURL: "https://x/y.png", Resolution: "720p", Duration: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Progress(ctx, g.ID, 0.5, "")
+	// What River's rescuer leaves when the last attempt's worker died.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE river_job SET state = 'discarded', finalized_at = created_at`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	got, err := svc.Get(ctx, "k", g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != generation.Failed || got.Failure == nil || got.Failure.Name != "render_failed" {
+		t.Fatalf("orphan after a read: %+v", got)
+	}
+	keys, _ := st.Keys(ctx)
+	if keys[0].Credits != 1_000_000 {
+		t.Errorf("balance %d, want the orphan refunded", keys[0].Credits)
 	}
 }

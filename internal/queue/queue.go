@@ -1,13 +1,17 @@
 // Package queue holds what stillmotion's River jobs share across database
 // drivers: the job's arguments, the worker that runs it, and the client
-// settings. The store packages build a River client from these for their
-// own driver.
+// settings. The store builds a River client from these for its driver
+// (riversqlite or riverpgxv5).
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -22,10 +26,15 @@ type RenderArgs struct {
 // Kind is the River job kind.
 func (RenderArgs) Kind() string { return "render" }
 
-// Queue is the name of the queue the built-in engine's jobs go to.
-const Queue = "render"
+// DefaultEngine is the engine of generations that name none: the built-in
+// renderer.
+const DefaultEngine = "builtin"
 
-// Job is what a Runner is told about the job it runs.
+// For returns the name of the queue that engine's render jobs go to, so
+// that worker processes can specialise by engine: "render_builtin".
+func For(engine string) string { return "render_" + cmp.Or(engine, DefaultEngine) }
+
+// Job is what a RunFunc is told about the job it runs.
 type Job struct {
 	GenerationID string
 	Attempt      int // 1 on the first run
@@ -36,19 +45,29 @@ type Job struct {
 func (j Job) Last() bool { return j.Attempt >= j.MaxAttempts }
 
 // RunFunc runs a job. Returning ErrRequeue puts the job back in the queue
-// without spending an attempt (the process is shutting down); any other
-// error is retried with backoff until the attempts run out.
+// without spending an attempt (the process is shutting down); ErrCancelled
+// ends the job for good (its generation was cancelled); any other error is
+// retried with backoff until the attempts run out.
 type RunFunc func(ctx context.Context, job Job) error
 
-// ErrRequeue asks for the job to be run again later, by any worker.
-var ErrRequeue = errors.New("requeue")
+var (
+	// ErrRequeue asks for the job to be run again later, by any worker.
+	ErrRequeue = errors.New("requeue")
+	// ErrCancelled says the job's generation was cancelled: the job ends
+	// as cancelled and never runs again.
+	ErrCancelled = errors.New("generation cancelled")
+)
 
 // Config is the queue configuration shared by every driver.
 type Config struct {
-	// Workers is how many renders run at once in this process. 0 makes the
-	// process insert-only (API only).
+	// Workers is how many renders run at once in each queue this process
+	// works. 0 makes the process insert-only (API only).
 	Workers int
-	// JobTimeout bounds one render attempt. Defaults to 10 minutes.
+	// Queues are the queues this process works (see For). Defaults to the
+	// built-in engine's queue, For(DefaultEngine).
+	Queues []string
+	// JobTimeout bounds one render attempt: its context is cancelled then
+	// and the attempt fails (and is retried). Defaults to 10 minutes.
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before the queue
 	// assumes its worker died and runs it again elsewhere. It must exceed
@@ -62,24 +81,53 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-func (c *Config) withDefaults() {
+// Defaults fills in the zero fields.
+func (c *Config) Defaults() {
 	if c.JobTimeout <= 0 {
 		c.JobTimeout = 10 * time.Minute
 	}
-	if c.RescueAfter <= c.JobTimeout {
+	if c.RescueAfter <= 0 {
 		c.RescueAfter = c.JobTimeout + time.Minute
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 3
+	}
+	if len(c.Queues) == 0 {
+		c.Queues = []string{For(DefaultEngine)}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 }
 
-// RiverConfig returns the River client configuration for c.
+// Engines are the engines this build can render with.
+var Engines = []string{DefaultEngine}
+
+// Validate checks the settings that cannot be defaulted. Call it after
+// Defaults.
+func (c *Config) Validate() error {
+	if c.RescueAfter <= c.JobTimeout {
+		return fmt.Errorf("the rescue delay (%v) must exceed the job timeout (%v): a job still running would be rendered twice", c.RescueAfter, c.JobTimeout)
+	}
+	known := make([]string, len(Engines))
+	for i, e := range Engines {
+		known[i] = For(e)
+	}
+	for _, q := range c.Queues {
+		if !slices.Contains(known, q) {
+			return fmt.Errorf("unknown queue %q: this build renders the queues %s", q, strings.Join(known, ", "))
+		}
+	}
+	if c.Workers > 0 && c.Run == nil {
+		return errors.New("a queue with workers needs a Run function")
+	}
+	return nil
+}
+
+// RiverConfig returns the River client configuration for c, which must
+// have passed Validate.
 func RiverConfig(c Config) *river.Config {
-	c.withDefaults()
+	c.Defaults()
 	rc := &river.Config{
 		JobTimeout:           c.JobTimeout,
 		RescueStuckJobsAfter: c.RescueAfter,
@@ -94,13 +142,16 @@ func RiverConfig(c Config) *river.Config {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &renderWorker{run: c.Run})
 		rc.Workers = workers
-		rc.Queues = map[string]river.QueueConfig{Queue: {MaxWorkers: c.Workers}}
+		rc.Queues = map[string]river.QueueConfig{}
+		for _, q := range c.Queues {
+			rc.Queues[q] = river.QueueConfig{MaxWorkers: c.Workers}
+		}
 	}
 	return rc
 }
 
-// InsertOpts are the options every render job is inserted with.
-func InsertOpts() *river.InsertOpts { return &river.InsertOpts{Queue: Queue} }
+// InsertOpts are the options a render job for engine is inserted with.
+func InsertOpts(engine string) *river.InsertOpts { return &river.InsertOpts{Queue: For(engine)} }
 
 type renderWorker struct {
 	river.WorkerDefaults[RenderArgs]
@@ -109,7 +160,10 @@ type renderWorker struct {
 
 func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
 	err := w.run(ctx, Job{GenerationID: job.Args.GenerationID, Attempt: job.Attempt, MaxAttempts: job.MaxAttempts})
-	if errors.Is(err, ErrRequeue) {
+	switch {
+	case errors.Is(err, ErrCancelled):
+		return river.JobCancel(err)
+	case errors.Is(err, ErrRequeue):
 		// A snooze does not spend an attempt.
 		return river.JobSnooze(time.Second)
 	}

@@ -13,7 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"stillmotion/internal/api"
@@ -37,10 +39,14 @@ type Config struct {
 	// DataDir holds the database, the videos and the signing secret.
 	// Defaults to ./data.
 	DataDir string
-	// Database is the database URL. Defaults to the SQLite file
-	// DataDir/stillmotion.db.
+	// Database is the database: a SQLite file path, or a postgres:// URL
+	// for the distributed mode, where any number of API and worker
+	// processes share it. Defaults to the SQLite file DataDir/stillmotion.db.
 	Database string
-	// Storage is where videos go. Defaults to files under DataDir/videos.
+	// Storage is where videos go: file://DIR, or
+	// s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION for an S3-compatible
+	// object store (credentials from AWS_ACCESS_KEY_ID and
+	// AWS_SECRET_ACCESS_KEY). Defaults to files under DataDir/videos.
 	Storage string
 	// PublicURL is the base of the URLs handed to clients. Defaults to
 	// http://Addr (with 127.0.0.1 for an unspecified host).
@@ -51,6 +57,9 @@ type Config struct {
 	// Workers is how many renders run at once; 0 makes an API-only
 	// process. Defaults to the number of CPUs (when negative).
 	Workers int
+	// Queues are the render queues this process's workers take jobs from,
+	// one per engine ("render_builtin"). Defaults to every engine's queue.
+	Queues []string
 	// APIKeys are accepted with unlimited credits (STILLMOTION_API_KEYS).
 	APIKeys []string
 	// AllowPrivateFetch lets image_url reach loopback and private addresses.
@@ -60,6 +69,12 @@ type Config struct {
 	URLTTL time.Duration
 	// JobTimeout bounds one render attempt. Defaults to 10 minutes.
 	JobTimeout time.Duration
+	// RescueAfter is how long a render may run before the queue decides
+	// its worker died and gives it to another; it must exceed JobTimeout.
+	// A killed worker's generation starts again at most RescueAfter plus
+	// about 40 seconds (River's rescuer and scheduler intervals) after it
+	// started. Defaults to JobTimeout + 1 minute.
+	RescueAfter time.Duration
 	// ShutdownTimeout is how long SIGTERM waits for running renders before
 	// re-queueing them. Defaults to 60 seconds.
 	ShutdownTimeout time.Duration
@@ -100,6 +115,7 @@ func (c *Config) Defaults() {
 	}
 	c.URLTTL = cmp.Or(c.URLTTL, 7*24*time.Hour)
 	c.JobTimeout = cmp.Or(c.JobTimeout, 10*time.Minute)
+	c.RescueAfter = cmp.Or(c.RescueAfter, c.JobTimeout+time.Minute)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, 60*time.Second)
 	c.FFmpeg = cmp.Or(c.FFmpeg, "ffmpeg")
 	c.Flite = cmp.Or(c.Flite, "flite")
@@ -114,11 +130,17 @@ func (c *Config) Defaults() {
 
 // Validate checks the settings that cannot be defaulted.
 func (c *Config) Validate() error {
-	if strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://") {
-		return fault.E(fault.Invalid, "PostgreSQL (--database postgres://…) is not supported by this build yet; omit --database to use SQLite in the data dir")
+	if strings.Contains(c.Database, "://") && !store.IsPostgres(c.Database) && !strings.HasPrefix(c.Database, "sqlite://") {
+		return fault.Errorf(fault.Invalid, "invalid --database %q: use a postgres:// URL or a SQLite file path", store.Redact(c.Database))
 	}
-	if c.Storage != "" && !strings.HasPrefix(c.Storage, "file://") {
-		return fault.E(fault.Invalid, "only local file storage is supported by this build; omit --storage to keep videos in the data dir")
+	switch {
+	case c.Storage == "", strings.HasPrefix(c.Storage, "file://"):
+	case strings.HasPrefix(c.Storage, "s3://"):
+		if _, err := blob.ParseS3URL(c.Storage); err != nil {
+			return err
+		}
+	default:
+		return fault.Errorf(fault.Invalid, "invalid --storage %q: use file://DIR or s3://BUCKET?endpoint=URL&region=REGION", c.Storage)
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return fault.E(fault.Invalid, "--tls-cert and --tls-key go together: give both, or neither for plain HTTP")
@@ -129,7 +151,24 @@ func (c *Config) Validate() error {
 	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fault.Errorf(fault.Invalid, "invalid --addr %q: %v", c.Addr, err)
 	}
+	if c.RescueAfter <= c.JobTimeout {
+		return fault.Errorf(fault.Invalid, "--rescue-after (%v) must exceed --job-timeout (%v): a render still running would be given to a second worker", c.RescueAfter, c.JobTimeout)
+	}
+	qc := c.queueConfig(nil)
+	if err := qc.Validate(); err != nil {
+		return fault.Wrap(fault.Invalid, err.Error(), err)
+	}
 	return nil
+}
+
+// queueConfig is the queue configuration of c, whose workers run run.
+func (c *Config) queueConfig(run queue.RunFunc) queue.Config {
+	qc := queue.Config{Workers: c.Workers, Queues: c.Queues, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter, Run: run, Logger: c.Logger}
+	if run == nil {
+		qc.Run = func(context.Context, queue.Job) error { return nil }
+	}
+	qc.Defaults()
+	return qc
 }
 
 // IntakeOptions are the image fetch rules for c.
@@ -138,16 +177,55 @@ func (c *Config) IntakeOptions() intake.Options {
 }
 
 // OpenStore opens the configured database with the given queue settings.
-func OpenStore(ctx context.Context, c *Config, qc queue.Config) (*store.SQLite, error) {
-	return store.OpenSQLite(ctx, c.Database, qc)
+func OpenStore(ctx context.Context, c *Config, qc queue.Config) (*store.DB, error) {
+	return store.Open(ctx, c.Database, qc)
+}
+
+// Migrate brings the configured database's schema up to date, as every
+// process also does when it starts.
+func Migrate(ctx context.Context, c Config) error {
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, c.Database, queue.Config{})
+	if err != nil {
+		return err
+	}
+	return st.Close()
 }
 
 // node is a process's assembled parts.
 type node struct {
 	cfg   Config
-	files *blob.Disk
+	files http.Handler // serves local files; nil with object storage
 	svc   *generation.Service
-	store *store.SQLite
+	store *store.DB
+	tmp   string // this process's directory for renders in progress
+}
+
+// openBlobs opens the configured video storage. A Disk store also serves
+// its files, through the returned handler.
+func openBlobs(ctx context.Context, c *Config) (generation.Blobs, http.Handler, error) {
+	if strings.HasPrefix(c.Storage, "s3://") {
+		sc, err := blob.ParseS3URL(c.Storage)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc.TTL = c.URLTTL
+		s3, err := blob.NewS3(ctx, sc)
+		return s3, nil, err
+	}
+	dir := filepath.Join(c.DataDir, "videos")
+	if strings.HasPrefix(c.Storage, "file://") {
+		dir = strings.TrimPrefix(c.Storage, "file://")
+	}
+	secret, err := blob.LoadSecret(filepath.Join(c.DataDir, "signing.key"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("loading the URL signing key: %w", err)
+	}
+	d := &blob.Disk{Dir: dir, BaseURL: c.PublicURL, Secret: secret, TTL: c.URLTTL}
+	return d, d, nil
 }
 
 func assemble(ctx context.Context, c Config) (*node, error) {
@@ -155,34 +233,66 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(c.DataDir, "tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data dir: %w", err)
 	}
-	secret, err := blob.LoadSecret(filepath.Join(c.DataDir, "signing.key"))
-	if err != nil {
-		return nil, fmt.Errorf("loading the URL signing key: %w", err)
-	}
-	n := &node{cfg: c}
-	n.files = &blob.Disk{Dir: filepath.Join(c.DataDir, "videos"), BaseURL: c.PublicURL, Secret: secret, TTL: c.URLTTL}
-	n.svc = &generation.Service{
-		Blobs:   n.files,
-		Engine:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: tmp},
-		Prices:  *c.Prices,
-		TempDir: tmp,
-		Logger:  c.Logger,
-	}
-	n.store, err = OpenStore(ctx, &c, queue.Config{Workers: c.Workers, JobTimeout: c.JobTimeout, Run: n.svc.Run, Logger: c.Logger})
+	files, handler, err := openBlobs(ctx, &c)
 	if err != nil {
 		return nil, err
 	}
-	n.svc.Store = n.store
-	if c.Workers > 0 {
-		// This process holds the workers' lock: whatever is in tmp was left
-		// by a process that died mid-render.
-		clearDir(tmp)
+	if handler != nil && store.IsPostgres(c.Database) {
+		c.Logger.Warn("videos are kept in the data dir: every process must share it (videos and signing.key); use --storage s3://… to run processes on several machines",
+			"data_dir", c.DataDir)
 	}
+	// Each process renders in a directory of its own, so that several
+	// may share a data dir; what dead processes left is removed.
+	tmpRoot := filepath.Join(c.DataDir, "tmp")
+	n := &node{cfg: c, files: handler, tmp: filepath.Join(tmpRoot, strconv.Itoa(os.Getpid()))}
+	clearDead(tmpRoot)
+	if err := os.MkdirAll(n.tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the data dir: %w", err)
+	}
+	n.svc = &generation.Service{
+		Blobs:   files,
+		Engine:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: n.tmp},
+		Prices:  *c.Prices,
+		TempDir: n.tmp,
+		Logger:  c.Logger,
+	}
+	n.store, err = OpenStore(ctx, &c, c.queueConfig(n.svc.Run))
+	if err != nil {
+		os.RemoveAll(n.tmp)
+		return nil, err
+	}
+	n.svc.Store = n.store
 	return n, nil
+}
+
+// close releases the node's database and render directory.
+func (n *node) close() {
+	n.store.Close()
+	os.RemoveAll(n.tmp)
+}
+
+// clearDead removes what processes that are no longer running left in
+// the render directory root: the directories named by their pids (and any
+// loose file of older releases).
+func clearDead(root string) {
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && pid != os.Getpid() && alive(pid) {
+			continue
+		}
+		if e.Name() != strconv.Itoa(os.Getpid()) {
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
+
+// alive reports whether a process with this pid exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // stopWorkers lets running renders finish within ShutdownTimeout, then
@@ -197,31 +307,40 @@ func (n *node) stopWorkers() {
 
 // Work runs workers only, until ctx ends.
 func Work(ctx context.Context, c Config) error {
+	if c.Workers == 0 {
+		return fault.E(fault.Invalid, "a worker with --workers 0 would do nothing")
+	}
 	n, err := assemble(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer n.store.Close()
+	defer n.close()
 	if err := n.store.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
-	n.cfg.Logger.Info("stillmotion worker running", "workers", n.cfg.Workers, "database", n.cfg.Database)
+	n.cfg.Logger.Info("stillmotion worker running", "workers", n.cfg.Workers, "queues", n.queues(), "database", store.Redact(n.cfg.Database))
 	<-ctx.Done()
 	n.cfg.Logger.Info("stopping: finishing running renders", "timeout", n.cfg.ShutdownTimeout)
 	n.stopWorkers()
 	return nil
 }
 
-// Serve runs the API and the workers until ctx ends, then drains: it stops
-// taking generations, lets running renders finish (re-queueing those that
-// do not within ShutdownTimeout), and returns. ready, if not nil, is called
-// with the bound address once the listener is open.
+func (n *node) queues() string {
+	qc := n.cfg.queueConfig(nil)
+	return strings.Join(qc.Queues, ",")
+}
+
+// Serve runs the API and the workers (none with Workers 0) until ctx ends,
+// then drains: it stops taking generations, lets running renders finish
+// (re-queueing those that do not within ShutdownTimeout), and returns.
+// ready, if not nil, is called with the bound address once the listener is
+// open.
 func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	n, err := assemble(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer n.store.Close()
+	defer n.close()
 	c, log := n.cfg, n.cfg.Logger
 	intakeOpts := c.IntakeOptions()
 	a := &api.Server{
@@ -243,9 +362,11 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		return fmt.Errorf("listening on %s: %w", c.Addr, err)
 	}
 	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if err := n.store.Start(context.WithoutCancel(ctx)); err != nil {
-		ln.Close()
-		return fmt.Errorf("starting workers: %w", err)
+	if c.Workers > 0 {
+		if err := n.store.Start(context.WithoutCancel(ctx)); err != nil {
+			ln.Close()
+			return fmt.Errorf("starting workers: %w", err)
+		}
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -255,7 +376,8 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		}
 		errc <- hs.Serve(ln)
 	}()
-	log.Info("stillmotion serving", "addr", ln.Addr().String(), "public_url", c.PublicURL, "workers", c.Workers, "data_dir", c.DataDir)
+	log.Info("stillmotion serving", "addr", ln.Addr().String(), "public_url", c.PublicURL, "workers", c.Workers, "queues", n.queues(),
+		"data_dir", c.DataDir, "database", store.Redact(c.Database), "storage", c.Storage)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -266,17 +388,12 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	}
 	log.Info("draining: refusing new generations, finishing running renders", "timeout", c.ShutdownTimeout)
 	a.Drain()
-	n.stopWorkers()
+	if c.Workers > 0 {
+		n.stopWorkers()
+	}
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(hctx)
 	log.Info("stopped")
 	return nil
-}
-
-func clearDir(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		os.RemoveAll(filepath.Join(dir, e.Name()))
-	}
 }

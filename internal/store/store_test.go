@@ -2,33 +2,38 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"stillmotion/internal/auth"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/store/storetest"
 )
 
-// subject is what the conformance suite needs of a store.
-type subject interface {
-	generation.Store
-	auth.Store
-	QueueDepth(ctx context.Context) (int, error)
-}
+// opener opens a fresh, empty database with the given queue settings; the
+// database is closed when the test ends.
+type opener func(t *testing.T, qc queue.Config) *DB
 
 // runSuite checks the behaviour every store must share. It runs against
 // each implementation.
-func runSuite(t *testing.T, open func(t *testing.T) subject) {
+func runSuite(t *testing.T, openQ opener) {
 	ctx := context.Background()
+	open := func(t *testing.T) *DB { return openQ(t, queue.Config{}) }
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	newGen := func(id, key string, credits int64) *generation.Generation {
 		return &generation.Generation{ID: id, KeyID: key, Status: generation.Queued, Credits: credits, Created: now, Updated: now,
 			Request: generation.Request{Model: generation.Model, Prompt: "p", ImageURL: "https://x/y.png", Resolution: "720p", Duration: 5, Seed: 9, SeedGiven: true}}
 	}
-	addKey := func(t *testing.T, s subject, id string, credits int64) {
+	addKey := func(t *testing.T, s *DB, id string, credits int64) {
 		t.Helper()
 		if err := s.CreateKey(ctx, &auth.Key{ID: id, Name: id, Hash: auth.Hash(id), Credits: credits, Created: now}); err != nil {
 			t.Fatal(err)
@@ -130,17 +135,225 @@ func runSuite(t *testing.T, open func(t *testing.T) subject) {
 			t.Errorf("reusing a revoked key's name: %v", err)
 		}
 	})
+	t.Run("cancel refunds and ends the job", func(t *testing.T) {
+		s := open(t)
+		addKey(t, s, "k", 500_000)
+		if err := s.Insert(ctx, newGen("c", "k", 420_000), false); err != nil {
+			t.Fatal(err)
+		}
+		f := &generation.Failure{Name: "cancelled", Message: "m"}
+		if err := s.Cancel(ctx, "c", f); err != nil {
+			t.Fatal(err)
+		}
+		g, _ := s.Get(ctx, "c")
+		if g.Status != generation.Failed || g.Failure == nil || g.Failure.Name != "cancelled" {
+			t.Errorf("after cancel: %+v", g)
+		}
+		if n, _ := s.QueueDepth(ctx); n != 0 {
+			t.Errorf("queue depth %d after cancelling the only job, want 0", n)
+		}
+		if k, _ := s.KeyByHash(ctx, auth.Hash("k")); k.Credits != 500_000 {
+			t.Errorf("balance %d after cancel, want 500000", k.Credits)
+		}
+		if err := s.Cancel(ctx, "c", f); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("second cancel = %v, want Conflict", err)
+		}
+		if err := s.Finish(ctx, "c", &generation.Video{Key: "c/output.mp4"}, nil); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("Finish after cancel = %v, want Conflict", err)
+		}
+		if err := s.Cancel(ctx, "nope", f); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("cancelling a missing generation = %v, want Conflict", err)
+		}
+		if k, _ := s.KeyByHash(ctx, auth.Hash("k")); k.Credits != 500_000 {
+			t.Errorf("balance %d, want 500000: refunded exactly once", k.Credits)
+		}
+	})
+	t.Run("engine and its queue", func(t *testing.T) {
+		s := open(t)
+		g := newGen("e", "k", 1)
+		s.Insert(ctx, g, true)
+		got, _ := s.Get(ctx, "e")
+		if got.Engine != queue.DefaultEngine {
+			t.Errorf("engine %q, want %q", got.Engine, queue.DefaultEngine)
+		}
+		var q string
+		if err := s.b.queryRow(ctx, `SELECT queue FROM river_job WHERE id = (SELECT job_id FROM generation WHERE id = ?)`, "e").Scan(&q); err != nil || q != "render_builtin" {
+			t.Errorf("job queue %q (%v), want render_builtin", q, err)
+		}
+	})
+	t.Run("orphaned generations", func(t *testing.T) {
+		s := open(t)
+		s.Insert(ctx, newGen("o", "k", 1), true)
+		s.Progress(ctx, "o", 0.5, "")
+		if g, _ := s.Get(ctx, "o"); g.Orphaned {
+			t.Error("a generation with a live job reported orphaned")
+		}
+		// What River's rescuer leaves when the last attempt's worker died.
+		if _, err := s.b.exec(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = created_at`); err != nil {
+			t.Fatal(err)
+		}
+		if g, _ := s.Get(ctx, "o"); !g.Orphaned {
+			t.Error("a generation whose job was discarded is not reported orphaned")
+		}
+		s.Finish(ctx, "o", nil, &generation.Failure{Name: "render_failed"})
+		if g, _ := s.Get(ctx, "o"); g.Orphaned {
+			t.Error("an ended generation reported orphaned")
+		}
+	})
+	t.Run("migrating again is a no-op", func(t *testing.T) {
+		s := open(t)
+		s.Insert(ctx, newGen("m", "k", 1), true)
+		if err := s.migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		if err := s.b.queryRow(ctx, `SELECT max(version) FROM stillmotion_migration`).Scan(&v); err != nil || v != SchemaVersion {
+			t.Errorf("schema version %d (%v), want %d", v, err, SchemaVersion)
+		}
+		if _, err := s.Get(ctx, "m"); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("workers run jobs and a cancel reaches a running one", func(t *testing.T) {
+		started := make(chan string, 4)
+		stoppedAt := make(chan time.Time, 4)
+		s := openQ(t, queue.Config{Workers: 2, Run: func(ctx context.Context, j queue.Job) error {
+			if j.GenerationID == "done" {
+				return nil
+			}
+			started <- j.GenerationID
+			<-ctx.Done()
+			stoppedAt <- time.Now()
+			return queue.ErrCancelled
+		}})
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			s.Stop(sctx)
+		})
+		s.Insert(ctx, newGen("run", "k", 1), true)
+		select {
+		case <-started:
+		case <-time.After(15 * time.Second):
+			t.Fatal("the job never started")
+		}
+		s.Progress(ctx, "run", 0.1, "")
+		t0 := time.Now()
+		if err := s.Cancel(ctx, "run", &generation.Failure{Name: "cancelled"}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case at := <-stoppedAt:
+			t.Logf("the running job's context was cancelled %v after Cancel", at.Sub(t0).Round(time.Millisecond))
+		case <-time.After(10 * time.Second):
+			t.Fatal("a cancel did not reach the running job within 10 s")
+		}
+		waitDepth(t, s, 0)
+	})
+
 }
 
-func TestSQLite(t *testing.T) {
-	runSuite(t, func(t *testing.T) subject {
-		s, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "s.db"), queue.Config{})
+func waitDepth(t *testing.T, s *DB, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := s.QueueDepth(context.Background())
+		if err == nil && n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("queue depth %d (%v), want %d", n, err, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// openAt opens the database that url names for each test.
+func openAt(url func(testing.TB) string) opener {
+	return func(t *testing.T, qc queue.Config) *DB {
+		s, err := Open(context.Background(), url(t), qc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
 		return s
+	}
+}
+
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	runSuite(t, openAt(func(t testing.TB) string { return filepath.Join(t.TempDir(), "s.db") }))
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	runSuite(t, openAt(storetest.Postgres))
+}
+
+// TestConcurrentMigrations starts several processes' worth of stores on
+// one empty database at once: each must come up migrated.
+func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		concurrentMigrations(t, filepath.Join(t.TempDir(), "s.db"))
 	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		concurrentMigrations(t, storetest.Postgres(t))
+	})
+}
+
+func concurrentMigrations(t *testing.T, url string) {
+	errs := make(chan error, 6)
+	for range cap(errs) {
+		go func() {
+			s, err := Open(context.Background(), url, queue.Config{})
+			if err == nil {
+				err = s.Insert(context.Background(), &generation.Generation{ID: generation.NewID(), KeyID: "k", Status: generation.Queued,
+					Created: time.Now(), Updated: time.Now()}, true)
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestOpenRejectsBadQueues(t *testing.T) {
+	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), queue.Config{Queues: []string{"render_upstream"}})
+	if fault.KindOf(err) != fault.Invalid || !strings.Contains(err.Error(), "render_builtin") {
+		t.Errorf("unknown queue: %v, want Invalid naming the known ones", err)
+	}
+	_, err = Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), queue.Config{JobTimeout: time.Minute, RescueAfter: time.Second})
+	if fault.KindOf(err) != fault.Invalid {
+		t.Errorf("rescue before the timeout: %v, want Invalid", err)
+	}
+}
+
+func TestRewrites(t *testing.T) {
+	tests := []struct {
+		f        func(string) string
+		in, want string
+	}{
+		{rebind, "SELECT 1", "SELECT 1"},
+		{rebind, "a = ? AND b IN (?, ?)", "a = $1 AND b IN ($2, $3)"},
+		{Redact, "postgres://u:secret@h:5432/db?sslmode=disable", "postgres://u:xxxxx@h:5432/db?sslmode=disable"},
+		{Redact, "postgres://u@h/db", "postgres://u@h/db"},
+		{Redact, "/var/lib/stillmotion.db", "/var/lib/stillmotion.db"},
+	}
+	for _, tt := range tests {
+		if got := tt.f(tt.in); got != tt.want {
+			t.Errorf("%q → %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }
 
 func TestSQLiteRequeuesInterruptedJobs(t *testing.T) {
@@ -156,7 +369,7 @@ func TestSQLiteRequeuesInterruptedJobs(t *testing.T) {
 	}
 	// What a process killed mid-render leaves behind.
 	s.Progress(ctx, "g", 0.3, "")
-	if _, err := s.db.Exec(`UPDATE river_job SET state = 'running'`); err != nil {
+	if _, err := s.b.exec(ctx, `UPDATE river_job SET state = 'running'`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -188,5 +401,111 @@ func TestSQLiteRequeuesInterruptedJobs(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the interrupted job never ran again")
+	}
+}
+
+// TestPostgresRescuesJobsOfDeadWorkers leaves a job running as a worker
+// killed mid-render would, and expects another process's River rescuer to
+// run it again.
+func TestPostgresRescuesJobsOfDeadWorkers(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := storetest.Postgres(t)
+	api, err := OpenPostgres(ctx, url, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	g := &generation.Generation{ID: "orphan", KeyID: "k", Status: generation.Queued, Created: time.Now(), Updated: time.Now()}
+	if err := api.Insert(ctx, g, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.b.exec(ctx, `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '1 hour',
+		attempted_by = ARRAY['dead-worker']`); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan queue.Job, 1)
+	w, err := OpenPostgres(ctx, url, queue.Config{Workers: 1, JobTimeout: time.Second, RescueAfter: 2 * time.Second,
+		Run: func(ctx context.Context, j queue.Job) error { ran <- j; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	t0 := time.Now()
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop(ctx)
+	select {
+	case j := <-ran:
+		if j.GenerationID != "orphan" || j.Attempt != 2 {
+			t.Errorf("ran %+v, want orphan's second attempt", j)
+		}
+		t.Logf("rescued and run again %v after the worker started", time.Since(t0).Round(time.Millisecond))
+	case <-time.After(60 * time.Second):
+		t.Fatal("the orphaned job was not rescued within 60 s")
+	}
+}
+
+// TestSQLiteUpgradesOldDatabases opens a database written by the first
+// release (no migration table, no engine or job columns, jobs in the
+// queue "render") and expects its queued work to run.
+func TestSQLiteUpgradesOldDatabases(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rivermigrate.New(riversqlite.New(db), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE api_key (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, credits INTEGER,
+		created_at INTEGER NOT NULL, revoked_at INTEGER);
+	CREATE UNIQUE INDEX api_key_live_name ON api_key (name) WHERE revoked_at IS NULL;
+	CREATE TABLE generation (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, status TEXT NOT NULL, request TEXT NOT NULL,
+		credits INTEGER NOT NULL, progress REAL NOT NULL DEFAULT 0, plan TEXT NOT NULL DEFAULT '', video TEXT,
+		error_name TEXT, error_message TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+	INSERT INTO generation (id, key_id, status, request, credits, created_at, updated_at) VALUES ('old', 'k', 'queued', '{}', 1, 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	client, err := river.NewClient(riversqlite.New(db), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Insert(ctx, queue.RenderArgs{GenerationID: "old"}, &river.InsertOpts{Queue: "render"}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	ran := make(chan string, 1)
+	s, err := OpenSQLite(ctx, path, queue.Config{Workers: 1, Run: func(ctx context.Context, j queue.Job) error { ran <- j.GenerationID; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g, err := s.Get(ctx, "old")
+	if err != nil || g.Engine != queue.DefaultEngine {
+		t.Fatalf("old generation after the upgrade: %+v, %v", g, err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(ctx)
+	select {
+	case id := <-ran:
+		if id != "old" {
+			t.Errorf("ran %s", id)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the old queued job never ran")
+	}
+	// It can be cancelled, although its job was not recorded.
+	if err := s.Cancel(ctx, "old", &generation.Failure{Name: "cancelled"}); err != nil {
+		t.Error(err)
 	}
 }

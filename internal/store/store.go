@@ -1,0 +1,502 @@
+// Package store persists generations, API keys and the render queue. One
+// database holds both our tables and River's, so that a generation row and
+// its job commit in one transaction. The queries are written once, over a
+// small backend interface with two implementations: SQLite (one file, the
+// single-machine default; riversqlite) and PostgreSQL (the distributed mode;
+// pgx and riverpgxv5).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"stillmotion/internal/auth"
+	"stillmotion/internal/fault"
+	"stillmotion/internal/generation"
+	"stillmotion/internal/queue"
+)
+
+// DB is stillmotion's database, on SQLite or PostgreSQL.
+type DB struct {
+	b backend
+}
+
+var (
+	_ generation.Store = (*DB)(nil)
+	_ auth.Store       = (*DB)(nil)
+)
+
+// Open opens the database at url: a postgres:// or postgresql:// URL, or
+// else a SQLite file path (with or without a sqlite:// or file: prefix). It
+// migrates the schema first. Workers start with Start.
+func Open(ctx context.Context, url string, qc queue.Config) (*DB, error) {
+	if IsPostgres(url) {
+		return OpenPostgres(ctx, url, qc)
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "file:")
+	return OpenSQLite(ctx, path, qc)
+}
+
+// IsPostgres reports whether url names a PostgreSQL database.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// ready makes a DB of a newly opened backend: it migrates the schema, then
+// runs the backend's own steps (re-queueing, creating its River client).
+// On failure it closes the backend.
+func ready(ctx context.Context, b backend, steps ...func(context.Context) error) (*DB, error) {
+	d := &DB{b: b}
+	for _, step := range append([]func(context.Context) error{d.migrate}, steps...) {
+		if err := step(ctx); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// backend is what a database engine gives the shared queries. Statements
+// are written with ? placeholders; a backend rewrites them for its dialect.
+type backend interface {
+	conn
+	begin(ctx context.Context) (tx, error)
+	// lockMigrations serializes schema migrations across processes until
+	// the returned function is called.
+	lockMigrations(ctx context.Context) (unlock func(), err error)
+	// migrateQueue applies River's migrations.
+	migrateQueue(ctx context.Context) error
+	// start starts the River client's workers; stop stops them, waiting
+	// for running jobs until ctx ends, then cancelling them.
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	stopAndCancel(ctx context.Context) error
+	ping(ctx context.Context) error
+	close() error
+}
+
+// conn runs statements, in or out of a transaction.
+type conn interface {
+	// exec runs a statement and returns the number of rows it affected.
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	// queryRow runs a query for one row; its Scan returns sql.ErrNoRows
+	// when there is none.
+	queryRow(ctx context.Context, q string, args ...any) row
+	query(ctx context.Context, q string, args ...any) (rows, error)
+}
+
+// tx is a transaction that can also enqueue and cancel River jobs.
+type tx interface {
+	conn
+	// insertJob enqueues a render job and returns its id.
+	insertJob(ctx context.Context, args queue.RenderArgs, opts *river.InsertOpts) (int64, error)
+	// cancelJob cancels a job: a waiting one never runs; a running one's
+	// worker has its context cancelled.
+	cancelJob(ctx context.Context, id int64) error
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+}
+
+// queueClient is a backend's River client, whatever its transaction type.
+type queueClient[TTx any] struct {
+	river *river.Client[TTx]
+}
+
+func (q *queueClient[TTx]) start(ctx context.Context) error { return q.river.Start(ctx) }
+func (q *queueClient[TTx]) stop(ctx context.Context) error  { return q.river.Stop(ctx) }
+func (q *queueClient[TTx]) stopAndCancel(ctx context.Context) error {
+	return q.river.StopAndCancel(ctx)
+}
+
+// queueTx enqueues and cancels jobs in the transaction tx.
+type queueTx[TTx any] struct {
+	q  *queueClient[TTx]
+	tx TTx
+}
+
+func (t queueTx[TTx]) insertJob(ctx context.Context, args queue.RenderArgs, opts *river.InsertOpts) (int64, error) {
+	res, err := t.q.river.InsertTx(ctx, t.tx, args, opts)
+	if err != nil {
+		return 0, err
+	}
+	return res.Job.ID, nil
+}
+
+func (t queueTx[TTx]) cancelJob(ctx context.Context, id int64) error {
+	_, err := t.q.river.JobCancelTx(ctx, t.tx, id)
+	return err
+}
+
+type row interface{ Scan(dest ...any) error }
+
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// inTx runs f in a transaction and commits it if f succeeds.
+func (d *DB) inTx(ctx context.Context, f func(tx) error) error {
+	t, err := d.b.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.rollback(context.WithoutCancel(ctx))
+	if err := f(t); err != nil {
+		return err
+	}
+	return t.commit(ctx)
+}
+
+// migrations are our part of the schema, in order; River's tables come
+// from its own migrations, applied first. Each runs once, in a
+// transaction. The SQL is written for both SQLite and PostgreSQL (SQLite
+// reads BIGINT as INTEGER and DOUBLE PRECISION as REAL). Append only.
+var migrations = []struct {
+	version int
+	sql     string
+}{
+	{1, `
+CREATE TABLE IF NOT EXISTS api_key (
+	id         TEXT PRIMARY KEY,
+	name       TEXT NOT NULL,
+	hash       TEXT NOT NULL UNIQUE,
+	credits    BIGINT,              -- NULL: unlimited
+	created_at BIGINT NOT NULL,     -- unix ms
+	revoked_at BIGINT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_key_live_name ON api_key (name) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS generation (
+	id            TEXT PRIMARY KEY,
+	key_id        TEXT NOT NULL,
+	status        TEXT NOT NULL,
+	request       TEXT NOT NULL,    -- JSON of generation.Request
+	credits       BIGINT NOT NULL,
+	progress      DOUBLE PRECISION NOT NULL DEFAULT 0,
+	plan          TEXT NOT NULL DEFAULT '',
+	video         TEXT,             -- JSON of generation.Video
+	error_name    TEXT,
+	error_message TEXT,
+	created_at    BIGINT NOT NULL,
+	updated_at    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS generation_key_created ON generation (key_id, created_at);
+`},
+	// Queues per engine, and the job of each generation (to cancel it).
+	{2, `
+ALTER TABLE generation ADD COLUMN engine TEXT NOT NULL DEFAULT 'builtin';
+ALTER TABLE generation ADD COLUMN job_id BIGINT;
+UPDATE river_job SET queue = 'render_builtin' WHERE queue = 'render' AND finalized_at IS NULL;
+`},
+}
+
+// SchemaVersion is the version of our schema this build migrates to.
+var SchemaVersion = migrations[len(migrations)-1].version
+
+// migrate brings River's tables and ours up to date. Several processes may
+// start at once: the backend's lock makes them take turns, and each later
+// one finds nothing left to do.
+func (d *DB) migrate(ctx context.Context) error {
+	unlock, err := d.b.lockMigrations(ctx)
+	if err != nil {
+		return fmt.Errorf("locking the schema for migration: %w", err)
+	}
+	defer unlock()
+	if err := d.b.migrateQueue(ctx); err != nil {
+		return fmt.Errorf("migrating the queue tables: %w", err)
+	}
+	if _, err := d.b.exec(ctx, `CREATE TABLE IF NOT EXISTS stillmotion_migration (
+		version    BIGINT PRIMARY KEY,
+		applied_at BIGINT NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	for _, m := range migrations {
+		err := d.inTx(ctx, func(t tx) error {
+			var n int
+			if err := t.queryRow(ctx, `SELECT count(*) FROM stillmotion_migration WHERE version = ?`, m.version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := t.exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := t.exec(ctx, `INSERT INTO stillmotion_migration (version, applied_at) VALUES (?, ?)`, m.version, ms(time.Now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrating to version %d: %w", m.version, err)
+		}
+	}
+	return nil
+}
+
+// Start starts the workers, if the queue configuration has any.
+func (d *DB) Start(ctx context.Context) error { return d.b.start(ctx) }
+
+// Stop stops fetching jobs and waits for running ones to finish, until ctx
+// ends; then it cancels them (they are re-queued) and waits for that.
+func (d *DB) Stop(ctx context.Context) error {
+	err := d.b.stop(ctx)
+	if err != nil && ctx.Err() != nil {
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = d.b.stopAndCancel(cctx)
+	}
+	return err
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.b.close() }
+
+// Ping checks the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.b.ping(ctx) }
+
+// QueueDepth returns the number of jobs waiting or running.
+func (d *DB) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := d.b.queryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','running','retryable','scheduled')`).Scan(&n)
+	return n, err
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// Insert implements generation.Store.
+func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited bool) error {
+	req, err := json.Marshal(g.Request)
+	if err != nil {
+		return err
+	}
+	engine := g.Engine
+	if engine == "" {
+		engine = queue.DefaultEngine
+	}
+	return d.inTx(ctx, func(t tx) error {
+		if !unlimited {
+			n, err := t.exec(ctx, `UPDATE api_key SET credits = credits - ?
+				WHERE id = ? AND revoked_at IS NULL AND (credits IS NULL OR credits >= ?)`, g.Credits, g.KeyID, g.Credits)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				var bal sql.NullInt64
+				_ = t.queryRow(ctx, `SELECT credits FROM api_key WHERE id = ?`, g.KeyID).Scan(&bal)
+				return fault.Errorf(fault.Forbidden, "Insufficient credits: this generation costs %d credits and the key has %d left", g.Credits, bal.Int64)
+			}
+		}
+		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(engine))
+		if err != nil {
+			return fmt.Errorf("enqueueing: %w", err)
+		}
+		_, err = t.exec(ctx, `INSERT INTO generation (id, key_id, status, request, credits, engine, job_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.KeyID, string(g.Status), string(req), g.Credits, engine, jobID, ms(g.Created), ms(g.Updated))
+		return err
+	})
+}
+
+// Get implements generation.Store.
+func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error) {
+	var (
+		g                      generation.Generation
+		status, req            string
+		video, errName, errMsg sql.NullString
+		created, updated       int64
+		orphaned               int
+	)
+	err := d.b.queryRow(ctx, `SELECT id, key_id, status, request, credits, progress, plan, engine, video, error_name, error_message, created_at, updated_at,
+			CASE WHEN status IN (?, ?) AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
+				AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END
+		FROM generation WHERE id = ?`, string(generation.Queued), string(generation.Generating), id).Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine,
+		&video, &errName, &errMsg, &created, &updated, &orphaned)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.Status, g.Orphaned = generation.Status(status), orphaned == 1
+	if err := json.Unmarshal([]byte(req), &g.Request); err != nil {
+		return nil, err
+	}
+	if video.Valid {
+		g.Video = new(generation.Video)
+		if err := json.Unmarshal([]byte(video.String), g.Video); err != nil {
+			return nil, err
+		}
+	}
+	if errName.Valid {
+		g.Failure = &generation.Failure{Name: errName.String, Message: errMsg.String}
+	}
+	g.Created, g.Updated = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return &g, nil
+}
+
+// Progress implements generation.Store.
+func (d *DB) Progress(ctx context.Context, id string, p float64, plan string) error {
+	n, err := d.b.exec(ctx, `UPDATE generation SET status = ?, progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
+		WHERE id = ? AND status IN (?, ?)`, string(generation.Generating), p, plan, plan, ms(time.Now()), id, string(generation.Queued), string(generation.Generating))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
+	}
+	return nil
+}
+
+// Finish implements generation.Store.
+func (d *DB) Finish(ctx context.Context, id string, v *generation.Video, f *generation.Failure) error {
+	return d.inTx(ctx, func(t tx) error { return finish(ctx, t, id, v, f) })
+}
+
+// Cancel implements generation.Store.
+func (d *DB) Cancel(ctx context.Context, id string, f *generation.Failure) error {
+	return d.inTx(ctx, func(t tx) error {
+		if err := finish(ctx, t, id, nil, f); err != nil {
+			return err
+		}
+		var job sql.NullInt64
+		if err := t.queryRow(ctx, `SELECT job_id FROM generation WHERE id = ?`, id).Scan(&job); err != nil {
+			return err
+		}
+		if !job.Valid {
+			// A generation from before jobs were recorded: its job finds
+			// the generation ended and does nothing.
+			return nil
+		}
+		if err := t.cancelJob(ctx, job.Int64); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
+			return fmt.Errorf("cancelling job %d: %w", job.Int64, err)
+		}
+		return nil
+	})
+}
+
+// finish ends generation id in t: Completed with v, or Failed with f and
+// its credits refunded.
+func finish(ctx context.Context, t tx, id string, v *generation.Video, f *generation.Failure) error {
+	now := ms(time.Now())
+	var (
+		n   int64
+		err error
+	)
+	live := []any{id, string(generation.Queued), string(generation.Generating)}
+	if f != nil {
+		n, err = t.exec(ctx, `UPDATE generation SET status = ?, error_name = ?, error_message = ?, updated_at = ?
+			WHERE id = ? AND status IN (?, ?)`, append([]any{string(generation.Failed), f.Name, f.Message, now}, live...)...)
+	} else {
+		var vj []byte
+		if vj, err = json.Marshal(v); err != nil {
+			return err
+		}
+		n, err = t.exec(ctx, `UPDATE generation SET status = ?, video = ?, progress = 1, updated_at = ?
+			WHERE id = ? AND status IN (?, ?)`, append([]any{string(generation.Completed), string(vj), now}, live...)...)
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
+	}
+	if f != nil {
+		// The refund commits with the failure, so it happens exactly once.
+		if _, err := t.exec(ctx, `UPDATE api_key SET credits = credits + (SELECT credits FROM generation WHERE id = ?)
+			WHERE id = (SELECT key_id FROM generation WHERE id = ?) AND credits IS NOT NULL`, id, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateKey implements auth.Store.
+func (d *DB) CreateKey(ctx context.Context, k *auth.Key) error {
+	var credits any
+	if !k.Unlimited {
+		credits = k.Credits
+	}
+	_, err := d.b.exec(ctx, `INSERT INTO api_key (id, name, hash, credits, created_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Hash, credits, ms(k.Created))
+	if isUniqueViolation(err) {
+		return fault.Errorf(fault.Conflict, "a key named %q already exists; revoke it or choose another name", k.Name)
+	}
+	return err
+}
+
+// isUniqueViolation reports whether err is a unique constraint violation,
+// in either dialect.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE")
+}
+
+const keyColumns = `id, name, hash, credits, created_at, revoked_at`
+
+func scanKey(r row) (*auth.Key, error) {
+	var (
+		k       auth.Key
+		credits sql.NullInt64
+		created int64
+		revoked sql.NullInt64
+	)
+	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &credits, &created, &revoked); err != nil {
+		return nil, err
+	}
+	k.Credits, k.Unlimited = credits.Int64, !credits.Valid
+	k.Created = time.UnixMilli(created).UTC()
+	if revoked.Valid {
+		t := time.UnixMilli(revoked.Int64).UTC()
+		k.Revoked = &t
+	}
+	return &k, nil
+}
+
+// KeyByHash implements auth.Store.
+func (d *DB) KeyByHash(ctx context.Context, hash string) (*auth.Key, error) {
+	k, err := scanKey(d.b.queryRow(ctx, `SELECT `+keyColumns+` FROM api_key WHERE hash = ? AND revoked_at IS NULL`, hash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.E(fault.NotFound, "no such key")
+	}
+	return k, err
+}
+
+// Keys implements auth.Store.
+func (d *DB) Keys(ctx context.Context) ([]*auth.Key, error) {
+	rs, err := d.b.query(ctx, `SELECT `+keyColumns+` FROM api_key ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var keys []*auth.Key
+	for rs.Next() {
+		k, err := scanKey(rs)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rs.Err()
+}
+
+// RevokeKey implements auth.Store.
+func (d *DB) RevokeKey(ctx context.Context, idOrName string) error {
+	n, err := d.b.exec(ctx, `UPDATE api_key SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL`,
+		ms(time.Now()), idOrName, idOrName)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.NotFound, "no live key with id or name %q", idOrName)
+	}
+	return nil
+}
