@@ -39,6 +39,7 @@ var _ generation.Engine = (*Builtin)(nil)
 // Timings says where a render's time went.
 type Timings struct {
 	Intake, Speech, Encode time.Duration // Encode includes drawing the frames
+	Face                   time.Duration // finding the face and preparing its animation
 }
 
 // Render implements generation.Engine.
@@ -75,11 +76,10 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		if syn == nil {
 			syn = &speech.Flite{}
 		}
-		if audio, err = syn.Synthesize(ctx, req.Speech, voice); err != nil {
+		// Leave a breath of silence at the end too.
+		if audio, err = speech.SynthesizeWithin(ctx, syn, req.Speech, voice, length-speech.Lead-150*time.Millisecond); err != nil {
 			return nil, tm, err
 		}
-		// Leave a breath of silence at the end too.
-		audio.Fit(length - speech.Lead - 150*time.Millisecond)
 		tm.Speech = time.Since(t1)
 	}
 	progress(0.1)
@@ -106,6 +106,12 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 	frames := req.Duration * FPS
 	shot := render.Plan(req.Prompt, req.NegativePrompt, req.Seed)
 	r := render.New(img, fw, fh, shot, frames)
+	t3 := time.Now()
+	warnings, err := animate(r, img, audio, req.Seed, frames)
+	if err != nil {
+		return nil, tm, err
+	}
+	tm.Face = time.Since(t3)
 
 	t2 := time.Now()
 	spec := media.Spec{Width: fw, Height: fh, FPS: FPS, Frames: frames, AudioWAV: wav.Name(), Program: b.FFmpeg}
@@ -125,5 +131,6 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 	}
 	return &generation.Output{
 		Width: fw, Height: fh, Duration: float64(frames) / FPS, FPS: FPS, HasAudio: true, Plan: plan,
+		Warnings: warnings,
 	}, tm, nil
 }

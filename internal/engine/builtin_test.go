@@ -121,11 +121,13 @@ func BenchmarkRender720p5s(b *testing.B) {
 		}
 		tm.Intake += t.Intake
 		tm.Speech += t.Speech
+		tm.Face += t.Face
 		tm.Encode += t.Encode
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(tm.Intake.Milliseconds())/n, "decode-ms")
 	b.ReportMetric(float64(tm.Speech.Milliseconds())/n, "speech-ms")
+	b.ReportMetric(float64(tm.Face.Milliseconds())/n, "face-ms")
 	b.ReportMetric(float64(tm.Encode.Milliseconds())/n, "frames+encode-ms")
 }
 

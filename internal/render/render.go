@@ -37,6 +37,7 @@ type Renderer struct {
 	shot   Shot
 	frames int
 	tex    texture
+	anim   *animation // set by Animate; see animate.go
 }
 
 // New prepares src for frames of fw x fh. The source is converted once to
@@ -118,6 +119,12 @@ func (r *Renderer) view(i int) (s, cx, cy float64) {
 func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	s, cx, cy := r.view(i)
 	t := &r.tex
+	pix := t.pix
+	if r.anim != nil {
+		var done func()
+		pix, done = r.anim.frame(min(max(i, 0), r.frames-1))
+		defer done()
+	}
 	w, h := min(r.fw, dst.Rect.Dx()), min(r.fh, dst.Rect.Dy())
 	if w <= 0 || h <= 0 {
 		return
@@ -127,7 +134,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 		// zoom out): every sample falls on a texel, so copy.
 		x0, y0 := int(t.ox), int(t.oy)
 		for y := range h {
-			copy(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w], t.pix[(y0+y)*t.stride+4*x0:][:4*w])
+			copy(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w], pix[(y0+y)*t.stride+4*x0:][:4*w])
 		}
 		return
 	}
@@ -143,8 +150,8 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	for y := range h {
 		v := cy + ((float64(y)+0.5)/float64(r.fh)-0.5)/s
 		j, g := split(t.oy+v*t.sy-0.5, t.h)
-		row0 := t.pix[j*t.stride:][:4*t.w]
-		row1 := t.pix[(j+1)*t.stride:][:4*t.w]
+		row0 := pix[j*t.stride:][:4*t.w]
+		row1 := pix[(j+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		lerpRow(out, row0, row1, xo, xw, g)
 	}

@@ -18,6 +18,9 @@ type texture struct {
 	w, h   int     // size in texels, surround included
 	ox, oy float64 // texel position of the crop's top-left corner
 	sx, sy float64 // the crop's size in texels
+	// crop is the part of the input image the texels show (see
+	// Renderer.SourcePoint).
+	crop image.Rectangle
 }
 
 // newTexture crops src to the frame's aspect ratio around its centre and
@@ -50,7 +53,7 @@ func newTexture(src image.Image, fw, fh int, zoom, surround float64) texture {
 		img = dst
 	}
 
-	t := texture{sx: float64(tw), sy: float64(th)}
+	t := texture{sx: float64(tw), sy: float64(th), crop: crop}
 	if surround > 0 {
 		mx := int(math.Ceil(float64(tw)*surround)) + 2
 		my := int(math.Ceil(float64(th)*surround)) + 2
