@@ -317,8 +317,10 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// 640x427 at 360p: short side 360, aspect kept, even.
 	checkVideo(t, f, 540, 360, 5)
-	if db := audioRMS(t, f); db > -60 {
-		t.Errorf("silent clip's audio is at %.1f dBFS, want silence", db)
+	// Without speech the clip has the scene's ambience: here, nothing in the
+	// prompt names a sound, so a quiet room tone well below speech level.
+	if db := audioRMS(t, f); db > -38 || db < -80 {
+		t.Errorf("ambience of a clip without speech is at %.1f dBFS, want quiet room tone", db)
 	}
 
 	m = p.wait(t, "/v2/generate/video/pixverse/generation", talking, 2*time.Minute)

@@ -93,7 +93,7 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		return nil, tm, fault.Wrap(fault.Internal, "creating the audio track", err)
 	}
 	defer os.Remove(wav.Name())
-	err = speech.WriteWAV(wav, speech.Track(audio, speech.Lead, length), speech.SampleRate)
+	err = speech.WriteWAV(wav, soundtrack(req, audio, length), speech.SampleRate)
 	if cerr := wav.Close(); err == nil {
 		err = cerr
 	}
