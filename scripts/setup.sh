@@ -1,26 +1,46 @@
 #!/usr/bin/env bash
-# Sets up a Debian machine to build and run stillmotion: installs ffmpeg and
-# flite (and, with --test, what the tests drive: python3-requests, nodejs, and
+# Sets up a Debian machine to build and run stillmotion: installs ffmpeg,
+# flite and RHVoice (from Debian's non-free section, which it adds; the voices
+# fall back to flite without it) and, with --test, what the tests drive: python3-requests, nodejs, and
 # PostgreSQL for the distributed mode) when missing, makes sure a Go toolchain
 # is there, and builds bin/stillmotion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(ffmpeg flite)
+optional=(rhvoice rhvoice-english)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(python3-requests nodejs postgresql festival festvox-us-slt-hts pocketsphinx pocketsphinx-en-us)
+  # festival checks RHVoice's phone timings against true ones; pocketsphinx
+  # (for the intelligibility benchmark) is installed by that benchmark's notes.
+  want+=(python3-requests nodejs postgresql festival festvox-us-slt-hts)
 fi
 
 missing=()
-for pkg in "${want[@]}"; do
+for pkg in "${want[@]}" "${optional[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   sudo=""
   [[ $(id -u) == 0 ]] || sudo="sudo"
+  # RHVoice's English voices (LGPL-2.1+) are in Debian's non-free section
+  # only because their training data scripts are not shipped.
+  if [[ " ${missing[*]} " == *" rhvoice "* ]] && ! grep -rqsE '(^|[[:space:]])non-free([[:space:]]|$)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$codename" "$codename" | $sudo tee /etc/apt/sources.list.d/stillmotion-non-free.sources >/dev/null
+  fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  required=()
+  for pkg in "${missing[@]}"; do
+    [[ " ${optional[*]} " == *" $pkg "* ]] || required+=("$pkg")
+  done
+  if ((${#required[@]})); then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${required[@]}" >/dev/null
+  fi
+  # Without RHVoice every voice falls back to its flite voice: a warning, not a failure.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null ||
+    echo "setup: warning: could not install ${optional[*]}; the voices fall back to flite" >&2
 fi
 
 # Go: the one in PATH, else /usr/local/go; else the toolchain module from the
@@ -45,6 +65,12 @@ if ! command -v go >/dev/null 2>&1; then
   $sudo chmod +x /usr/local/go/bin/* /usr/local/go/pkg/tool/*/* 2>/dev/null || true
   export PATH=/usr/local/go/bin:$PATH
   rm -rf "$tmp"
+fi
+
+# The OpenAI SDK harness (test/openai-node): the pinned openai npm package,
+# as locked in its package-lock.json.
+if [[ "${1:-}" == "--test" ]] && command -v npm >/dev/null 2>&1; then
+  npm ci --ignore-scripts --no-audit --no-fund --prefix test/openai-node >/dev/null
 fi
 
 mkdir -p bin

@@ -29,6 +29,8 @@ const wordChoice = 600 * time.Millisecond
 //     ending within 600 ms of the last one that fits, the latest whose last
 //     20 ms are clearly the quietest, since words in connected speech run
 //     together and ending on a consonant is less abrupt than on a vowel;
+//     each word's end is first moved to a clearly quieter place within
+//     60 ms, if there is one, since word timings can be a little off;
 //  3. without words, at the end of the quietest 20 ms window in the second
 //     half of the allowed time, after the first phone: between words is
 //     usually quiet, though a stop consonant's closure inside a word can win;
@@ -100,10 +102,11 @@ func (a *Audio) cutPoint(limit time.Duration) time.Duration {
 		if w.End < latest-wordChoice {
 			break
 		}
-		hi := min(durationToSamples(w.End), len(a.Samples))
-		lo := min(durationToSamples(max(w.Start, w.End-quietWindow)), hi)
+		end := a.nearQuiet(w.End, limit)
+		hi := min(durationToSamples(end), len(a.Samples))
+		lo := min(durationToSamples(max(w.Start, end-quietWindow)), hi)
 		if e := rms(a.Samples[lo:hi]); e < best*0.7 { // later wins unless clearly louder
-			word, best = w.End, e
+			word, best = end, e
 		}
 	}
 	switch {
@@ -126,6 +129,28 @@ func (a *Audio) cutPoint(limit time.Duration) time.Duration {
 		return end
 	}
 	return limit
+}
+
+// wordSlack is how far nearQuiet looks around a word's end for a quieter
+// place to cut: word ends carried over from another voice's timeline (see
+// transfer) are off by a few tens of milliseconds.
+const wordSlack = 60 * time.Millisecond
+
+// nearQuiet returns the end of the quietest 20 ms window within wordSlack
+// of at (and by limit), if it is clearly quieter than the 20 ms before at;
+// else at.
+func (a *Audio) nearQuiet(at, limit time.Duration) time.Duration {
+	end, ok := quietest(a.Samples, max(0, at-wordSlack-quietWindow), min(limit, at+wordSlack))
+	if !ok {
+		return at
+	}
+	w := durationToSamples(quietWindow)
+	here := rms(a.Samples[max(0, durationToSamples(at)-w):min(len(a.Samples), durationToSamples(at))])
+	there := rms(a.Samples[max(0, durationToSamples(end)-w):min(len(a.Samples), durationToSamples(end))])
+	if there < here*0.5 {
+		return end
+	}
+	return at
 }
 
 // quietest returns the end of the 20 ms window of samples with the least

@@ -3,6 +3,7 @@ package speech
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -360,6 +361,60 @@ func TestFliteFit(t *testing.T) {
 				d, last.Symbol, lastWord, around, speech)
 			if around > speech*0.25 {
 				t.Errorf("cut in loud speech: RMS %.0f, speech %.0f", around, speech)
+			}
+		})
+	}
+}
+
+func TestSynthesizeWithin(t *testing.T) {
+	needFlite(t)
+	const max = 2500 * time.Millisecond
+	for _, voice := range []string{"Harper", "Ethan"} {
+		t.Run(voice, func(t *testing.T) {
+			f := &Flite{}
+			full, err := f.Synthesize(context.Background(), longText, voice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full.Fit(max)
+			a, err := SynthesizeWithin(context.Background(), f, longText, voice, max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := a.Duration(); d > max || d < max-time.Second {
+				t.Errorf("duration %v, want at most %v and not much less", d, max)
+			}
+			// Fewer words are synthesized, but as many are heard.
+			if len(a.Words) < len(full.Words)-1 {
+				t.Errorf("%d words heard, %d when the whole text is synthesized", len(a.Words), len(full.Words))
+			}
+		})
+	}
+	t.Run("short text", func(t *testing.T) {
+		a, err := SynthesizeWithin(context.Background(), &Flite{}, "Hello.", "Mason", max)
+		if err != nil || a.Duration() > time.Second {
+			t.Errorf("SynthesizeWithin = %v, %v; want about half a second of speech", a, err)
+		}
+	})
+}
+
+func TestCutText(t *testing.T) {
+	tests := []struct {
+		text string
+		n    int
+		want string
+	}{
+		{"one two three", 20, "one two three"},
+		{"one two three", 13, "one two three"},
+		{"one two three", 12, "one two"},
+		{"one two three", 7, "one two"},
+		{"one two three", 6, "one"},
+		{"onetwothree", 5, "onetwothree"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			if got := cutText(tt.text, tt.n); got != tt.want {
+				t.Errorf("cutText(%q, %d) = %q, want %q", tt.text, tt.n, got, tt.want)
 			}
 		})
 	}

@@ -7,19 +7,25 @@ import (
 // Loudness targets of Normalize.
 const (
 	TargetLoudness = -16.0 // LUFS, integrated
-	PeakCeiling    = -1.0  // dBFS, sample peak
+	PeakCeiling    = -1.0  // dBFS, sample peak, in the encoded video too
 )
+
+// codecHeadroom is how far below PeakCeiling Normalize keeps sample peaks,
+// so that the AAC encoder's overshoot (measured up to 0.2 dB on speech at
+// 128 kb/s) still leaves the decoded peaks at or below PeakCeiling.
+const codecHeadroom = 0.5
 
 // Normalize scales samples (mono PCM at rate Hz) in place to an integrated
 // loudness of about TargetLoudness and keeps every sample at or below
-// PeakCeiling, without clipping.
+// PeakCeiling less codecHeadroom, without clipping.
 //
 // Loudness is measured as ITU-R BS.1770-4 integrated loudness: K-weighted,
 // 400 ms blocks, absolute and relative gates, so pauses do not count. Peaks
 // above the ceiling after the gain are brought down by a look-ahead limiter
-// rather than by lowering the whole clip, so speech with a high crest factor
-// still reaches the target; heavily limited speech may land slightly below
-// it. The ceiling is on sample peaks, not true (inter-sample) peaks.
+// rather than by lowering the whole clip, and the gain and the limiter are
+// applied again until the loudness is within 0.1 LU of the target (three
+// rounds at most), so speech with a high crest factor still reaches it. The
+// ceiling is on sample peaks, not true (inter-sample) peaks.
 // Silence is left alone, and the gain is capped at +30 dB so near-silence is
 // not blown up into noise.
 func Normalize(samples []int16, rate int) {
@@ -47,12 +53,21 @@ func normalize(x []float64, rate float64) {
 	if math.IsInf(l, -1) {
 		return
 	}
-	gain := math.Pow(10, math.Min(TargetLoudness-l, 30)/20)
-	for i := range x {
-		x[i] *= gain
-	}
 	// A hair under the ceiling, so rounding to int16 cannot push a peak over.
-	limit(x, rate, math.Pow(10, PeakCeiling/20)-1.0/32768)
+	ceiling := math.Pow(10, (PeakCeiling-codecHeadroom)/20) - 1.0/32768
+	budget := 30.0 // dB of gain left under the cap
+	for range 3 {
+		g := math.Min(TargetLoudness-l, budget)
+		budget -= g
+		gain := math.Pow(10, g/20)
+		for i := range x {
+			x[i] *= gain
+		}
+		limit(x, rate, ceiling)
+		if l = loudness(x, rate); math.Abs(l-TargetLoudness) < 0.1 || budget <= 0 {
+			break
+		}
+	}
 }
 
 // limit brings every |x[i]| to at most ceiling with a smooth gain envelope:

@@ -1,9 +1,10 @@
 // Package speech turns a request's lip_sync_tts_content into spoken audio
 // with a phoneme timeline, for the video's audio track and its talking mouth.
 //
-// Text is cleaned (see CleanText), synthesized by a Synthesizer (Flite, which
-// runs the flite program) with phone and word timings, resampled to
-// SampleRate and normalized (see Normalize). Fit shortens speech to the
+// Text is normalized to plain spoken words (see CleanText), synthesized by a
+// Synthesizer (Flite, which runs RHVoice and flite; docs/voices.md has the
+// voices, their engines and licences) with phone and word timings, resampled
+// to SampleRate and normalized to -16 LUFS (see Normalize). Fit shortens speech to the
 // video's length at a pause or a word's end, and Track lays it out on the
 // video's audio track, starting at Lead.
 package speech
@@ -81,6 +82,9 @@ type Audio struct {
 	// (nil otherwise). Pauses lie between words, not in them.
 	Words []Word
 	Voice string
+	// Engine says what spoke: the engine, its voice and the settings, as
+	// "rhvoice/slt f0=190Hz", or "flite/slt ..." for a fallback.
+	Engine string
 }
 
 // Duration returns the length of a's samples.
@@ -90,8 +94,8 @@ func (a *Audio) Duration() time.Duration {
 
 // Synthesizer turns text into speech in the named voice (one of Voices).
 // Implementations must be safe for concurrent use and deterministic: the same
-// text and voice give the same samples. Flite is the implementation now;
-// others (festival, RHVoice) may follow.
+// text and voice give the same samples. Flite is the implementation: it
+// runs RHVoice and flite.
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text, voice string) (*Audio, error)
 }

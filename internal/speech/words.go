@@ -21,19 +21,19 @@ type Word struct {
 // voice, several times faster than the others, and shares their lexicon.
 const wordVoice = "kal"
 
-// words finds the words of text in phones, the timeline flite gave for it.
+// wordGroups runs flite to find the words of text, for words.
 //
 // flite prints no word times, so a second, fast flite run speaks the text
 // with " ... " between the tokens, which puts a pause between all of them
 // without changing how a token reads (a comma would: "Dr., Smith" is "drive
-// Smith"), and prints its phones (-ps). Aligning that phone sequence with the
-// timed one (edit distance; the voices' phone sets and a few context-dependent
-// readings differ) says which token each timed phone belongs to. It is best
-// effort: on any failure, or a poor alignment, it returns nil.
-func words(ctx context.Context, prog, text string, phones []Phone) []Word {
+// Smith"), and prints its phones (-ps): one group of phones per token.
+// names holds the text of each group, when the groups pair up with the
+// tokens that have a letter or digit (the others are silent); else nil. It
+// does not need the timed phones, so it runs beside the synthesis.
+func wordGroups(ctx context.Context, prog, text string) (groups [][]string, names []string) {
 	tokens := strings.Fields(text)
 	if len(tokens) == 0 {
-		return nil
+		return nil, nil
 	}
 	args := []string{"-voice", wordVoice, "-ps", "-o", "none", "-t", strings.Join(tokens, " ... ")}
 	cmd := exec.CommandContext(ctx, prog, args...)
@@ -41,9 +41,8 @@ func words(ctx context.Context, prog, text string, phones []Phone) []Word {
 	cmd.Stdout = &out
 	cmd.WaitDelay = 2 * time.Second
 	if cmd.Run() != nil {
-		return nil
+		return nil, nil
 	}
-	var groups [][]string
 	for _, line := range strings.Split(out.String(), "\n") {
 		var g []string
 		for _, sym := range strings.Fields(line) {
@@ -60,9 +59,6 @@ func words(ctx context.Context, prog, text string, phones []Phone) []Word {
 			groups = append(groups, g)
 		}
 	}
-	// Name the groups when they pair up with the tokens that have a letter or
-	// digit (the others, like "-", are silent).
-	var names []string
 	for _, tok := range tokens {
 		if strings.IndexFunc(tok, isASCIIAlnum) >= 0 {
 			names = append(names, strings.TrimFunc(tok, func(r rune) bool { return !isASCIIAlnum(r) }))
@@ -70,6 +66,19 @@ func words(ctx context.Context, prog, text string, phones []Phone) []Word {
 	}
 	if len(names) != len(groups) {
 		names = nil
+	}
+	return groups, names
+}
+
+// words finds the words of text in phones, the timeline flite gave for it
+// (or carried over from flite; see transfer), from wordGroups' groups:
+// aligning the groups' phone sequence with the timed one (edit distance;
+// the voices' phone sets and a few context-dependent readings differ) says
+// which token each timed phone belongs to. It is best effort: with no
+// groups, or a poor alignment, it returns nil.
+func words(phones []Phone, groups [][]string, names []string) []Word {
+	if len(groups) == 0 {
+		return nil
 	}
 	return alignWords(phones, groups, names)
 }

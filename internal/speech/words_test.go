@@ -64,9 +64,9 @@ func TestFliteWords(t *testing.T) {
 		text, voice, want string
 	}{
 		{"The quick brown fox.", "Ava", "The quick brown fox"},
-		{"Don't be late, Dr. Smith!", "Jack", "Don't be late Dr Smith"},
-		{"It costs $5 - really.", "James", "It costs 5 really"},
-		{"Meet me at 10:30pm, e.g. on 3/4/2021.", "Oliver", "Meet me at 10:30pm e.g on 3/4/2021"},
+		{"Don't be late, Dr. Smith!", "Jack", "Don't be late Doctor Smith"},
+		{"It costs $5 - really.", "James", "It costs five dollars really"},
+		{"Meet me at 10:30pm, e.g. on 3/4/2021.", "Oliver", "Meet me at ten thirty P M for example on March fourth twenty twenty-one"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

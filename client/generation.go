@@ -1,0 +1,155 @@
+package client
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// DefaultModel is the model a CreateRequest asks for when Model is empty.
+const DefaultModel = "pixverse/v5/image-to-video"
+
+// CreateRequest is the body of a new generation. Zero values are left out of
+// the request, so the server's defaults apply: 720p, 5 seconds, no style, a
+// random seed, the Auto voice.
+type CreateRequest struct {
+	// Model defaults to DefaultModel.
+	Model string `json:"model"`
+	// Prompt says what happens in the video (1..2048 characters).
+	Prompt string `json:"prompt"`
+	// ImageURL is the first frame: an http(s) URL the server can fetch, or a
+	// data: URI such as FileDataURI returns.
+	ImageURL string `json:"image_url"`
+	// Resolution is the short side of the frame: "360p", "540p", "720p" or
+	// "1080p".
+	Resolution string `json:"resolution,omitempty"`
+	// Duration is the length in seconds: 5 or 8 (1080p: 5 only).
+	Duration int `json:"duration,omitempty"`
+	// NegativePrompt says what to avoid.
+	NegativePrompt string `json:"negative_prompt,omitempty"`
+	// Style is "anime", "3d_animation", "clay", "comic" or "cyberpunk".
+	Style string `json:"style,omitempty"`
+	// Seed, if set, makes the video reproducible (0..2147483647). It is a
+	// pointer because 0 is a valid seed.
+	Seed *int64 `json:"seed,omitempty"`
+	// Speech is text to speak with the lips in sync (1..200 characters).
+	Speech string `json:"lip_sync_tts_content,omitempty"`
+	// Speaker is the voice of Speech, such as "Chloe" or "Ethan".
+	Speaker string `json:"lip_sync_tts_speaker,omitempty"`
+}
+
+// Status is the state of a generation.
+type Status string
+
+// The statuses a generation goes through: Queued, then Generating, then
+// Completed (or Succeeded, on servers configured to answer that word) or
+// Failed.
+const (
+	Queued     Status = "queued"
+	Generating Status = "generating"
+	Completed  Status = "completed"
+	Succeeded  Status = "succeeded"
+	Failed     Status = "error"
+)
+
+// Done reports whether s is final. Like the hosted API's own examples, it
+// treats every status other than Queued and Generating as final, so a
+// server that answers a new word does not keep a client polling forever.
+func (s Status) Done() bool { return s != Queued && s != Generating }
+
+// Generation is what the server says of a generation, on create, poll and
+// cancel. Its JSON form is the wire format.
+type Generation struct {
+	ID     string
+	Status Status
+	// Progress is the rendered fraction, 0..1, while Generating.
+	Progress float64
+	// QueuePosition is the number of generations ahead of this one while
+	// Queued, when the server reports it; 0 otherwise.
+	QueuePosition int
+	// Video is set when the generation has completed.
+	Video *Video
+	// Error is set when the generation has failed.
+	Error *GenerationError
+	// Usage is what the generation costs; a failed one is refunded.
+	Usage Usage
+}
+
+// Video is a finished generation's file.
+type Video struct {
+	// URL is a signed, expiring download URL; see Client.Download.
+	URL         string  `json:"url"`
+	ContentType string  `json:"content_type"`
+	FileName    string  `json:"file_name"`
+	FileSize    int64   `json:"file_size"`
+	Width       int     `json:"width,omitempty"`
+	Height      int     `json:"height,omitempty"`
+	Duration    float64 `json:"duration,omitempty"`
+	FPS         int     `json:"fps,omitempty"`
+	HasAudio    bool    `json:"has_audio,omitempty"`
+	// Warnings are things the server could not do as asked, such as speech
+	// cut short to fit the video.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Usage is the price of a generation.
+type Usage struct {
+	CreditsUsed int64   `json:"credits_used"`
+	USDSpent    float64 `json:"usd_spent"`
+}
+
+// GenerationError is why a generation failed, such as
+// {Name: "image_fetch_failed"} or {Name: "cancelled"}. Wait returns it as
+// its error when the generation ends in Failed.
+type GenerationError struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+func (e *GenerationError) Error() string {
+	if e.Message == "" {
+		return "generation failed: " + e.Name
+	}
+	return fmt.Sprintf("generation failed: %s: %s", e.Name, e.Message)
+}
+
+// Is makes errors.Is(err, ErrCancelled) true for a cancelled generation.
+func (e *GenerationError) Is(target error) bool {
+	return target == ErrCancelled && e.Name == "cancelled"
+}
+
+// wireGeneration is the response body of the generation routes.
+type wireGeneration struct {
+	ID            string           `json:"id"`
+	Status        Status           `json:"status"`
+	Progress      *float64         `json:"progress,omitempty"`
+	QueuePosition int              `json:"queue_position,omitempty"`
+	Video         *Video           `json:"video,omitempty"`
+	Error         *GenerationError `json:"error,omitempty"`
+	Meta          struct {
+		Usage Usage `json:"usage"`
+	} `json:"meta"`
+}
+
+// MarshalJSON encodes g in the wire format. Its receiver is a value so
+// that a Generation, not only a pointer to one, encodes so.
+func (g Generation) MarshalJSON() ([]byte, error) {
+	w := wireGeneration{ID: g.ID, Status: g.Status, QueuePosition: g.QueuePosition, Video: g.Video, Error: g.Error}
+	if g.Status == Generating {
+		w.Progress = &g.Progress
+	}
+	w.Meta.Usage = g.Usage
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON decodes g from the wire format.
+func (g *Generation) UnmarshalJSON(b []byte) error {
+	var w wireGeneration
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*g = Generation{ID: w.ID, Status: w.Status, QueuePosition: w.QueuePosition, Video: w.Video, Error: w.Error, Usage: w.Meta.Usage}
+	if w.Progress != nil {
+		g.Progress = *w.Progress
+	}
+	return nil
+}
