@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"stillmotion/internal/blob"
 	"stillmotion/internal/queue"
 	"stillmotion/internal/server"
+	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
 )
 
@@ -20,6 +22,8 @@ type check struct {
 	name string
 	run  func(ctx context.Context) (detail string, err error)
 	fix  string
+	// optional checks warn: the service works without what they look for.
+	optional bool
 }
 
 func runDoctor(ctx context.Context, args []string) error {
@@ -35,7 +39,7 @@ func runDoctor(ctx context.Context, args []string) error {
 	cfg := c.config()
 	cfg.Storage = *storage
 	checks := []check{
-		{"ffmpeg", func(ctx context.Context) (string, error) {
+		{name: "ffmpeg", run: func(ctx context.Context) (string, error) {
 			v, err := firstLine(ctx, *ffmpeg, "-hide_banner", "-version")
 			if err != nil {
 				return "", err
@@ -50,23 +54,17 @@ func runDoctor(ctx context.Context, args []string) error {
 				}
 			}
 			return v, nil
-		}, "apt-get install ffmpeg"},
-		{"ffprobe", func(ctx context.Context) (string, error) {
+		}, fix: "apt-get install ffmpeg"},
+		{name: "ffprobe", run: func(ctx context.Context) (string, error) {
 			return firstLine(ctx, "ffprobe", "-hide_banner", "-version")
-		}, "apt-get install ffmpeg"},
-		{"text-to-speech (flite)", func(ctx context.Context) (string, error) {
-			v, err := output(ctx, *flite, "-lv")
-			if err != nil {
-				return "", err
-			}
-			for _, voice := range []string{"slt", "rms", "awb", "kal"} {
-				if !strings.Contains(v, voice) {
-					return "", fmt.Errorf("%s lacks the %s voice", *flite, voice)
-				}
-			}
-			return strings.TrimSpace(v), nil
-		}, "apt-get install flite"},
-		{"data dir", func(ctx context.Context) (string, error) {
+		}, fix: "apt-get install ffmpeg"},
+		{name: "text-to-speech (flite)", run: func(ctx context.Context) (string, error) {
+			return speechStatus(ctx, *flite, "flite")
+		}, fix: "apt-get install flite"},
+		{name: "natural voices (RHVoice)", optional: true, run: func(ctx context.Context) (string, error) {
+			return speechStatus(ctx, *flite, "rhvoice")
+		}, fix: "add Debian's non-free section and apt-get install rhvoice rhvoice-english (scripts/setup.sh does both); without it the voices fall back to flite"},
+		{name: "data dir", run: func(ctx context.Context) (string, error) {
 			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 				return "", err
 			}
@@ -78,8 +76,8 @@ func runDoctor(ctx context.Context, args []string) error {
 			os.Remove(f.Name())
 			abs, _ := filepath.Abs(cfg.DataDir)
 			return abs + " is writable", nil
-		}, "choose a writable --data-dir (or fix its permissions)"},
-		{"database", func(ctx context.Context) (string, error) {
+		}, fix: "choose a writable --data-dir (or fix its permissions)"},
+		{name: "database", run: func(ctx context.Context) (string, error) {
 			st, err := server.OpenStore(ctx, &cfg, queue.Config{})
 			if err != nil {
 				return "", err
@@ -90,8 +88,8 @@ func runDoctor(ctx context.Context, args []string) error {
 				return "", err
 			}
 			return fmt.Sprintf("%s opens and is migrated; %d jobs waiting or running", store.Redact(cfg.Database), n), nil
-		}, "check --database and the data dir's permissions (for PostgreSQL: the server, the user and the database)"},
-		{"storage", func(ctx context.Context) (string, error) {
+		}, fix: "check --database and the data dir's permissions (for PostgreSQL: the server, the user and the database)"},
+		{name: "storage", run: func(ctx context.Context) (string, error) {
 			if !strings.HasPrefix(cfg.Storage, "s3://") {
 				return "videos are kept in the data dir", nil
 			}
@@ -103,13 +101,17 @@ func runDoctor(ctx context.Context, args []string) error {
 				return "", err
 			}
 			return fmt.Sprintf("the S3 bucket %s answers", sc.Bucket), nil
-		}, "check --storage, the bucket, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"},
+		}, fix: "check --storage, the bucket, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"},
 	}
 	failed := 0
 	for _, ch := range checks {
 		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		detail, err := ch.run(cctx)
 		cancel()
+		if err != nil && ch.optional {
+			fmt.Printf("! %s: %s\n    fix: %s\n", ch.name, message(err), ch.fix)
+			continue
+		}
 		if err != nil {
 			failed++
 			fmt.Printf("✗ %s: %s\n    fix: %s\n", ch.name, message(err), ch.fix)
@@ -139,4 +141,18 @@ func firstLine(ctx context.Context, prog string, args ...string) (string, error)
 	s, err := output(ctx, prog, args...)
 	line, _, _ := strings.Cut(s, "\n")
 	return line, err
+}
+
+// speechStatus reports on one speech engine as the speech package sees it.
+func speechStatus(ctx context.Context, program, engine string) (string, error) {
+	for _, st := range (&speech.Flite{Program: program}).Check(ctx) {
+		if st.Engine != engine {
+			continue
+		}
+		if !st.OK {
+			return "", errors.New(st.Detail)
+		}
+		return fmt.Sprintf("%s; voices %s", st.Detail, strings.Join(st.Voices, ", ")), nil
+	}
+	return "", fmt.Errorf("no %s engine is known", engine)
 }
