@@ -3,6 +3,7 @@ package ambience
 import (
 	"math"
 	"slices"
+	"stillmotion/internal/loudness"
 	"testing"
 	"time"
 )
@@ -128,7 +129,7 @@ func TestThunderAtFlash(t *testing.T) {
 				// Energy above the rumble, where the ear finds the crack: the
 				// rumble of an earlier clap has much power and little
 				// loudness.
-				s := fromPCM(Render(scene, length, seed, bed))
+				s := loudness.FromPCM(Render(scene, length, seed, bed))
 				hp := newSVF(300, 0.7)
 				for i, v := range s {
 					_, _, s[i] = hp.tick(v)

@@ -8,51 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"stillmotion/internal/loudness"
 	"strconv"
 	"testing"
 	"time"
 )
 
-func tone(n int, hz, amp float64) []float64 {
-	x := make([]float64, n)
-	for i := range x {
-		x[i] = amp * math.Sin(2*math.Pi*hz*float64(i)/rate)
-	}
-	return x
-}
-
-func TestLoudness(t *testing.T) {
-	t.Parallel()
-	sine := tone(5*rate, 1000, 0.1)
-	withSilence := append(make([]float64, 5*rate), sine...)
-	tests := []struct {
-		name      string
-		x         []float64
-		want, tol float64
-	}{
-		// BS.1770: a 1 kHz sine at 0 dBFS peak reads -3.01 LUFS.
-		{"1 kHz sine at -20 dBFS", sine, -23.01, 0.05},
-		// Blocks that straddle the start of the tone pass the relative gate.
-		{"gated silence", withSilence, -23.01, 0.2},
-		{"short", tone(rate/10, 1000, 0.1), -23.01, 0.05},
-		{"silence", make([]float64, rate), math.Inf(-1), 0},
-		{"empty", nil, math.Inf(-1), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := loudness(tt.x)
-			if math.IsInf(tt.want, -1) {
-				if !math.IsInf(got, -1) {
-					t.Errorf("loudness %.2f, want -Inf", got)
-				}
-				return
-			}
-			if math.Abs(got-tt.want) > tt.tol {
-				t.Errorf("loudness %.3f LUFS, want %.2f ± %.2f", got, tt.want, tt.tol)
-			}
-		})
-	}
-}
 
 // TestLoudnessFFmpeg measures clips with ffmpeg's ebur128 filter, an
 // independent BS.1770 implementation, where ffmpeg is installed.
@@ -88,7 +49,7 @@ func TestLoudnessFFmpeg(t *testing.T) {
 				t.Fatalf("no integrated loudness in ffmpeg's output:\n%s", out)
 			}
 			theirs, _ := strconv.ParseFloat(string(m[1]), 64)
-			ours := loudness(fromPCM(s))
+			ours := loudness.Integrated(loudness.FromPCM(s), rate)
 			t.Logf("loudness %.2f LUFS, ffmpeg ebur128 %.1f", ours, theirs)
 			if math.Abs(ours-theirs) > 0.2 {
 				t.Errorf("loudness %.2f LUFS, ffmpeg says %.1f", ours, theirs)
@@ -113,21 +74,3 @@ func wav(s []int16) []byte {
 	return b.Bytes()
 }
 
-func TestLimit(t *testing.T) {
-	t.Parallel()
-	x := tone(rate, 440, 0.5)
-	for i := rate / 2; i < rate/2+100; i++ {
-		x[i] = 3 // a spike far over full scale
-	}
-	before := append([]float64(nil), x...)
-	limit(x)
-	for i, v := range x {
-		if math.Abs(v) > ceiling {
-			t.Fatalf("sample %d is %g, over the ceiling %g", i, v, ceiling)
-		}
-	}
-	// Far from the spike the signal is untouched.
-	if x[100] != before[100] || x[rate-100] != before[rate-100] {
-		t.Error("limit changed samples far from the peak")
-	}
-}

@@ -3,6 +3,7 @@ package ambience
 import (
 	"math"
 	"slices"
+	"stillmotion/internal/loudness"
 	"testing"
 	"time"
 )
@@ -48,11 +49,11 @@ func TestMixDucks(t *testing.T) {
 	out := Mix(voice, bed)
 	// What Mix made of the bed: the mix less the voice (nothing is limited
 	// at these levels, so the voice passes unchanged).
-	ducked := fromPCM(out)
+	ducked := loudness.FromPCM(out)
 	for i, v := range voice {
 		ducked[i] -= float64(v) / 32768
 	}
-	b := fromPCM(bed)
+	b := loudness.FromPCM(bed)
 	gainDB := func(from, to time.Duration) float64 {
 		lo, hi := samples(from), samples(to)
 		return 20 * math.Log10(rmsOf(ducked[lo:hi])/rmsOf(b[lo:hi]))

@@ -2,6 +2,7 @@ package ambience
 
 import (
 	"math"
+	"stillmotion/internal/loudness"
 	"time"
 )
 
@@ -128,7 +129,7 @@ func Render(scene Scene, length time.Duration, seed int64, bed bool) []int16 {
 	// Limiting takes a little loudness off peaky scenes (a crackling fire,
 	// thunder, surf); win it back, which the limiter then trims again.
 	for range 2 {
-		l := loudness(out)
+		l := loudness.Integrated(out, rate)
 		if math.IsInf(l, -1) || target-l < 0.2 {
 			break
 		}

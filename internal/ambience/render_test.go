@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"stillmotion/internal/loudness"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestRenderLoudness(t *testing.T) {
 					}
 					want += in.loudnessOffset()
 					s := render(alone(k, in), 8*time.Second, 7, bed)
-					if got := loudness(fromPCM(s)); math.Abs(got-want) > 0.5 {
+					if got := loudness.Integrated(loudness.FromPCM(s), rate); math.Abs(got-want) > 0.5 {
 						t.Errorf("loudness %.2f LUFS, want %.1f ± 0.5", got, want)
 					}
 					if p := peakDBFS(s); p > Ceiling {
@@ -91,7 +92,7 @@ func TestRenderMixtures(t *testing.T) {
 					want -= 15
 				}
 				s := render(tt.scene, length, 11, bed)
-				if got := loudness(fromPCM(s)); math.Abs(got-want) > 1 {
+				if got := loudness.Integrated(loudness.FromPCM(s), rate); math.Abs(got-want) > 1 {
 					t.Errorf("%v, bed %v: loudness %.2f LUFS, want %.1f ± 1", tt.scene, bed, got, want)
 				}
 				if p := peakDBFS(s); p > Ceiling {
@@ -186,7 +187,7 @@ func TestRenderFades(t *testing.T) {
 	t.Parallel()
 	for _, k := range allKinds {
 		t.Run(k.String(), func(t *testing.T) {
-			s := fromPCM(render(alone(k, Moderate), 8*time.Second, 7, false))
+			s := loudness.FromPCM(render(alone(k, Moderate), 8*time.Second, 7, false))
 			rms := func(x []float64) float64 {
 				var e float64
 				for _, v := range x {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"stillmotion/internal/fault"
+	"stillmotion/internal/loudness"
 )
 
 // Flite synthesizes with the text-to-speech programs installed here, each
@@ -312,7 +313,7 @@ func render(x []float64, rate int, phones []Phone, scale float64) (*Audio, error
 	y := resample(x[skip:], float64(rate)*scale, SampleRate)
 	normalize(y, SampleRate)
 	a := &Audio{Samples: make([]int16, len(y))}
-	toInt16(a.Samples, y)
+	loudness.ToPCM(a.Samples, y)
 	fadeIn(a.Samples, durationToSamples(5*time.Millisecond))
 
 	end := a.Duration()
