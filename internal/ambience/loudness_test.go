@@ -14,7 +14,6 @@ import (
 	"time"
 )
 
-
 // TestLoudnessFFmpeg measures clips with ffmpeg's ebur128 filter, an
 // independent BS.1770 implementation, where ffmpeg is installed.
 func TestLoudnessFFmpeg(t *testing.T) {
@@ -73,4 +72,3 @@ func wav(s []int16) []byte {
 	binary.Write(&b, le, s)
 	return b.Bytes()
 }
-
