@@ -130,7 +130,7 @@ func (w *worker) completedIDs() []string {
 	return ids
 }
 
-var completedLine = regexp.MustCompile(`generation completed id=(\S+)`)
+var completedLine = regexp.MustCompile(`generation completed"?,? ?"?id"?[=:]"?([A-Za-z0-9_-]+)`)
 
 // children returns the pids of pid's child processes named comm.
 func children(pid int, comm string) []int {

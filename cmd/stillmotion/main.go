@@ -17,6 +17,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -42,6 +43,10 @@ Usage:
   stillmotion keys list
   stillmotion keys revoke ID|NAME        manage API keys and their credits
   stillmotion doctor                     check ffmpeg, the speech program, the data dir
+  stillmotion generate --server URL --key KEY --image IMG --prompt TEXT -o out.mp4 [flags]
+                                         make a video on a running server and download it
+  stillmotion status ID [--json]         show a generation's status, progress and video URL
+  stillmotion cancel ID                  stop a queued or running generation
   stillmotion version                    print the version
 
 Run 'stillmotion COMMAND -h' for a command's flags.
@@ -72,6 +77,8 @@ func main() {
 		err = runKeys(ctx, args)
 	case "doctor":
 		err = runDoctor(ctx, args)
+	case "generate", "status", "cancel":
+		err = runRemote(ctx, cmd, args)
 	case "version", "--version", "-v":
 		fmt.Println("stillmotion", buildVersion())
 	case "help", "-h", "--help":
@@ -192,9 +199,18 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
 	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("STILLMOTION_METRICS_ADDR", ""), "separate listen address for GET /metrics (a worker's only one); the API also serves /metrics on --addr (env STILLMOTION_METRICS_ADDR)")
+	logFormat := fs.String("log-format", env("STILLMOTION_LOG_FORMAT", "json"), "log format on stderr: json or text (env STILLMOTION_LOG_FORMAT)")
+	logLevel := fs.String("log-level", env("STILLMOTION_LOG_LEVEL", "info"), "least log level: debug, info, warn or error (env STILLMOTION_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	logger, err := server.NewLogger(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	cfg.Logger = logger
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see 'stillmotion %s -h'", fs.Args(), name)
 	}

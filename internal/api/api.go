@@ -1,7 +1,9 @@
 // Package api serves stillmotion's HTTP API: the AI/ML API v2 video
-// generation routes, health checks and file downloads. It decodes and
-// validates, calls the generation service, and encodes; errors are mapped
-// to HTTP in one place, statusOf.
+// generation routes (with an event stream of one generation), the
+// OpenAI-compatible /v1/videos routes over the same generations, health
+// checks, metrics and file downloads. It decodes and validates, calls the
+// generation service, and encodes; errors are mapped to HTTP in one place,
+// statusOf, and written in the v2 shape or, on /v1, in OpenAI's.
 package api
 
 import (
@@ -55,7 +57,19 @@ type Server struct {
 	// SucceededWord, if set, replaces "completed" on the universal route
 	// (the hosted service has been seen to answer "succeeded" there).
 	SucceededWord string
-	Logger        *slog.Logger
+	// Thumbnail, if set, writes a JPEG of the first frame of the video at
+	// url to w; it serves the thumbnail variant on /v1 (nil: not offered).
+	Thumbnail func(ctx context.Context, url string, w io.Writer) error
+	// EventInterval is how often an event stream checks its generation.
+	// Defaults to 500 milliseconds.
+	EventInterval time.Duration
+	// Metrics, if set, is served at GET /metrics (without authentication:
+	// it holds counts and timings, no ids or keys).
+	Metrics http.Handler
+	// ObserveRequest, if set, is told the route pattern, status and
+	// latency of every request.
+	ObserveRequest func(route string, status int, elapsed time.Duration)
+	Logger         *slog.Logger
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
 	// NewRequestID makes request ids. Defaults to generation.NewID.
@@ -87,10 +101,26 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+p, s.authed(s.byID(s.Service.Get)))
 		mux.Handle("DELETE "+p, s.authed(s.byID(s.Service.Cancel)))
 	}
+	mux.Handle("GET "+eventsPath, s.authed(s.events))
+	mux.Handle("POST "+videosPath, s.authed(s.createVideo))
+	mux.Handle("GET "+videosPath, s.authed(s.listVideos))
+	mux.Handle("GET "+videosPath+"/{id}", s.authed(s.getVideo))
+	mux.Handle("DELETE "+videosPath+"/{id}", s.authed(s.deleteVideo))
+	mux.Handle("GET "+videosPath+"/{id}/content", s.authed(s.videoContent))
 	if s.Files != nil {
 		mux.Handle("GET /files/", s.Files)
 	}
-	return s.recoverer(s.withRequestID(s.routed(mux)))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	return s.withRequestID(s.observed(mux, s.recoverer(s.routed(mux))))
+}
+
+func (s *Server) maxBody() int64 {
+	if s.MaxBody > 0 {
+		return s.MaxBody
+	}
+	return 32 << 20
 }
 
 func (s *Server) now() time.Time {
@@ -242,6 +272,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
+	if isOpenAI(r) {
+		writeJSON(w, status, newOpenAIError(fe, status, msg))
+		return
+	}
 	writeJSON(w, status, errorBody{
 		Message:    msg,
 		Path:       r.URL.Path,
@@ -297,6 +331,7 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Key)) h
 			s.fail(w, r, fault.E(fault.RateLimited, "Too many requests for this key; retry after the time in Retry-After"))
 			return
 		}
+		noteKey(r, k.ID)
 		h(w, r, k)
 	})
 }
@@ -334,10 +369,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 			return
 		}
 	}
-	limit := s.MaxBody
-	if limit <= 0 {
-		limit = 32 << 20
-	}
+	limit := s.maxBody()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -353,18 +385,31 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.admit(r, req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, err := s.Service.Submit(r.Context(), k.ID, k.Unlimited, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respond(w, r, g)
+}
+
+// admit runs the checks a valid request must pass before it is queued:
+// its image and speech, and the queue's depth.
+func (s *Server) admit(r *http.Request, req *generation.Request) error {
 	if s.CheckImage != nil {
 		if err := s.CheckImage(req.ImageURL); err != nil {
-			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
-				Fields: []fault.FieldError{{Field: "image_url", Message: fault.MessageOf(err)}}})
-			return
+			return &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
+				Fields: []fault.FieldError{{Field: "image_url", Message: fault.MessageOf(err)}}}
 		}
 	}
 	if s.CheckSpeech != nil && req.Speech != "" {
 		if err := s.CheckSpeech(req.Speech); err != nil {
-			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
-				Fields: []fault.FieldError{{Field: "lip_sync_tts_content", Message: fault.MessageOf(err)}}})
-			return
+			return &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
+				Fields: []fault.FieldError{{Field: "lip_sync_tts_content", Message: fault.MessageOf(err)}}}
 		}
 	}
 	if s.QueueDepth != nil {
@@ -373,16 +418,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 			max = 10_000
 		}
 		if n, err := s.QueueDepth(r.Context()); err == nil && n >= max {
-			s.fail(w, r, fault.Errorf(fault.Unavailable, "Overloaded: %d generations are waiting; retry later", n))
-			return
+			return fault.Errorf(fault.Unavailable, "Overloaded: %d generations are waiting; retry later", n)
 		}
 	}
-	g, err := s.Service.Submit(r.Context(), k.ID, k.Unlimited, req)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.respond(w, r, g)
+	return nil
 }
 
 // byID serves a route that acts on the generation named by the query
@@ -429,46 +468,74 @@ type video struct {
 
 // generationBody is the one response shape of submit and poll.
 type generationBody struct {
-	ID       string              `json:"id"`
-	Status   string              `json:"status"`
-	Progress *float64            `json:"progress,omitempty"`
-	Video    *video              `json:"video,omitempty"`
-	Error    *generation.Failure `json:"error,omitempty"`
-	Meta     meta                `json:"meta"`
+	ID       string   `json:"id"`
+	Status   string   `json:"status"`
+	Progress *float64 `json:"progress,omitempty"`
+	// QueuePosition is the generation's place in the queue while queued,
+	// from 1 for the next to start.
+	QueuePosition int                 `json:"queue_position,omitempty"`
+	Video         *video              `json:"video,omitempty"`
+	Error         *generation.Failure `json:"error,omitempty"`
+	Meta          meta                `json:"meta"`
 }
 
-func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation.Generation) {
-	credits := g.Credits
+// credits is what g costs its key: nothing once it failed (refunded).
+func credits(g *generation.Generation) int64 {
 	if g.Status == generation.Failed {
-		credits = 0 // refunded
+		return 0
 	}
-	body := generationBody{
+	return g.Credits
+}
+
+// body is the response body describing g. withQueue adds the queue
+// position of a queued generation (a database query).
+func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool) (*generationBody, error) {
+	c := credits(g)
+	body := &generationBody{
 		ID:     g.ID,
 		Status: string(g.Status),
 		Error:  g.Failure,
-		Meta:   meta{Usage: usage{CreditsUsed: credits, USDSpent: billing.USD(credits)}},
+		Meta:   meta{Usage: usage{CreditsUsed: c, USDSpent: billing.USD(c)}},
 	}
-	if g.Status == generation.Generating {
+	switch g.Status {
+	case generation.Queued:
+		if withQueue {
+			n, err := s.Service.QueuePosition(r.Context(), g)
+			if err != nil {
+				return nil, err
+			}
+			body.QueuePosition = n
+		}
+	case generation.Generating:
 		p := float64(int(g.Progress*1000)) / 1000
 		body.Progress = &p
-	}
-	if g.Status == generation.Completed {
-		if s.SucceededWord != "" && r.URL.Path == universalPath {
+	case generation.Completed:
+		if s.SucceededWord != "" && strings.HasPrefix(r.URL.Path, universalPath) {
 			body.Status = s.SucceededWord
 		}
 		u, err := s.Service.VideoURL(r.Context(), g)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		v := g.Video
 		body.Video = &video{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
 			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
 	}
+	return body, nil
+}
+
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation.Generation) {
+	noteGeneration(r, g.ID)
+	body, err := s.body(r, g, r.Method == http.MethodGet)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c := credits(g)
 	h := w.Header()
 	h.Set("X-Inference-Id", g.ID)
-	h.Set("X-Aimlapi-Credits-Used", strconv.FormatInt(credits, 10))
-	h.Set("X-Aimlapi-Usd-Spent", strconv.FormatFloat(billing.USD(credits), 'f', -1, 64))
+	h.Set("X-Aimlapi-Credits-Used", strconv.FormatInt(c, 10))
+	h.Set("X-Aimlapi-Usd-Spent", strconv.FormatFloat(billing.USD(c), 'f', -1, 64))
 	writeJSON(w, http.StatusOK, body)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -60,7 +61,7 @@ func setup(t *testing.T) *bundle {
 	}
 	clock := func() time.Time { return epoch }
 	files := &blob.Disk{Dir: t.TempDir(), BaseURL: "http://127.0.0.1:8080", Secret: []byte("0123456789abcdef0123456789abcdef"), Now: clock}
-	svc := &generation.Service{Store: st, Blobs: files, Prices: billing.Default(), Now: clock, NewID: ids}
+	svc := &generation.Service{Store: st, Blobs: files, Prices: billing.Default(), Now: clock, NewID: ids, Logger: slog.New(slog.DiscardHandler)}
 	b := &bundle{store: st, poorKey: "sm_poor", richKey: "sm_rich", richID: "key_rich"}
 	for _, k := range []*auth.Key{
 		{ID: "key_poor", Name: "poor", Hash: auth.Hash(b.poorKey), Credits: 100_000, Created: epoch},
@@ -82,6 +83,7 @@ func setup(t *testing.T) *bundle {
 		MaxBody:      64 << 10,
 		Now:          clock,
 		NewRequestID: func() string { rid++; return fmt.Sprintf("req%03d", rid) },
+		Logger:       slog.New(slog.DiscardHandler),
 	}
 	b.handler = b.api.Handler()
 	b.bootstID = "env_" + auth.Hash(bootstrapKey)[:16]

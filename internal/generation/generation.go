@@ -41,8 +41,11 @@ type Generation struct {
 	// the outcome (each attempt's worker died, or the database was down
 	// when it finished). Reading such a generation ends it in error.
 	Orphaned bool
-	Created  time.Time
-	Updated  time.Time
+	// Deleted reports that the client deleted the generation: the
+	// Service answers for it as for an unknown id.
+	Deleted bool
+	Created time.Time
+	Updated time.Time
 }
 
 // Video describes a finished file. The download URL is not stored: it is
@@ -73,6 +76,24 @@ type Output struct {
 	HasAudio      bool
 	Plan          string   // a short description of the shot, for users
 	Warnings      []string // things the user should know ("no face found")
+	Timings       Timings  // where the time went, if the engine measured it
+}
+
+// Timings says where a render's time went; a zero field was not measured.
+type Timings struct {
+	Intake, Speech, Encode time.Duration // Encode includes drawing the frames
+	Face                   time.Duration // finding the face and preparing its animation
+}
+
+// Observer is told how generations end, for metrics. Its methods must be
+// quick and safe for concurrent use.
+type Observer interface {
+	// Rendered is called when a render completes a generation, with the
+	// render's wall time.
+	Rendered(req *Request, o *Output, elapsed time.Duration)
+	// Failed is called when a generation ends in error (cancelled
+	// included), with its error.name.
+	Failed(name string)
 }
 
 // Engine renders a request into an MP4 file at path out. It calls progress

@@ -51,6 +51,10 @@ type Request struct {
 	SeedGiven bool   `json:"seed_given,omitempty"`
 	Speech    string `json:"lip_sync_tts_content,omitempty"`
 	Speaker   string `json:"lip_sync_tts_speaker,omitempty"`
+	// Size is the frame size asked for on the OpenAI-compatible route
+	// ("1280x720"), reported back until the video exists; the resolution
+	// follows from it, and the orientation from the image.
+	Size string `json:"size,omitempty"`
 }
 
 // ShortSide returns the frame's short side in pixels (720 for "720p").

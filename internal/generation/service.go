@@ -44,6 +44,27 @@ type Store interface {
 	// that had already ended is left alone and a fault.Conflict error
 	// returned.
 	Cancel(ctx context.Context, id string, f *Failure) error
+	// List returns the key's generations that are not deleted, ordered by
+	// creation time (then id), starting after the generation q.After (a
+	// fault.NotFound error if the key has no such generation), at most
+	// q.Limit of them.
+	List(ctx context.Context, keyID string, q ListQuery) ([]*Generation, error)
+	// Delete marks an ended generation deleted: Get still returns it, with
+	// Deleted set, and List leaves it out. A generation that has not ended,
+	// or is already deleted, is left alone and a fault.Conflict error
+	// returned.
+	Delete(ctx context.Context, id string) error
+	// QueuePosition returns a queued generation's place among the queued
+	// generations of its engine, from 1 for the next to start; 0 when it is
+	// not queued.
+	QueuePosition(ctx context.Context, id string) (int, error)
+}
+
+// ListQuery selects a page of a key's generations.
+type ListQuery struct {
+	After string // the id of the generation before the page; "" starts at the first
+	Limit int
+	Desc  bool // newest first
 }
 
 // Blobs stores finished files.
@@ -77,6 +98,14 @@ type Service struct {
 	// is also how it finds out that its generation was cancelled. Defaults
 	// to 500 milliseconds.
 	Heartbeat time.Duration
+	// Observer, if set, is told how generations end (metrics).
+	Observer Observer
+}
+
+func (s *Service) failed(name string) {
+	if s.Observer != nil {
+		s.Observer.Failed(name)
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -134,18 +163,73 @@ func (s *Service) Get(ctx context.Context, keyID, id string) (*Generation, error
 	if err != nil {
 		return nil, err
 	}
-	if g.KeyID != keyID {
+	if g.KeyID != keyID || g.Deleted {
 		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
 	}
 	if g.Orphaned {
 		s.log().Error("generation orphaned: its render job ended without it", "id", id)
 		f := &Failure{Name: fault.Render.String(), Message: "Rendering stopped unexpectedly on every attempt (the workers running it stopped); the generation was not charged"}
-		if err := s.Store.Finish(ctx, id, nil, f); err != nil && fault.KindOf(err) != fault.Conflict {
+		err := s.Store.Finish(ctx, id, nil, f)
+		if err != nil && fault.KindOf(err) != fault.Conflict {
 			return nil, err
+		}
+		if err == nil {
+			s.failed(f.Name)
 		}
 		return s.Store.Get(ctx, id)
 	}
 	return g, nil
+}
+
+// List returns a page of the key keyID's generations (deleted ones left
+// out). Limit defaults to 20 and is at most 100.
+func (s *Service) List(ctx context.Context, keyID string, q ListQuery) ([]*Generation, error) {
+	if q.Limit <= 0 {
+		q.Limit = 20
+	}
+	q.Limit = min(q.Limit, 100)
+	return s.Store.List(ctx, keyID, q)
+}
+
+// Delete deletes generation id for the key keyID: a generation that has not
+// ended is cancelled first (and refunded); then it is hidden from Get and
+// List, and its file is removed. Any other key gets a fault.NotFound error,
+// as for Get.
+func (s *Service) Delete(ctx context.Context, keyID, id string) error {
+	g, err := s.Get(ctx, keyID, id)
+	if err != nil {
+		return err
+	}
+	if !g.Status.Terminal() {
+		if _, err := s.Cancel(ctx, keyID, id); err != nil && fault.KindOf(err) != fault.Conflict {
+			return err
+		}
+		if g, err = s.Store.Get(ctx, id); err != nil {
+			return err
+		}
+	}
+	if err := s.Store.Delete(ctx, id); err != nil {
+		if fault.KindOf(err) == fault.Conflict {
+			return fault.Errorf(fault.NotFound, "Generation %q not found", id)
+		}
+		return err
+	}
+	if g.Video != nil && s.Blobs != nil {
+		if err := s.Blobs.Delete(ctx, g.Video.Key); err != nil {
+			s.log().Warn("removing the file of a deleted generation", "id", id, "key", g.Video.Key, "err", err)
+		}
+	}
+	s.log().Info("generation deleted", "id", id, "key", keyID)
+	return nil
+}
+
+// QueuePosition returns a queued generation's place in its engine's queue,
+// from 1 for the next to start; 0 when it is not queued.
+func (s *Service) QueuePosition(ctx context.Context, g *Generation) (int, error) {
+	if g.Status != Queued {
+		return 0, nil
+	}
+	return s.Store.QueuePosition(ctx, g.ID)
 }
 
 // VideoURL returns a fresh signed download URL for a completed generation.
@@ -170,6 +254,7 @@ func (s *Service) Cancel(ctx context.Context, keyID, id string) (*Generation, er
 		f := &Failure{Name: fault.Cancelled.String(), Message: "The generation was cancelled at the client's request"}
 		err = s.Store.Cancel(ctx, id, f)
 		if err == nil {
+			s.failed(f.Name)
 			s.log().Info("generation cancelled", "id", id, "key", keyID, "was", g.Status)
 			return s.Store.Get(ctx, id)
 		}
@@ -327,7 +412,11 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 		}
 		log.Info("generation failed", "name", kind.String(), "err", err)
 		f := &Failure{Name: kind.String(), Message: fault.MessageOf(err)}
-		return s.ended(s.Store.Finish(context.WithoutCancel(ctx), id, nil, f))
+		err = s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+		if err == nil {
+			s.failed(f.Name)
+		}
+		return s.ended(err)
 	}
 	key := id + "/output.mp4"
 	size, err := s.Blobs.Put(rctx, key, out)
@@ -361,7 +450,12 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 	if err != nil {
 		return err
 	}
-	log.Info("generation completed", "elapsed", time.Since(start).Round(time.Millisecond), "bytes", size)
+	elapsed := time.Since(start)
+	if s.Observer != nil {
+		s.Observer.Rendered(&g.Request, o, elapsed)
+	}
+	log.Info("generation completed", "elapsed", elapsed.Round(time.Millisecond), "bytes", size,
+		"resolution", g.Request.Resolution, "speech_ms", o.Timings.Speech.Milliseconds(), "encode_ms", o.Timings.Encode.Milliseconds())
 	return nil
 }
 

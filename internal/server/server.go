@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -26,6 +28,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
+	"stillmotion/internal/metrics"
 	"stillmotion/internal/queue"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
@@ -86,6 +89,10 @@ type Config struct {
 	SucceededWord string
 	// Prices are the credit prices. Defaults to billing.Default().
 	Prices *billing.Prices
+	// MetricsAddr, if set, is a separate listen address for GET /metrics
+	// (the only way a worker process exposes its metrics). The API serves
+	// /metrics on Addr regardless. Defaults to "" (none).
+	MetricsAddr string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -197,11 +204,12 @@ func Migrate(ctx context.Context, c Config) error {
 
 // node is a process's assembled parts.
 type node struct {
-	cfg   Config
-	files http.Handler // serves local files; nil with object storage
-	svc   *generation.Service
-	store *store.DB
-	tmp   string // this process's directory for renders in progress
+	cfg     Config
+	files   http.Handler // serves local files; nil with object storage
+	svc     *generation.Service
+	store   *store.DB
+	metrics *metrics.Metrics
+	tmp     string // this process's directory for renders in progress
 }
 
 // openBlobs opens the configured video storage. A Disk store also serves
@@ -252,9 +260,10 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	if err := os.MkdirAll(n.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data dir: %w", err)
 	}
+	builtin := &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: n.tmp}
 	n.svc = &generation.Service{
 		Blobs:   files,
-		Engine:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: n.tmp},
+		Engine:  timed{builtin},
 		Prices:  *c.Prices,
 		TempDir: n.tmp,
 		Logger:  c.Logger,
@@ -265,7 +274,58 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		return nil, err
 	}
 	n.svc.Store = n.store
+	n.metrics = metrics.New(n.store.QueueStates)
+	n.svc.Observer = n.metrics
 	return n, nil
+}
+
+// timed reports the built-in engine's stage timings in Output.Timings, for
+// the metrics.
+type timed struct{ b *engine.Builtin }
+
+func (e timed) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
+	o, tm, err := e.b.RenderTimed(ctx, req, out, progress)
+	if o != nil {
+		o.Timings = generation.Timings{Intake: tm.Intake, Speech: tm.Speech, Encode: tm.Encode, Face: tm.Face}
+	}
+	return o, err
+}
+
+// thumbnail returns a function that writes a JPEG of the first frame of
+// the video at url (its signed download URL) to w, with ffmpeg.
+func thumbnail(ffmpeg string) func(ctx context.Context, url string, w io.Writer) error {
+	return func(ctx context.Context, url string, w io.Writer) error {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var stderr strings.Builder
+		cmd := exec.CommandContext(ctx, ffmpeg, "-v", "error", "-i", url, "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", "pipe:1")
+		cmd.Stdout, cmd.Stderr = w, &stderr
+		if err := cmd.Run(); err != nil {
+			return fault.Wrap(fault.Internal, "making the thumbnail failed", fmt.Errorf("%w: %s", err, stderr.String()))
+		}
+		return nil
+	}
+}
+
+// serveMetrics serves GET /metrics on MetricsAddr, if set, until ctx ends.
+func (n *node) serveMetrics(ctx context.Context) error {
+	if n.cfg.MetricsAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listening on --metrics-addr %s: %w", n.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.metrics.Handler())
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	n.cfg.Logger.Info("serving metrics", "addr", ln.Addr().String())
+	return nil
 }
 
 // close releases the node's database and render directory.
@@ -315,6 +375,9 @@ func Work(ctx context.Context, c Config) error {
 		return err
 	}
 	defer n.close()
+	if err := n.serveMetrics(ctx); err != nil {
+		return err
+	}
 	if err := n.store.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("starting workers: %w", err)
 	}
@@ -352,10 +415,16 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 			_, err := speech.CleanText(text)
 			return err
 		},
-		Ready:         n.store.Ping,
-		QueueDepth:    n.store.QueueDepth,
-		SucceededWord: c.SucceededWord,
-		Logger:        log,
+		Ready:          n.store.Ping,
+		QueueDepth:     n.store.QueueDepth,
+		SucceededWord:  c.SucceededWord,
+		Thumbnail:      thumbnail(c.FFmpeg),
+		Metrics:        n.metrics.Handler(),
+		ObserveRequest: n.metrics.ObserveRequest,
+		Logger:         log,
+	}
+	if err := n.serveMetrics(ctx); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {

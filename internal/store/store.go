@@ -198,6 +198,12 @@ ALTER TABLE generation ADD COLUMN engine TEXT NOT NULL DEFAULT 'builtin';
 ALTER TABLE generation ADD COLUMN job_id BIGINT;
 UPDATE river_job SET queue = 'render_builtin' WHERE queue = 'render' AND finalized_at IS NULL;
 `},
+	// Deleted generations (DELETE /v1/videos/{id}): hidden, their file removed.
+	// Queue positions: the queued generations in order.
+	{3, `
+ALTER TABLE generation ADD COLUMN deleted_at BIGINT;
+CREATE INDEX IF NOT EXISTS generation_queued ON generation (engine, created_at, id) WHERE status = 'queued';
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -268,6 +274,29 @@ func (d *DB) QueueDepth(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// QueueStates returns the number of unfinished render jobs in each state
+// (available, scheduled, running, retryable, pending); a state left out has
+// none.
+func (d *DB) QueueStates(ctx context.Context) (map[string]int, error) {
+	rs, err := d.b.query(ctx, `SELECT state, count(*) FROM river_job WHERE finalized_at IS NULL GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	n := map[string]int{}
+	for rs.Next() {
+		var (
+			state string
+			c     int
+		)
+		if err := rs.Scan(&state, &c); err != nil {
+			return nil, err
+		}
+		n[state] = c
+	}
+	return n, rs.Err()
+}
+
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 // Insert implements generation.Store.
@@ -303,27 +332,28 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 	})
 }
 
-// Get implements generation.Store.
-func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error) {
+// generationColumns are the columns scanGeneration reads; they take the
+// arguments generationArgs, first.
+const generationColumns = `id, key_id, status, request, credits, progress, plan, engine, video, error_name, error_message, created_at, updated_at,
+	CASE WHEN status IN (?, ?) AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
+		AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END,
+	CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END`
+
+var generationArgs = []any{string(generation.Queued), string(generation.Generating)}
+
+func scanGeneration(r row) (*generation.Generation, error) {
 	var (
 		g                      generation.Generation
 		status, req            string
 		video, errName, errMsg sql.NullString
 		created, updated       int64
-		orphaned               int
+		orphaned, deleted      int
 	)
-	err := d.b.queryRow(ctx, `SELECT id, key_id, status, request, credits, progress, plan, engine, video, error_name, error_message, created_at, updated_at,
-			CASE WHEN status IN (?, ?) AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
-				AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END
-		FROM generation WHERE id = ?`, string(generation.Queued), string(generation.Generating), id).Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine,
-		&video, &errName, &errMsg, &created, &updated, &orphaned)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
-	}
-	if err != nil {
+	if err := r.Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine,
+		&video, &errName, &errMsg, &created, &updated, &orphaned, &deleted); err != nil {
 		return nil, err
 	}
-	g.Status, g.Orphaned = generation.Status(status), orphaned == 1
+	g.Status, g.Orphaned, g.Deleted = generation.Status(status), orphaned == 1, deleted == 1
 	if err := json.Unmarshal([]byte(req), &g.Request); err != nil {
 		return nil, err
 	}
@@ -338,6 +368,76 @@ func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error)
 	}
 	g.Created, g.Updated = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	return &g, nil
+}
+
+// Get implements generation.Store.
+func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error) {
+	g, err := scanGeneration(d.b.queryRow(ctx, `SELECT `+generationColumns+` FROM generation WHERE id = ?`, append(generationArgs, id)...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
+	}
+	return g, err
+}
+
+// List implements generation.Store.
+func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]*generation.Generation, error) {
+	order, cmpOp := "ASC", ">"
+	if q.Desc {
+		order, cmpOp = "DESC", "<"
+	}
+	where := `key_id = ? AND deleted_at IS NULL`
+	args := append(append([]any{}, generationArgs...), keyID)
+	if q.After != "" {
+		var created int64
+		err := d.b.queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.Errorf(fault.NotFound, "Generation %q not found", q.After)
+		}
+		if err != nil {
+			return nil, err
+		}
+		where += ` AND (created_at ` + cmpOp + ` ? OR (created_at = ? AND id ` + cmpOp + ` ?))`
+		args = append(args, created, created, q.After)
+	}
+	args = append(args, q.Limit)
+	rs, err := d.b.query(ctx, `SELECT `+generationColumns+` FROM generation WHERE `+where+
+		` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var gs []*generation.Generation
+	for rs.Next() {
+		g, err := scanGeneration(rs)
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, g)
+	}
+	return gs, rs.Err()
+}
+
+// QueuePosition implements generation.Store.
+func (d *DB) QueuePosition(ctx context.Context, id string) (int, error) {
+	var n int
+	err := d.b.queryRow(ctx, `SELECT count(*) FROM generation g, generation me
+		WHERE me.id = ? AND me.status = ? AND g.status = ? AND g.engine = me.engine
+			AND (g.created_at < me.created_at OR (g.created_at = me.created_at AND g.id <= me.id))`,
+		id, string(generation.Queued), string(generation.Queued)).Scan(&n)
+	return n, err
+}
+
+// Delete implements generation.Store.
+func (d *DB) Delete(ctx context.Context, id string) error {
+	n, err := d.b.exec(ctx, `UPDATE generation SET deleted_at = ? WHERE id = ? AND status NOT IN (?, ?) AND deleted_at IS NULL`,
+		ms(time.Now()), id, string(generation.Queued), string(generation.Generating))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.Conflict, "generation %s has not ended or is already deleted", id)
+	}
+	return nil
 }
 
 // Progress implements generation.Store.

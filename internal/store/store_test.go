@@ -55,6 +55,9 @@ func runSuite(t *testing.T, openQ opener) {
 		if n, _ := s.QueueDepth(ctx); n != 1 {
 			t.Errorf("queue depth %d, want 1 job with the row", n)
 		}
+		if n, err := s.QueueStates(ctx); err != nil || len(n) != 1 || n["available"] != 1 {
+			t.Errorf("queue states %v (%v), want 1 available", n, err)
+		}
 		if _, err := s.Get(ctx, "nope"); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("Get(nope) = %v", err)
 		}
@@ -198,6 +201,67 @@ func runSuite(t *testing.T, openQ opener) {
 		s.Finish(ctx, "o", nil, &generation.Failure{Name: "render_failed"})
 		if g, _ := s.Get(ctx, "o"); g.Orphaned {
 			t.Error("an ended generation reported orphaned")
+		}
+	})
+	t.Run("list pages and delete hides", func(t *testing.T) {
+		s := open(t)
+		// Two share a creation time: the id breaks the tie.
+		for i, id := range []string{"l1", "l2", "l3", "l4"} {
+			g := newGen(id, "k", 1)
+			g.Created = now.Add(time.Duration(min(i, 2)) * time.Second)
+			s.Insert(ctx, g, true)
+		}
+		s.Insert(ctx, newGen("other", "k2", 1), true)
+		ids := func(q generation.ListQuery) string {
+			t.Helper()
+			gs, err := s.List(ctx, "k", q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, g := range gs {
+				out = append(out, g.ID)
+			}
+			return strings.Join(out, ",")
+		}
+		for _, tt := range []struct {
+			q    generation.ListQuery
+			want string
+		}{
+			{generation.ListQuery{Limit: 10}, "l1,l2,l3,l4"},
+			{generation.ListQuery{Limit: 2}, "l1,l2"},
+			{generation.ListQuery{Limit: 2, After: "l2"}, "l3,l4"},
+			{generation.ListQuery{Limit: 10, After: "l3"}, "l4"},
+			{generation.ListQuery{Limit: 10, Desc: true}, "l4,l3,l2,l1"},
+			{generation.ListQuery{Limit: 2, Desc: true, After: "l3"}, "l2,l1"},
+		} {
+			if got := ids(tt.q); got != tt.want {
+				t.Errorf("List(%+v) = %s, want %s", tt.q, got, tt.want)
+			}
+		}
+		if _, err := s.List(ctx, "k", generation.ListQuery{Limit: 1, After: "other"}); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("List after another key's id = %v, want not found", err)
+		}
+		if err := s.Delete(ctx, "l2"); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("deleting a queued generation = %v, want a conflict", err)
+		}
+		s.Finish(ctx, "l2", nil, &generation.Failure{Name: "cancelled"})
+		if err := s.Delete(ctx, "l2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, "l2"); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("deleting twice = %v, want a conflict", err)
+		}
+		if got := ids(generation.ListQuery{Limit: 10}); got != "l1,l3,l4" {
+			t.Errorf("after delete: %s", got)
+		}
+		for id, want := range map[string]int{"l1": 1, "l2": 0, "other": 2, "l3": 3, "l4": 4} { // one queue for all keys
+			if n, err := s.QueuePosition(ctx, id); err != nil || n != want {
+				t.Errorf("QueuePosition(%s) = %d, %v; want %d", id, n, err, want)
+			}
+		}
+		if g, err := s.Get(ctx, "l2"); err != nil || !g.Deleted {
+			t.Errorf("Get(deleted) = %+v, %v; want it marked deleted", g, err)
 		}
 	})
 	t.Run("migrating again is a no-op", func(t *testing.T) {
