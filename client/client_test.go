@@ -177,14 +177,14 @@ func TestWait(t *testing.T) {
 	}{
 		{
 			name: "completed",
-			replies: []reply{gen("queued", ""), tooMany, gen("generating", `,"progress":0.25`), unavailable,
-				gen("generating", `,"progress":0.75`), gen("completed", `,"video":{"url":"http://x/files/abc/output.mp4","content_type":"video/mp4","file_name":"output.mp4","file_size":1234}`)},
+			replies: []reply{gen("queued", ""), tooMany, gen("generating", `,"progress":25`), unavailable,
+				gen("generating", `,"progress":75`), gen("completed", `,"video":{"url":"http://x/files/abc/output.mp4","content_type":"video/mp4","file_name":"output.mp4","file_size":1234}`)},
 			wantStatus: Completed,
 			wantSeen:   "queued generating:0.25 generating:0.75 completed",
 		},
 		{
 			name:       "succeeded",
-			replies:    []reply{gen("generating", `,"progress":0.5`), gen("succeeded", `,"video":{"url":"u","file_size":1}`)},
+			replies:    []reply{gen("generating", `,"progress":50`), gen("succeeded", `,"video":{"url":"u","file_size":1}`)},
 			wantStatus: Succeeded,
 			wantSeen:   "generating:0.5 succeeded",
 		},

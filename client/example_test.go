@@ -71,9 +71,9 @@ func fakeServer(bodies ...string) *httptest.Server {
 func ExampleClient_Wait() {
 	srv := fakeServer(
 		`{"id":"abc","status":"queued","meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
-		`{"id":"abc","status":"generating","progress":0.4,"meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
+		`{"id":"abc","status":"generating","progress":40,"meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
 		`{"message":"Too many requests for this key; retry after the time in Retry-After"}`,
-		`{"id":"abc","status":"generating","progress":0.9,"meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
+		`{"id":"abc","status":"generating","progress":90,"meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
 		`{"id":"abc","status":"completed","video":{"url":"http://127.0.0.1:8080/files/abc/output.mp4","content_type":"video/mp4","file_name":"output.mp4","file_size":1234567,"width":640,"height":360,"duration":5,"fps":24,"has_audio":true},"meta":{"usage":{"credits_used":315000,"usd_spent":0.1575}}}`,
 	)
 	defer srv.Close()

@@ -61,7 +61,8 @@ func (s Status) Done() bool { return s != Queued && s != Generating }
 type Generation struct {
 	ID     string
 	Status Status
-	// Progress is the rendered fraction, 0..1, while Generating.
+	// Progress is the rendered fraction, 0..1, while Generating (the wire
+	// carries it as a percentage, 0..100).
 	Progress float64
 	// QueuePosition is the number of generations ahead of this one while
 	// Queued, when the server reports it; 0 otherwise.
@@ -135,7 +136,8 @@ type wireGeneration struct {
 func (g Generation) MarshalJSON() ([]byte, error) {
 	w := wireGeneration{ID: g.ID, Status: g.Status, QueuePosition: g.QueuePosition, Video: g.Video, Error: g.Error}
 	if g.Status == Generating {
-		w.Progress = &g.Progress
+		p := g.Progress * 100
+		w.Progress = &p
 	}
 	w.Meta.Usage = g.Usage
 	return json.Marshal(w)
@@ -149,7 +151,7 @@ func (g *Generation) UnmarshalJSON(b []byte) error {
 	}
 	*g = Generation{ID: w.ID, Status: w.Status, QueuePosition: w.QueuePosition, Video: w.Video, Error: w.Error, Usage: w.Meta.Usage}
 	if w.Progress != nil {
-		g.Progress = *w.Progress
+		g.Progress = *w.Progress / 100
 	}
 	return nil
 }

@@ -468,9 +468,9 @@ type video struct {
 
 // generationBody is the one response shape of submit and poll.
 type generationBody struct {
-	ID       string   `json:"id"`
-	Status   string   `json:"status"`
-	Progress *float64 `json:"progress,omitempty"`
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Progress *int   `json:"progress,omitempty"` // percent, 0..100, while generating
 	// QueuePosition is the generation's place in the queue while queued,
 	// from 1 for the next to start.
 	QueuePosition int                 `json:"queue_position,omitempty"`
@@ -507,7 +507,7 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 			body.QueuePosition = n
 		}
 	case generation.Generating:
-		p := float64(int(g.Progress*1000)) / 1000
+		p := int(g.Progress * 100)
 		body.Progress = &p
 	case generation.Completed:
 		if s.SucceededWord != "" && strings.HasPrefix(r.URL.Path, universalPath) {

@@ -96,7 +96,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	}
 }
 
-func progressOf(b *generationBody) float64 {
+func progressOf(b *generationBody) int {
 	if b.Progress == nil {
 		return 0
 	}

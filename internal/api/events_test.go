@@ -102,8 +102,8 @@ func TestEvents(t *testing.T) {
 		t.Errorf("event %+v, want queued first in line", g)
 	}
 	b.store.Progress(ctx, id, 0.5, "")
-	if g := next(); g.Status != "generating" || g.Progress == nil || *g.Progress != 0.5 {
-		t.Errorf("event %+v, want generating at 0.5", g)
+	if g := next(); g.Status != "generating" || g.Progress == nil || *g.Progress != 50 {
+		t.Errorf("event %+v, want generating at 50%%", g)
 	}
 	v := &generation.Video{Key: id + "/output.mp4", FileName: "output.mp4", Size: 10, Width: 1280, Height: 720, Duration: 5, FPS: 24, HasAudio: true}
 	b.store.Finish(ctx, id, v, nil)
