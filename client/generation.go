@@ -61,6 +61,9 @@ func (s Status) Done() bool { return s != Queued && s != Generating }
 type Generation struct {
 	ID     string
 	Status Status
+	// Plan describes how the renderer read the prompt (camera move, speed,
+	// voice), once rendering has begun.
+	Plan string
 	// Progress is the rendered fraction, 0..1, while Generating (the wire
 	// carries it as a percentage, 0..100).
 	Progress float64
@@ -124,6 +127,7 @@ type wireGeneration struct {
 	Status        Status           `json:"status"`
 	Progress      *float64         `json:"progress,omitempty"`
 	QueuePosition int              `json:"queue_position,omitempty"`
+	Plan          string           `json:"plan,omitempty"`
 	Video         *Video           `json:"video,omitempty"`
 	Error         *GenerationError `json:"error,omitempty"`
 	Meta          struct {
@@ -134,7 +138,7 @@ type wireGeneration struct {
 // MarshalJSON encodes g in the wire format. Its receiver is a value so
 // that a Generation, not only a pointer to one, encodes so.
 func (g Generation) MarshalJSON() ([]byte, error) {
-	w := wireGeneration{ID: g.ID, Status: g.Status, QueuePosition: g.QueuePosition, Video: g.Video, Error: g.Error}
+	w := wireGeneration{ID: g.ID, Status: g.Status, QueuePosition: g.QueuePosition, Plan: g.Plan, Video: g.Video, Error: g.Error}
 	if g.Status == Generating {
 		p := g.Progress * 100
 		w.Progress = &p
@@ -149,7 +153,7 @@ func (g *Generation) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*g = Generation{ID: w.ID, Status: w.Status, QueuePosition: w.QueuePosition, Video: w.Video, Error: w.Error, Usage: w.Meta.Usage}
+	*g = Generation{ID: w.ID, Status: w.Status, QueuePosition: w.QueuePosition, Plan: w.Plan, Video: w.Video, Error: w.Error, Usage: w.Meta.Usage}
 	if w.Progress != nil {
 		g.Progress = *w.Progress / 100
 	}

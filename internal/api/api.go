@@ -473,10 +473,13 @@ type generationBody struct {
 	Progress *int   `json:"progress,omitempty"` // percent, 0..100, while generating
 	// QueuePosition is the generation's place in the queue while queued,
 	// from 1 for the next to start.
-	QueuePosition int                 `json:"queue_position,omitempty"`
-	Video         *video              `json:"video,omitempty"`
-	Error         *generation.Failure `json:"error,omitempty"`
-	Meta          meta                `json:"meta"`
+	QueuePosition int `json:"queue_position,omitempty"`
+	// Plan says how the renderer reads the prompt: the camera move, its
+	// speed and why, once rendering has begun.
+	Plan  string              `json:"plan,omitempty"`
+	Video *video              `json:"video,omitempty"`
+	Error *generation.Failure `json:"error,omitempty"`
+	Meta  meta                `json:"meta"`
 }
 
 // credits is what g costs its key: nothing once it failed (refunded).
@@ -494,6 +497,7 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 	body := &generationBody{
 		ID:     g.ID,
 		Status: string(g.Status),
+		Plan:   g.Plan,
 		Error:  g.Failure,
 		Meta:   meta{Usage: usage{CreditsUsed: c, USDSpent: billing.USD(c)}},
 	}

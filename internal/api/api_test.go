@@ -208,7 +208,7 @@ func TestGoldenLifecycle(t *testing.T) {
 		golden(t, name, dump(b.do(t, call{"GET", path + "?generation_id=" + sub.ID, b.richKey, "", ""})))
 	}
 	poll("poll_queued", "/v2/video/generations")
-	if err := b.store.Progress(ctx, sub.ID, 0.4567, ""); err != nil {
+	if err := b.store.Progress(ctx, sub.ID, 0.4567, `zoom in, slow, ease in-out (from prompt: "zoom in")`); err != nil {
 		t.Fatal(err)
 	}
 	poll("poll_generating", "/v2/generate/video/pixverse/generation")
