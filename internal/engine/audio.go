@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"strings"
 	"time"
 
 	"stillmotion/internal/ambience"
@@ -14,10 +13,8 @@ import (
 // ambience alone, at the loudness the ambience package targets for each.
 func soundtrack(req *generation.Request, audio *speech.Audio, length time.Duration) []int16 {
 	scene := ambience.Plan(req.Prompt, req.NegativePrompt)
-	// Thunder goes where the picture flashes, unless lightning is unwanted.
-	if !strings.Contains(strings.ToLower(req.NegativePrompt), "lightning") {
-		scene.Events = append(scene.Events, ambience.Lightning(req.Prompt, length, req.Seed)...)
-	}
+	// Thunder goes where the picture flashes (see planShot).
+	scene.Events = append(scene.Events, lightning(req, length)...)
 	if audio == nil {
 		return ambience.Render(scene, length, req.Seed, false)
 	}

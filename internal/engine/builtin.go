@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"stillmotion/internal/face"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
@@ -104,13 +105,14 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 	bounds := img.Bounds()
 	fw, fh := render.FrameSize(bounds.Dx(), bounds.Dy(), req.ShortSide())
 	frames := req.Duration * FPS
-	shot := render.Plan(req.Prompt, req.NegativePrompt, req.Seed)
-	r := render.New(img, fw, fh, shot, frames)
 	t3 := time.Now()
-	warnings, err := animate(r, img, audio, req.Seed, frames)
+	faces, err := face.Detect(img)
 	if err != nil {
 		return nil, tm, err
 	}
+	shot := planShot(req, frames, hint(img, faces, fw, fh))
+	r := render.New(img, fw, fh, shot, frames)
+	warnings := animate(r, faces, audio, req.Seed, frames)
 	tm.Face = time.Since(t3)
 
 	t2 := time.Now()

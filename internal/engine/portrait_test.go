@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"stillmotion/internal/face"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
 	"stillmotion/internal/render"
@@ -112,10 +113,12 @@ func BenchmarkTalkingFrames720p5s(b *testing.B) {
 	fw, fh := render.FrameSize(img.Bounds().Dx(), img.Bounds().Dy(), 720)
 	shot := render.Plan("slow push in on her face", "", 1)
 	for b.Loop() {
-		r := render.New(img, fw, fh, shot, 120)
-		if _, err := animate(r, img, audio, 1, 120); err != nil {
+		faces, err := face.Detect(img)
+		if err != nil {
 			b.Fatal(err)
 		}
+		r := render.New(img, fw, fh, shot, 120)
+		animate(r, faces, audio, 1, 120)
 		var wg sync.WaitGroup
 		workers := runtime.GOMAXPROCS(0)
 		for w := range workers {

@@ -15,24 +15,32 @@ type Move int
 
 // The camera moves.
 const (
-	Static   Move = iota // the camera does not move
-	ZoomIn               // the view narrows on the centre of the image
-	ZoomOut              // the view widens beyond the edges of the image
-	PanLeft              // the view slides left across a slightly enlarged image
-	PanRight             // the view slides right
-	TiltUp               // the view slides up
-	TiltDown             // the view slides down
+	Static     Move = iota // the camera does not move
+	ZoomIn                 // the view narrows on the centre of the image
+	ZoomOut                // the view widens beyond the edges of the image
+	PanLeft                // the view slides left across a slightly enlarged image
+	PanRight               // the view slides right
+	TiltUp                 // the view slides up
+	TiltDown               // the view slides down
+	WhipLeft               // a sudden, motion-blurred pan left in mid-clip
+	WhipRight              // a sudden, motion-blurred pan right in mid-clip
+	OrbitLeft              // the camera circles left around the subject
+	OrbitRight             // the camera circles right around the subject
 	numMoves
 )
 
 var moveNames = [...]string{
-	Static:   "static",
-	ZoomIn:   "zoom in",
-	ZoomOut:  "zoom out",
-	PanLeft:  "pan left",
-	PanRight: "pan right",
-	TiltUp:   "tilt up",
-	TiltDown: "tilt down",
+	Static:     "static",
+	ZoomIn:     "zoom in",
+	ZoomOut:    "zoom out",
+	PanLeft:    "pan left",
+	PanRight:   "pan right",
+	TiltUp:     "tilt up",
+	TiltDown:   "tilt down",
+	WhipLeft:   "whip pan left",
+	WhipRight:  "whip pan right",
+	OrbitLeft:  "orbit left",
+	OrbitRight: "orbit right",
 }
 
 // String returns the move in words, such as "zoom in".
@@ -49,8 +57,10 @@ func (m Move) DefaultAmount() float64 {
 	switch m {
 	case ZoomIn, ZoomOut:
 		return 0.15
-	case PanLeft, PanRight, TiltUp, TiltDown:
+	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
 		return 0.12
+	case WhipLeft, WhipRight:
+		return 0.45
 	}
 	return 0
 }
@@ -108,7 +118,32 @@ type Shot struct {
 	// Reason says what chose the move, for Description, such as
 	// `from prompt: "zoom in"` or "chosen by seed". It may be empty.
 	Reason string
+	// Subject is where the subject is, as its offset from the centre of
+	// the frame in fractions of the frame's width and height: a zoom in
+	// drifts towards it as it narrows. The zero Point is the centre.
+	Subject Point
+	// Figure is the face of a person in the picture, for a push in to
+	// separate from the background and bring forward (parallax); the
+	// zero Box means none.
+	Figure Box
+	// Shake is the amplitude of a handheld camera's wander, as a fraction
+	// of the frame; zero for a camera on a tripod or dolly.
+	Shake float64
+	// Seed makes the seeded parts of the shot (the shake) differ.
+	Seed int64
+
+	// Style is the look the clip is drawn in (see Style).
+	Style Style
+	// Light is the colour grade and its change over the clip.
+	Light Light
+	// Flashes are the frames lit by lightning, in order.
+	Flashes []Flash
+	// Atmosphere is the particles and fog drawn over the picture.
+	Atmosphere Atmosphere
 }
+
+// Point is a point in fractions of the frame's size.
+type Point struct{ X, Y float64 }
 
 // amount returns the shot's strength with the default applied, limited to
 // what the renderer can draw sharply.
@@ -133,13 +168,46 @@ func (s Shot) Description() string {
 		switch r := s.amount() / s.Move.DefaultAmount(); {
 		case r < 0.8:
 			speed = "very slow"
-		case r > 1.25:
+		case r > 1.25 || s.Move == WhipLeft || s.Move == WhipRight:
 			speed = "fast"
 		}
 		fmt.Fprintf(&b, ", %s, %s", speed, s.Ease)
 	}
+	if s.Move == ZoomIn && s.Subject != (Point{}) {
+		b.WriteString(", towards the subject")
+	}
+	if !s.Figure.Empty() && s.Move != Static {
+		b.WriteString(", figure before background")
+	}
+	if s.Shake > 0 {
+		b.WriteString(", handheld")
+	}
 	if s.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", s.Reason)
+	}
+	if s.Style != NoStyle {
+		fmt.Fprintf(&b, "; style %s", s.Style)
+	}
+	if s.Light.From != 0 || s.Light.To != 0 {
+		fmt.Fprintf(&b, "; light %s", s.Light.Description())
+		if s.Light.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", s.Light.Reason)
+		}
+	}
+	if s.Atmosphere != 0 {
+		fmt.Fprintf(&b, "; atmosphere %s", s.Atmosphere)
+	}
+	if len(s.Flashes) > 0 {
+		b.WriteString("; lightning at frame")
+		if len(s.Flashes) > 1 {
+			b.WriteString("s")
+		}
+		for i, f := range s.Flashes {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, " %d", f.Frame)
+		}
 	}
 	return b.String()
 }
@@ -166,12 +234,16 @@ func mustPhrase(pattern string, moves ...Move) phrase {
 	return phrase{regexp.MustCompile(`\b(?:` + pattern + `)\b`), moves}
 }
 
-var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown}
+var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight}
 
 // specific phrases name one move; the first is the static phrase. The
 // patterns run on normalised text: lower case, hyphens as spaces.
 var specific = []phrase{
 	mustPhrase(`(?:no|without) camera (?:movement|motion|moves?)|camera (?:does not|doesn't|doesnt|never) moves?|static|still camera|camera (?:is |stays |remains )?(?:still|fixed|stationary)|(?:fixed|stationary|locked) (?:camera|shot)|locked (?:off|down)|tripod`, Static),
+	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?left(?:ward|wards)?|(?:counter ?clockwise|anti ?clockwise) orbit`, OrbitLeft),
+	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?right(?:ward|wards)?|clockwise orbit|(?:orbit|orbiting|orbital|arc|360) shot|camera (?:orbits|circles|arcs)|(?:orbits|orbiting|circles|circling) around`, OrbitRight),
+	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, WhipLeft),
+	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?right(?:ward|wards)?|whip pans?|whip panning|swish pans?`, WhipRight),
 	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` (?:in|into|closer)|(?:push|pushes|pushed|pushing)`+adv+` (?:in|into|closer)|(?:dolly|dollies|dollying)`+adv+` (?:in|into|forward)`, ZoomIn),
 	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` out|(?:pull|pulls|pulled|pulling)`+adv+` (?:back|out)|(?:dolly|dollies|dollying)`+adv+` (?:out|back|backward)`, ZoomOut),
 	mustPhrase(`(?:pan|pans|panned|panning|truck|trucks|trucking|camera (?:moves|slides|glides|drifts|tracks))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, PanLeft),
@@ -183,15 +255,15 @@ var specific = []phrase{
 // generic phrases name a kind of move; they only exclude.
 var generic = []phrase{
 	mustPhrase(`zoom|zooms|zoomed|zooming|dolly|dollies|dollying`, ZoomIn, ZoomOut),
-	mustPhrase(`pan|pans|panned|panning`, PanLeft, PanRight),
+	mustPhrase(`pan|pans|panned|panning`, PanLeft, PanRight, WhipLeft, WhipRight),
 	mustPhrase(`tilt|tilts|tilted|tilting`, TiltUp, TiltDown),
-	mustPhrase(`camera (?:movement|movements|motion|moves|move|moving)|moving camera|camera shake|shaky camera|handheld`, allMoving...),
+	mustPhrase(`camera (?:movement|movements|motion|moves|move|moving)|moving camera`, allMoving...),
 }
 
 var (
 	negators  = []string{"no", "not", "without", "don't", "dont", "doesn't", "doesnt", "never", "avoid", "avoiding", "nor"}
 	slowWords = []string{"slow", "slowly", "gentle", "gently", "subtle", "subtly", "gradual", "gradually", "soft", "softly", "leisurely"}
-	fastWords = []string{"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "dramatic", "dramatically", "sudden", "suddenly", "crash", "whip"}
+	fastWords = []string{"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "dramatic", "dramatically", "sudden", "suddenly", "crash"}
 )
 
 // seedMoves are the moves the seed chooses among. Zoom out is left to
@@ -245,15 +317,84 @@ func negated(before string) bool {
 
 // Plan reads the prompt and negative prompt and picks the shot. Camera
 // words in the prompt win: the first one that is not negated chooses the
-// move ("zoom in", "push in", "zooms out", "pull back", "pan left", "pans
-// right", "tilt up", "tilt down", "static", "still camera", "locked-off",
-// "no camera movement"...), and words beside it set the speed ("slowly",
-// "quick") and easing ("steady", "accelerating"). Otherwise a negative
-// prompt naming a move ("no zoom", "camera movement", "pan"), or a negated
-// move in the prompt ("don't zoom"), excludes it, and the seed picks among
-// the remaining moves deterministically. When every move is excluded the
-// camera is static.
+// move ("zoom in", "push in", "dolly in", "zooms out", "pull back", "pan
+// left", "truck right", "tilt up", "crane up", "pedestal down", "whip pan
+// left", "static", "still camera", "locked-off", "no camera movement"...),
+// and words beside it set the speed ("slowly", "quick") and easing
+// ("steady", "accelerating"). Without a depth map, trucking is drawn as a
+// pan and craning as a tilt, and an orbit ("orbit left", "arc shot",
+// "circles around her") slides the background behind a subject that stays
+// put (with a figure; see Shot.Figure) or the whole picture. Otherwise a negative prompt naming a move ("no
+// zoom", "camera movement", "pan"), or a negated move in the prompt ("don't
+// zoom"), excludes it, and the seed picks among the remaining moves
+// deterministically. When every move is excluded the camera is static.
+//
+// Handheld words ("handheld", "shaky cam", "documentary style") add a
+// seeded wander to any move (Shot.Shake), unless the negative prompt names
+// camera shake or camera movement, or the prompt asks for a tripod.
 func Plan(prompt, negative string, seed int64) Shot {
+	return PlanFor(prompt, negative, seed, Hint{})
+}
+
+// Hint is what is known of the image that helps choose its shot.
+type Hint struct {
+	// Face reports that the image shows a face, centred at Subject (an
+	// offset from the frame's centre, see FramePoint).
+	Face    bool
+	Subject Point
+	// FaceBox is the face's extent, for depth (see Shot.Figure).
+	FaceBox Box
+}
+
+// PlanFor plans like Plan, and also suits the shot to the image: when the
+// seed chooses the move and the image shows a face, the camera mostly
+// pushes in on it, and any zoom in drifts towards the face.
+func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
+	s := planMove(prompt, negative, seed, h)
+	if h.Face {
+		switch s.Move {
+		case ZoomIn:
+			s.Subject = h.Subject
+			s.Figure = h.FaceBox
+		case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
+			s.Figure = h.FaceBox
+		}
+	}
+	s.Seed = seed
+	if handheld(prompt, negative) {
+		s.Shake = defaultShake
+	}
+	return s
+}
+
+// defaultShake is a handheld camera's wander: 0.4% of the frame.
+const defaultShake = 0.004
+
+var (
+	handheldWords = regexp.MustCompile(`\b(?:handheld|hand held|shaky|shaking camera|camera shake|shaky cam|documentary style|found footage)\b`)
+	steadyWords   = regexp.MustCompile(`\b(?:locked (?:off|down)|tripod|steadicam|gimbal|smooth camera)\b`)
+	stillWords    = regexp.MustCompile(`\bcamera (?:movement|movements|motion|moves?|moving)\b|\bmoving camera\b`)
+)
+
+// handheld reports whether the prompt asks for a handheld camera
+// ("handheld", "shaky cam", "documentary style") that the negative prompt
+// ("camera shake", "shaky") and the prompt ("no camera shake", "on a
+// tripod") do not refuse.
+func handheld(prompt, negative string) bool {
+	text, neg := normalize(prompt), normalize(negative)
+	if handheldWords.MatchString(neg) || steadyWords.MatchString(neg) || stillWords.MatchString(neg) || steadyWords.MatchString(text) {
+		return false
+	}
+	for _, loc := range handheldWords.FindAllStringIndex(text, -1) {
+		if !negated(text[:loc[0]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// planMove chooses the move of Plan.
+func planMove(prompt, negative string, seed int64, h Hint) Shot {
 	text := normalize(prompt)
 	excluded := make(map[Move]bool)
 	for _, m := range mentions(text, specific) {
@@ -292,6 +433,11 @@ func Plan(prompt, negative string, seed int64) Shot {
 	}
 	if len(allowed) == 0 {
 		return Shot{Move: Static, Reason: "every camera move is excluded"}
+	}
+	// A face usually wants a push in, but not always, so that seeds
+	// still give different shots.
+	if h.Face && slices.Contains(allowed, ZoomIn) && mix(uint64(seed)^1)%3 != 0 {
+		return Shot{Move: ZoomIn, Amount: ZoomIn.DefaultAmount(), Reason: "a push in on the face"}
 	}
 	mv := allowed[mix(uint64(seed))%uint64(len(allowed))]
 	return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "chosen by seed"}

@@ -25,7 +25,8 @@ func TestPlanPromptWords(t *testing.T) {
 		{prompt: "Pull back from the window", want: ZoomOut},
 		{prompt: "pulling back, steady", want: ZoomOut, ease: Linear},
 		{prompt: "pan left across the skyline", want: PanLeft},
-		{prompt: "quick whip pan left", want: PanLeft, speed: fastFactor},
+		{prompt: "quick whip pan left", want: WhipLeft, speed: fastFactor},
+		{prompt: "whip pan", want: WhipRight},
 		{prompt: "the camera pans slowly to the right", want: PanRight, speed: slowFactor},
 		{prompt: "panning rightwards, accelerating", want: PanRight, ease: EaseIn},
 		{prompt: "truck right along the shelf", want: PanRight},
@@ -107,7 +108,7 @@ func TestPlanSeed(t *testing.T) {
 	seen := make(map[Move]bool)
 	for seed := range int64(20) {
 		a := Plan("a lighthouse at dusk", "", seed)
-		if b := Plan("a lighthouse at dusk", "", seed); a != b {
+		if b := Plan("a lighthouse at dusk", "", seed); !equalShots(a, b) {
 			t.Fatalf("Plan with seed %d is not deterministic: %+v, then %+v", seed, a, b)
 		}
 		seen[a.Move] = true
@@ -116,7 +117,7 @@ func TestPlanSeed(t *testing.T) {
 		t.Errorf("20 seeds chose %d different moves, want at least 3", len(seen))
 	}
 	big := Plan("a lighthouse at dusk", "", 2147483647)
-	if big != Plan("a lighthouse at dusk", "", 2147483647) {
+	if !equalShots(big, Plan("a lighthouse at dusk", "", 2147483647)) {
 		t.Error("Plan with the largest seed is not deterministic")
 	}
 }
@@ -128,7 +129,8 @@ func TestShotDescription(t *testing.T) {
 	}{
 		{Plan("zoom in", "", 0), `zoom in, slow, ease in-out (from prompt: "zoom in")`},
 		{Plan("Camera PANS slowly left.", "", 0), `pan left, very slow, ease in-out (from prompt: "PANS slowly left")`},
-		{Plan("whip pan right, steady", "", 0), `pan right, fast, linear (from prompt: "pan right")`},
+		{Plan("whip pan right, steady", "", 0), `whip pan right, fast, linear (from prompt: "whip pan right")`},
+		{Plan("handheld push in on her face", "", 0), `zoom in, slow, ease in-out, handheld (from prompt: "push in")`},
 		{Plan("Locked-off", "", 0), `static (from prompt: "Locked-off")`},
 		{Plan("a cup", "camera movement", 0), `static (every camera move is excluded)`},
 		{Shot{Move: ZoomOut}, `zoom out, slow, ease in-out`},
@@ -143,4 +145,10 @@ func TestShotDescription(t *testing.T) {
 	if got := Plan("a cup", "", 3).Description(); !strings.HasSuffix(got, "(chosen by seed)") {
 		t.Errorf("seed-chosen Description() = %q, want it to say (chosen by seed)", got)
 	}
+}
+
+// equalShots reports whether two shots are the same plan.
+func equalShots(a, b Shot) bool {
+	return a.Move == b.Move && a.Amount == b.Amount && a.Ease == b.Ease && a.Reason == b.Reason &&
+		a.Style == b.Style && a.Light == b.Light && a.Atmosphere == b.Atmosphere && a.Subject == b.Subject && a.Shake == b.Shake && slices.Equal(a.Flashes, b.Flashes)
 }

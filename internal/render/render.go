@@ -16,6 +16,18 @@
 // the frame. Static is truly static: every frame is frame 0. A locked-off
 // camera is what the words that choose it ask for, a "breathing" zoom would
 // read as drift, and other layers give such a shot its life.
+//
+// Beyond the camera, a Shot carries a look. A Style and a grade that does
+// not change (Light) are painted once on the prepared source in New, so
+// they cost nothing per frame and cannot flicker; with either, frame 0 is
+// the styled or graded input rather than the input itself. A grade that
+// changes over the clip ("the sun sets"), lightning Flashes and the
+// Atmosphere's particles and fog are drawn on each frame after the camera;
+// they fade in over the first half second, so frame 0 stays the picture
+// (light rays belong to the scene and are painted on the source). A push
+// in with a Figure draws two layers, the person and the background behind
+// them, magnified at different rates (see depth.go). Everything is
+// deterministic: the seeded parts take Shot.Seed.
 package render
 
 import (
@@ -37,7 +49,9 @@ type Renderer struct {
 	shot   Shot
 	frames int
 	tex    texture
-	anim   *animation // set by Animate; see animate.go
+	anim   *animation  // set by Animate; see animate.go
+	atmo   *atmosphere // nil without effects
+	layers *layers     // nil unless a push in separates a figure
 }
 
 // New prepares src for frames of fw x fh. The source is converted once to
@@ -56,20 +70,83 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	}
 	zoom, surround := 1.0, 0.0
 	switch a := shot.amount(); shot.Move {
-	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown:
+	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight:
 		zoom = 1 + a
 	case ZoomOut:
 		// At scale 1/(1+a) the view is 1+a times the crop: a/2 beyond
 		// each edge.
 		surround = a / 2
 	}
-	return &Renderer{
+	zoom *= 1 + 2.5*shot.Shake
+	r := &Renderer{
 		fw:     fw,
 		fh:     fh,
 		shot:   shot,
 		frames: max(frames, 1),
 		tex:    newTexture(src, fw, fh, zoom, surround),
 	}
+	t := &r.tex
+	if shot.Atmosphere&Rays != 0 {
+		addRays(t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
+	}
+	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
+	// A grade that does not change is painted on the source once, like
+	// the style; one that changes, and flashes, are applied per frame.
+	if l := shot.Light; l.From == l.To && l.From != 0 {
+		g := l.From.grading().build(0)
+		for y := range t.h {
+			g.apply(t.pix[y*t.stride:][:4*t.w])
+		}
+	}
+	if layered(shot.Move) && !shot.Figure.Empty() {
+		// After the style and grade, which write opaque alpha.
+		r.layers = newLayers(t, shot.Figure)
+	}
+	r.atmo = newAtmosphere(shot.Atmosphere, shot.Seed, fw, fh, meanColour(t))
+	return r
+}
+
+// meanColour returns the mean colour of the texels, from a sparse sample.
+func meanColour(t *texture) [3]float64 {
+	var m [3]float64
+	n := 0
+	for y := 0; y < t.h; y += 7 {
+		for x := 0; x < t.w; x += 7 {
+			p := t.pix[y*t.stride+4*x:]
+			for c := range 3 {
+				m[c] += float64(p[c])
+			}
+			n++
+		}
+	}
+	for c := range 3 {
+		m[c] /= float64(max(n, 1))
+	}
+	return m
+}
+
+// light returns the per-frame colour transform of frame i, or nil when
+// frame i needs none.
+func (r *Renderer) light(i int) *lut {
+	l := r.shot.Light
+	flash := 0.0
+	for _, f := range r.shot.Flashes {
+		if k := i - f.Frame; k >= 0 && k < len(flashCurve) {
+			flash = max(flash, flashCurve[k]*min(max(f.Strength, 0), 1))
+		}
+	}
+	if l.From == l.To && flash == 0 {
+		return nil
+	}
+	g := neutral
+	if l.From != l.To {
+		t := 0.0
+		if r.frames > 1 {
+			t = float64(min(max(i, 0), r.frames-1)) / float64(r.frames-1)
+		}
+		g = lerpGrading(l.From.grading(), l.To.grading(), EaseInOut.at(t))
+	}
+	return g.build(0.75 * flash)
 }
 
 // Shot returns the shot the renderer draws.
@@ -77,19 +154,82 @@ func (r *Renderer) Shot() Shot { return r.shot }
 
 // view returns the camera on frame i: the window's scale and centre.
 func (r *Renderer) view(i int) (s, cx, cy float64) {
+	return r.viewAt(float64(min(max(i, 0), r.frames-1)))
+}
+
+// Whip pans travel over this part of the clip, centred on its middle.
+const whipSpan = 0.16
+
+// viewAt returns the camera at frame f, which may fall between frames.
+func (r *Renderer) viewAt(f float64) (s, cx, cy float64) {
 	t := 0.0
 	if r.frames > 1 {
-		t = float64(min(max(i, 0), r.frames-1)) / float64(r.frames-1)
+		t = min(max(f, 0), float64(r.frames-1)) / float64(r.frames-1)
 	}
+	s, cx, cy = r.move(t)
+	if r.shot.Shake > 0 {
+		// The wander fades in over the first half second, so frame 0 is
+		// still the input, and the window is enlarged by what it needs
+		// to stay inside the picture.
+		env := smooth01(f / 12)
+		a := r.shot.Shake * env
+		dx, dy := r.wander(f)
+		s *= 1 + 2.5*r.shot.Shake*env
+		cx += a * dx / s
+		cy += a * dy / s
+	}
+	return s, cx, cy
+}
+
+func smooth01(x float64) float64 {
+	x = min(max(x, 0), 1)
+	return x * x * (3 - 2*x)
+}
+
+// wander returns a handheld camera's offset at frame f: sums of slow sines
+// at seeded frequencies (0.2 to 1.4 Hz at 24 fps) and phases, each in
+// about [-1, 1].
+func (r *Renderer) wander(f float64) (dx, dy float64) {
+	x := mix(uint64(r.shot.Seed) ^ 0x5eed)
+	next := func() float64 {
+		x = mix(x)
+		return float64(x>>11) / (1 << 53)
+	}
+	for k := range 3 {
+		amp := []float64{0.6, 0.3, 0.15}[k]
+		fx, fy := 0.2+0.4*float64(k)+0.3*next(), 0.2+0.4*float64(k)+0.3*next()
+		px, py := 2*math.Pi*next(), 2*math.Pi*next()
+		dx += amp * math.Sin(2*math.Pi*fx*f/24+px)
+		dy += amp * math.Sin(2*math.Pi*fy*f/24+py)
+	}
+	return dx, dy
+}
+
+// move returns the camera move's window at the clip's progress t.
+func (r *Renderer) move(t float64) (s, cx, cy float64) {
 	e := r.shot.Ease.at(t)
 	// Scale changes geometrically so that a zoom's speed looks even.
 	full := 1 + r.shot.amount()
 	switch r.shot.Move {
 	case ZoomIn:
-		return math.Pow(full, e), 0.5, 0.5
+		s = math.Pow(full, e)
+		// The window drifts towards the subject as far as the margin
+		// the zoom has gained allows.
+		m := 0.5 - 0.5/s
+		return s, 0.5 + min(max(r.shot.Subject.X, -m), m), 0.5 + min(max(r.shot.Subject.Y, -m), m)
 	case ZoomOut:
 		return math.Pow(full, -e), 0.5, 0.5
-	case PanLeft, PanRight, TiltUp, TiltDown:
+	case WhipLeft, WhipRight:
+		s = math.Pow(full, EaseInOut.at(t/(0.5-whipSpan/2)))
+		// A whip is a fast ease in-out from the centre to the edge of the
+		// margin the scale has gained.
+		w := EaseInOut.at((t - (0.5 - whipSpan/2)) / whipSpan)
+		d := min((1-1/full)/2, (1-1/s)/2) * w
+		if r.shot.Move == WhipLeft {
+			return s, 0.5 - d, 0.5
+		}
+		return s, 0.5 + d, 0.5
+	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
 		s = math.Pow(full, r.shot.Ease.at(t/panLead))
 		// The window's centre travels to the edge of the margin the full
 		// scale leaves. Since the scale leads and 1-full^-e is concave in
@@ -97,9 +237,9 @@ func (r *Renderer) view(i int) (s, cx, cy float64) {
 		d := min((1-1/full)/2*e, (1-1/s)/2)
 		cx, cy = 0.5, 0.5
 		switch r.shot.Move {
-		case PanLeft:
+		case PanLeft, OrbitRight:
 			cx -= d
-		case PanRight:
+		case PanRight, OrbitLeft:
 			cx += d
 		case TiltUp:
 			cy -= d
@@ -118,8 +258,7 @@ func (r *Renderer) view(i int) (s, cx, cy float64) {
 // smooth at any speed. Frame is safe for concurrent use with distinct dst.
 func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	s, cx, cy := r.view(i)
-	t := &r.tex
-	pix := t.pix
+	pix := r.tex.pix
 	if r.anim != nil {
 		var done func()
 		pix, done = r.anim.frame(min(max(i, 0), r.frames-1))
@@ -129,6 +268,60 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	if w <= 0 || h <= 0 {
 		return
 	}
+	if k := r.blurSamples(i); k > 1 {
+		r.blurred(i, k, pix, dst, w, h)
+	} else if r.layers != nil {
+		r.composite(s, cx, cy, pix, dst, w, h)
+	} else {
+		r.sample(s, cx, cy, pix, dst, w, h)
+	}
+	if r.atmo != nil {
+		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1))
+	}
+	if l := r.light(i); l != nil {
+		for y := range h {
+			l.apply(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w])
+		}
+	}
+}
+
+// blurSamples returns how many views a motion-blurred frame i averages:
+// one for most frames, and for the fast frames of a whip pan enough that
+// the views lie at most about two pixels apart over a half-frame shutter.
+func (r *Renderer) blurSamples(i int) int {
+	if r.shot.Move != WhipLeft && r.shot.Move != WhipRight {
+		return 1
+	}
+	_, x0, _ := r.viewAt(float64(i) - 0.25)
+	_, x1, _ := r.viewAt(float64(i) + 0.25)
+	return min(1+int(math.Abs(x1-x0)*float64(r.fw)/2), 16)
+}
+
+// blurred draws frame i as the mean of k views spread over the half of the
+// frame's interval around it: a 180° shutter.
+func (r *Renderer) blurred(i, k int, pix []uint8, dst *image.RGBA, w, h int) {
+	acc := make([]uint16, 4*w*h)
+	tmp := image.NewRGBA(image.Rect(0, 0, w, h))
+	for n := range k {
+		s, cx, cy := r.viewAt(float64(i) - 0.25 + 0.5*(float64(n)+0.5)/float64(k))
+		r.sample(s, cx, cy, pix, tmp, w, h)
+		for j, v := range tmp.Pix {
+			acc[j] += uint16(v)
+		}
+	}
+	half := uint16(k / 2)
+	for y := range h {
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range out {
+			out[x] = uint8((acc[y*4*w+x] + half) / uint16(k))
+		}
+	}
+}
+
+// sample draws the view of scale s centred on (cx, cy) from the texels pix
+// into the top-left w x h of dst.
+func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
+	t := &r.tex
 	if s == 1 && cx == 0.5 && cy == 0.5 && t.sx == float64(r.fw) && t.sy == float64(r.fh) {
 		// The identity on a frame-sized texture (static, or frame 0 of a
 		// zoom out): every sample falls on a texel, so copy.

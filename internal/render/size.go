@@ -1,5 +1,21 @@
 package render
 
+import "image"
+
+// FramePoint returns where the point (x, y) of an image with bounds b
+// (continuous coordinates: pixel (i, j) spans [i, i+1) x [j, j+1)) falls in
+// a fw x fh frame on frame 0, as its offset from the frame's centre in
+// fractions of the frame's width and height: (-0.5, -0.5) is the top-left
+// corner. Points the crop to the frame's shape cuts off fall outside
+// ±0.5.
+func FramePoint(b image.Rectangle, fw, fh int, x, y float64) Point {
+	c := cropRect(b, max(fw, 2), max(fh, 2))
+	if c.Empty() {
+		return Point{}
+	}
+	return Point{(x-float64(c.Min.X))/float64(c.Dx()) - 0.5, (y-float64(c.Min.Y))/float64(c.Dy()) - 0.5}
+}
+
 // FrameSize returns the output frame size for a w x h input: the short side
 // is short (360, 540, 720 or 1080), the aspect ratio is the input's clamped
 // to 9:16..16:9, and both sides are rounded to the nearest even number, as

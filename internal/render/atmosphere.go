@@ -1,0 +1,367 @@
+package render
+
+import (
+	"image"
+	"math"
+	"regexp"
+	"strings"
+)
+
+// Atmosphere is a set of effects drawn over the framed picture: particles
+// in the air and fog. They are seeded (Shot.Seed), fade in over the first
+// frames so that frame 0 is still the picture, and are drawn in
+// perspective: near particles are larger, brighter and faster.
+type Atmosphere uint16
+
+// The effects.
+const (
+	Rain Atmosphere = 1 << iota
+	Snow
+	Dust
+	Embers
+	Fireflies
+	Petals
+	Fog
+	Rays       // light rays from the brightest part of the picture
+	numEffects = iota
+)
+
+// numParticles is how many of the effects are particles: the first ones.
+const numParticles = 6
+
+var effectNames = [...]string{"rain", "snow", "dust", "embers", "fireflies", "petals", "fog", "light rays"}
+
+// String returns the effects in words joined by "+", or "" for none.
+func (a Atmosphere) String() string {
+	var names []string
+	for i := range numEffects {
+		if a&(1<<i) != 0 {
+			names = append(names, effectNames[i])
+		}
+	}
+	return strings.Join(names, "+")
+}
+
+// effectWords are the words that bring each effect.
+var effectWords = [numEffects]*regexp.Regexp{
+	regexp.MustCompile(`\b(?:rain|rains|raining|rainy|rainfall|downpour|drizzle|drizzling|rainstorm|thunderstorm|storm|stormy)\b`),
+	regexp.MustCompile(`\b(?:snow|snows|snowing|snowy|snowfall|snowflakes?|blizzard|flurries)\b`),
+	regexp.MustCompile(`\b(?:dust|dusty|motes|dust motes|pollen|sandstorm)\b`),
+	regexp.MustCompile(`\b(?:embers?|sparks?|campfire|bonfire|fire|burning|flames?)\b`),
+	regexp.MustCompile(`\b(?:fireflies|firefly|glowing bugs|will o the wisps?)\b`),
+	regexp.MustCompile(`\b(?:petals?|cherry blossoms?|sakura|falling leaves|leaves falling|blossoms falling)\b`),
+	regexp.MustCompile(`\b(?:fog|foggy|mist|misty|haze|hazy|smoke|smoky|smog|fumes)\b`),
+	regexp.MustCompile(`\b(?:light rays|rays of (?:light|sun|sunlight)|god rays|sunbeams?|sun beams?|crepuscular rays|volumetric light(?:ing)?|shafts of light|light shafts)\b`),
+}
+
+// PlanAtmosphere reads the effects the prompt names ("rain", "snow",
+// "dust motes", "embers", "fireflies", "cherry blossoms", "fog", "haze",
+// "god rays", "sunbeams"...);
+// one negated in the prompt ("no rain") or named in the negative prompt
+// ("rain", "fog") is left out. A negative "particles" removes them all.
+func PlanAtmosphere(prompt, negative string) Atmosphere {
+	text, neg := normalize(prompt), normalize(negative)
+	var a Atmosphere
+	for i, re := range effectWords {
+		e := Atmosphere(1 << i)
+		if re.MatchString(neg) || (e != Fog && strings.Contains(neg, "particles")) {
+			continue
+		}
+		for _, loc := range re.FindAllStringIndex(text, -1) {
+			if !negated(text[:loc[0]]) {
+				a |= e
+				break
+			}
+		}
+	}
+	return a
+}
+
+// particle kinds' looks: count per 1280x720 frame, radius and speed in
+// pixels at 720p for the nearest particle, colour, opacity.
+type kind struct {
+	count  int
+	radius float64
+	vx, vy float64 // pixels per frame at depth 1
+	sway   float64 // amplitude of sideways sway, pixels
+	streak float64 // length of a streak along the velocity, in frames
+	col    [3]float64
+	alpha  float64
+	glow   bool // additive, flickering light
+}
+
+var kinds = [numParticles]kind{
+	{count: 1500, radius: 1.1, vx: -2.5, vy: 28, streak: 0.9, col: [3]float64{215, 225, 240}, alpha: 0.45},
+	{count: 1000, radius: 3.6, vx: 0.4, vy: 2.4, sway: 6, col: [3]float64{250, 250, 255}, alpha: 0.9},
+	{count: 600, radius: 1.7, vx: 0.35, vy: -0.12, sway: 3, col: [3]float64{255, 236, 200}, alpha: 0.55, glow: true},
+	{count: 350, radius: 2.3, vx: 0.6, vy: -3.4, sway: 5, col: [3]float64{255, 140, 40}, alpha: 1, glow: true},
+	{count: 130, radius: 3.4, vx: 0.3, vy: -0.2, sway: 14, col: [3]float64{200, 255, 90}, alpha: 1, glow: true},
+	{count: 260, radius: 4.6, vx: 1.4, vy: 2.2, sway: 10, col: [3]float64{255, 190, 205}, alpha: 0.9},
+}
+
+// particles is a seeded set of particles of one kind: their start in
+// [0, 1)², depth and phase.
+type particles struct {
+	k                kind
+	x, y, z, ph, frq []float64
+}
+
+func newParticles(e int, seed int64, scale float64) *particles {
+	k := kinds[e]
+	n := int(float64(k.count) * scale)
+	p := &particles{k: k}
+	x := mix(uint64(seed) ^ uint64(e+1)*0x9e37)
+	next := func() float64 {
+		x = mix(x)
+		return float64(x>>11) / (1 << 53)
+	}
+	for range n {
+		p.x = append(p.x, next())
+		p.y = append(p.y, next())
+		// Depth 0.25 (near) .. 1 (far): 1/z is size and speed.
+		p.z = append(p.z, 0.25+0.75*math.Sqrt(next()))
+		p.ph = append(p.ph, 2*math.Pi*next())
+		p.frq = append(p.frq, 0.5+next())
+	}
+	return p
+}
+
+// draw draws the particles as they are on frame f into the w x h top-left
+// of dst, with opacity scaled by fade.
+func (p *particles) draw(dst *image.RGBA, w, h int, f, fade float64) {
+	u := float64(h) / 720 // pixels per 720p pixel
+	k := p.k
+	for i := range p.x {
+		near := 1 / p.z[i] // 1..4
+		sz := near / 2
+		vx, vy := k.vx*u*sz, k.vy*u*sz
+		sw := k.sway * u * sz * math.Sin(f*0.06*p.frq[i]+p.ph[i])
+		// Positions wrap over the frame plus a margin, so particles leave
+		// at one edge and come back at the other.
+		mx, my := 0.1*float64(w), 0.1*float64(h)
+		x := wrap(p.x[i]*(float64(w)+2*mx)+vx*f+sw, float64(w)+2*mx) - mx
+		y := wrap(p.y[i]*(float64(h)+2*my)+vy*f, float64(h)+2*my) - my
+		a := k.alpha * fade * min(1, 0.35+0.65*sz)
+		if k.glow {
+			a *= 0.55 + 0.45*math.Sin(f*0.15*p.frq[i]+p.ph[i])
+		}
+		r := k.radius * u * sz
+		if k.streak > 0 {
+			// A streak: discs along the path of the last part of a frame.
+			lx, ly := vx*k.streak, vy*k.streak
+			n := max(1, int(math.Hypot(lx, ly)))
+			for s := range n {
+				t := float64(s) / float64(n)
+				splat(dst, w, h, x-lx*t, y-ly*t, r, k.col, a*(1-0.6*t), false)
+			}
+			continue
+		}
+		splat(dst, w, h, x, y, r, k.col, a, k.glow)
+		if k.glow {
+			splat(dst, w, h, x, y, 3*r, k.col, 0.25*a, true)
+		}
+	}
+}
+
+func wrap(v, n float64) float64 {
+	v = math.Mod(v, n)
+	if v < 0 {
+		v += n
+	}
+	return v
+}
+
+// splat blends a soft disc of radius r (at least a pixel) centred at (x,
+// y) into dst: over the picture, or added to it for light.
+func splat(dst *image.RGBA, w, h int, x, y, r float64, col [3]float64, a float64, add bool) {
+	r = max(r, 0.7)
+	x0, x1 := max(int(x-r-1), 0), min(int(x+r+1), w-1)
+	y0, y1 := max(int(y-r-1), 0), min(int(y+r+1), h-1)
+	for py := y0; py <= y1; py++ {
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+py):]
+		for px := x0; px <= x1; px++ {
+			d := math.Hypot(float64(px)+0.5-x, float64(py)+0.5-y)
+			cov := min(max(r+0.5-d, 0), 1)
+			if cov <= 0 {
+				continue
+			}
+			// A soft falloff towards the rim.
+			cov *= 1 - 0.5*(d/(r+0.5))*(d/(r+0.5))
+			k := a * cov
+			q := row[4*px : 4*px+3 : 4*px+3]
+			for c := range 3 {
+				v := float64(q[c])
+				if add {
+					v += col[c] * k
+				} else {
+					v += (col[c] - v) * k
+				}
+				q[c] = uint8(min(v+0.5, 255))
+			}
+		}
+	}
+}
+
+// fog is a drifting, low-frequency veil, denser low in the frame.
+type fog struct {
+	grid   []float64 // value noise, gw x gh cells
+	gw, gh int
+	col    [3]float64
+}
+
+func newFog(seed int64, col [3]float64) *fog {
+	g := &fog{gw: 24, gh: 10, col: col}
+	x := mix(uint64(seed) ^ 0xf09)
+	for range g.gw * g.gh {
+		x = mix(x)
+		g.grid = append(g.grid, float64(x>>11)/(1<<53))
+	}
+	return g
+}
+
+// draw veils the w x h top-left of dst as on frame f, with strength
+// scaled by fade.
+func (g *fog) draw(dst *image.RGBA, w, h int, f, fade float64) {
+	// The veil's opacity is computed on a coarse grid of 16-pixel cells
+	// and interpolated, which is smooth enough for fog and cheap.
+	const cell = 16
+	cw, ch := w/cell+2, h/cell+2
+	op := make([]float64, cw*ch)
+	drift := f * 0.004 // cells of noise per frame
+	for j := range ch {
+		yf := float64(j*cell) / float64(h)
+		height := 0.35 + 0.65*smooth01((yf-0.2)/0.8) // denser low down
+		for i := range cw {
+			xf := float64(i*cell)/float64(w)*float64(g.gw-2) + drift
+			n := g.noise(xf, yf*float64(g.gh-2)+0.3*math.Sin(drift))
+			n = 0.6*n + 0.4*g.noise(2.1*xf+5+drift, 2.1*yf*float64(g.gh-2)+3)
+			op[j*cw+i] = fade * 0.42 * height * (0.45 + 0.75*n)
+		}
+	}
+	ci := [3]int32{int32(g.col[0]), int32(g.col[1]), int32(g.col[2])}
+	for y := range h {
+		j, fy := y/cell, float64(y%cell)/cell
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range w {
+			i, fx := x/cell, float64(x%cell)/cell
+			a := (op[j*cw+i]*(1-fx)+op[j*cw+i+1]*fx)*(1-fy) + (op[(j+1)*cw+i]*(1-fx)+op[(j+1)*cw+i+1]*fx)*fy
+			k := int32(a * 256)
+			q := row[4*x : 4*x+3 : 4*x+3]
+			for c := range 3 {
+				v := int32(q[c])
+				q[c] = uint8(v + ((ci[c]-v)*k)>>8)
+			}
+		}
+	}
+}
+
+// noise samples the value noise at (x, y) in cells, smoothly, wrapping.
+func (g *fog) noise(x, y float64) float64 {
+	x, y = wrap(x, float64(g.gw)), wrap(y, float64(g.gh))
+	x0, y0 := int(x), int(y)
+	fx, fy := smooth01(x-float64(x0)), smooth01(y-float64(y0))
+	at := func(i, j int) float64 { return g.grid[(j%g.gh)*g.gw+i%g.gw] }
+	return (at(x0, y0)*(1-fx)+at(x0+1, y0)*fx)*(1-fy) + (at(x0, y0+1)*(1-fx)+at(x0+1, y0+1)*fx)*fy
+}
+
+// atmosphere is the prepared effects of a renderer.
+type atmosphere struct {
+	parts []*particles
+	fog   *fog
+}
+
+// newAtmosphere prepares the effects of a for fw x fh frames; the fog
+// takes the colour of the picture's bright sky, lightened.
+func newAtmosphere(a Atmosphere, seed int64, fw, fh int, mean [3]float64) *atmosphere {
+	if a == 0 {
+		return nil
+	}
+	at := &atmosphere{}
+	scale := float64(fw*fh) / (1280 * 720)
+	for e := range numParticles {
+		if a&(1<<e) != 0 {
+			at.parts = append(at.parts, newParticles(e, seed, scale))
+		}
+	}
+	if a&Fog != 0 {
+		var col [3]float64
+		for c := range 3 {
+			col[c] = 0.45*mean[c] + 0.55*215
+		}
+		at.fog = newFog(seed, col)
+	}
+	return at
+}
+
+// draw draws frame i's effects; they fade in over the first half second.
+func (at *atmosphere) draw(dst *image.RGBA, w, h, i int) {
+	f := float64(i)
+	fade := smooth01(f / 12)
+	if fade == 0 {
+		return
+	}
+	if at.fog != nil {
+		at.fog.draw(dst, w, h, f, fade)
+	}
+	for _, p := range at.parts {
+		p.draw(dst, w, h, f, fade)
+	}
+}
+
+// addRays paints light rays into the w x h texels of pix in place: the
+// bright parts of the picture smeared towards the brightest area in its
+// upper part, as light scattered by air. The rays belong to the scene, so
+// they are painted on the source once and move with the camera. unit is
+// the texels per 1/1000 of the short side.
+func addRays(pix []uint8, stride, w, h int, unit float64) {
+	// The work is done on a copy reduced by k, since rays are soft.
+	k := max(1, int(math.Round(4*unit)))
+	small, sw, sh := reduce(&image.RGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}, k)
+	lum := make([]float32, sw*sh)
+	for i := range lum {
+		lum[i] = (0.299*small[3*i] + 0.587*small[3*i+1] + 0.114*small[3*i+2]) / 255
+	}
+	blurred := append([]float32(nil), lum...)
+	boxBlur(blurred, sw, sh, max(1, sw/40))
+	// The source: the brightest point of the upper two thirds.
+	sx, sy, best := sw/2, 0, float32(-1)
+	for y := range sh * 2 / 3 {
+		for x := range sw {
+			if v := blurred[y*sw+x] - 0.1*float32(y)/float32(sh); v > best {
+				best, sx, sy = v, x, y
+			}
+		}
+	}
+	rays := make([]float32, 3*sw*sh)
+	const taps = 40
+	for y := range sh {
+		for x := range sw {
+			var acc [3]float32
+			wsum := float32(0)
+			for n := range taps {
+				t := float32(n) / taps * 0.6
+				px := int(float32(x) + (float32(sx)-float32(x))*t)
+				py := int(float32(y) + (float32(sy)-float32(y))*t)
+				i := py*sw + px
+				m := smoothstep(0.65, 1, lum[i])
+				decay := 1 - t
+				for c := range 3 {
+					acc[c] += small[3*i+c] * m * decay
+				}
+				wsum += decay
+			}
+			for c := range 3 {
+				rays[3*(y*sw+x)+c] = acc[c] / wsum
+			}
+		}
+	}
+	for y := range h {
+		row := pix[y*stride:][:4*w]
+		for x := range w {
+			v := sampleSmall(rays, sw, sh, (float64(x)+0.5)/float64(k)-0.5, (float64(y)+0.5)/float64(k)-0.5)
+			for c := range 3 {
+				row[4*x+c] = uint8(min(float32(row[4*x+c])+0.6*v[c], 255))
+			}
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package render
+
+import (
+	"flag"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var gallery = flag.String("gallery", "", "write the docs' contact sheets into this directory")
+
+// sheet draws the given frames of each renderer side by side, one row per
+// renderer, each frame scaled to a cell of w x h.
+func sheet(rows []*Renderer, frames []int) *image.RGBA {
+	fw, fh := rows[0].fw, rows[0].fh
+	gap := 4
+	out := image.NewRGBA(image.Rect(0, 0, len(frames)*(fw+gap)-gap, len(rows)*(fh+gap)-gap))
+	draw.Draw(out, out.Rect, image.White, image.Point{}, draw.Src)
+	for j, r := range rows {
+		for k, i := range frames {
+			dst := image.NewRGBA(image.Rect(0, 0, fw, fh))
+			r.Frame(i, dst)
+			at := image.Pt(k*(fw+gap), j*(fh+gap))
+			draw.Draw(out, image.Rectangle{at, at.Add(image.Pt(fw, fh))}, dst, image.Point{}, draw.Src)
+		}
+	}
+	return out
+}
+
+func writePNG(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	f, err := os.Create(filepath.Join(*gallery, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGallery writes the contact sheets in docs/ when run with
+// -gallery=../../docs: each style, grade and camera move on the test
+// images, so that a reader can see what each does.
+func TestGallery(t *testing.T) {
+	if *gallery == "" {
+		t.Skip("run with -gallery=DIR to write the contact sheets")
+	}
+	for _, name := range []string{"rocket.jpg", "coffee.png"} {
+		img := loadImage(t, name)
+		b := img.Bounds()
+		fw, fh := FrameSize(b.Dx(), b.Dy(), 240)
+		var rows []*Renderer
+		for s := range numStyles {
+			rows = append(rows, New(img, fw, fh, Shot{Move: ZoomIn, Style: s}, 48))
+		}
+		base := name[:len(name)-len(filepath.Ext(name))]
+		writePNG(t, "styles-"+base+".png", sheet(rows, []int{0, 47}))
+
+		rows = rows[:0]
+		for g := range numGrades {
+			gr := Grade(1 << g)
+			rows = append(rows, New(img, fw, fh, Shot{Light: Light{From: gr, To: gr}}, 48))
+		}
+		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight("as the sun sets", "")}, 48))
+		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight("as night falls", "")}, 48))
+		writePNG(t, "light-"+base+".png", sheet(rows, []int{0, 47}))
+
+		rows = rows[:0]
+		aw, ah := FrameSize(b.Dx(), b.Dy(), 270)
+		for e := range numEffects {
+			rows = append(rows, New(img, aw, ah, Shot{Atmosphere: Atmosphere(1 << e), Seed: 1}, 48))
+		}
+		writePNG(t, "atmosphere-"+base+".png", sheet(rows, []int{0, 47}))
+	}
+	img := loadImage(t, "rocket.jpg")
+	b := img.Bounds()
+	fw, fh := FrameSize(b.Dx(), b.Dy(), 144)
+	var rows []*Renderer
+	for mv := range numMoves {
+		rows = append(rows, New(img, fw, fh, Shot{Move: mv}, 48))
+	}
+	rows = append(rows, New(img, fw, fh, Shot{Move: ZoomIn, Subject: Point{X: 0.3, Y: -0.2}}, 48))
+	rows = append(rows, New(img, fw, fh, Shot{Move: Static, Shake: defaultShake * 3, Seed: 1}, 48))
+	writePNG(t, "camera-rocket.png", sheet(rows, []int{0, 16, 23, 24, 47}))
+}
