@@ -101,7 +101,7 @@ func (c *Client) Create(ctx context.Context, req *CreateRequest) (*Generation, e
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, http.MethodPost, c.path, body, c.retries)
+	return c.do(ctx, http.MethodPost, c.path, body, c.retries, r.IdempotencyKey)
 }
 
 // Get returns the generation id as it is now.
@@ -110,21 +110,22 @@ func (c *Client) Get(ctx context.Context, id string) (*Generation, error) {
 }
 
 func (c *Client) get(ctx context.Context, id string, retries int) (*Generation, error) {
-	return c.do(ctx, http.MethodGet, c.path+"?generation_id="+url.QueryEscape(id), nil, retries)
+	return c.do(ctx, http.MethodGet, c.path+"?generation_id="+url.QueryEscape(id), nil, retries, "")
 }
 
 // Cancel stops the generation id and returns it, Failed with the error
 // name "cancelled" and refunded. A generation that has already ended gives
 // an *APIError matching ErrConflict.
 func (c *Client) Cancel(ctx context.Context, id string) (*Generation, error) {
-	return c.do(ctx, http.MethodDelete, c.path+"?generation_id="+url.QueryEscape(id), nil, c.retries)
+	return c.do(ctx, http.MethodDelete, c.path+"?generation_id="+url.QueryEscape(id), nil, c.retries, "")
 }
 
-// do sends one API request, retrying a 429 or 503 up to retries times, and
-// decodes the generation it answers.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, retries int) (*Generation, error) {
+// do sends one API request (with an Idempotency-Key header unless idem is
+// ""), retrying a 429 or 503 up to retries times, and decodes the
+// generation it answers.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, retries int, idem string) (*Generation, error) {
 	for attempt := 0; ; attempt++ {
-		g, err := c.send(ctx, method, path, body)
+		g, err := c.send(ctx, method, path, body, idem)
 		var ae *APIError
 		if err == nil || attempt >= retries || !errors.As(err, &ae) || !ae.Temporary() {
 			return g, err
@@ -135,7 +136,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, retri
 	}
 }
 
-func (c *Client) send(ctx context.Context, method, path string, body []byte) (*Generation, error) {
+func (c *Client) send(ctx context.Context, method, path string, body []byte, idem string) (*Generation, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -149,6 +150,9 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*G
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if idem != "" {
+		req.Header.Set("Idempotency-Key", idem)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

@@ -482,3 +482,27 @@ func TestWaitNetworkErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestIdempotencyKey(t *testing.T) {
+	for _, key := range []string{"", "order-42"} {
+		var got []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = append(got, r.Header.Get("Idempotency-Key"))
+			if len(got) == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(503)
+				io.WriteString(w, `{"message":"Overloaded","statusCode":503}`)
+				return
+			}
+			io.WriteString(w, gen("queued", "").body)
+		}))
+		c := New(srv.URL, "k", WithRetries(1))
+		if _, err := c.Create(context.Background(), &CreateRequest{Prompt: "p", ImageURL: "https://example.com/a.png", IdempotencyKey: key}); err != nil {
+			t.Fatal(err)
+		}
+		srv.Close()
+		if len(got) != 2 || got[0] != key || got[1] != key {
+			t.Errorf("key %q: sent %q on the attempts", key, got)
+		}
+	}
+}

@@ -35,6 +35,12 @@ type CreateRequest struct {
 	Speech string `json:"lip_sync_tts_content,omitempty"`
 	// Speaker is the voice of Speech, such as "Chloe" or "Ethan".
 	Speaker string `json:"lip_sync_tts_speaker,omitempty"`
+	// IdempotencyKey, if set, is sent as the Idempotency-Key header (up to
+	// 255 printable ASCII characters): creating again with the same key and
+	// request within 24 hours returns the first generation, not a new one,
+	// so a create whose answer was lost can be sent again; the same key
+	// with another request gives an *APIError matching ErrConflict.
+	IdempotencyKey string `json:"-"`
 }
 
 // Status is the state of a generation.

@@ -96,11 +96,13 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	for _, p := range []string{universalPath, legacyPath} {
 		mux.Handle("POST "+p, s.authed(s.submit))
 		mux.Handle("GET "+p, s.authed(s.byID(s.Service.Get)))
 		mux.Handle("DELETE "+p, s.authed(s.byID(s.Service.Cancel)))
 	}
+	mux.Handle("GET "+listPath, s.authed(s.listGenerations))
 	mux.Handle("GET "+eventsPath, s.authed(s.events))
 	mux.Handle("POST "+videosPath, s.authed(s.createVideo))
 	mux.Handle("GET "+videosPath, s.authed(s.listVideos))
@@ -389,12 +391,20 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, err)
 		return
 	}
-	g, err := s.Service.Submit(r.Context(), k.ID, k.Unlimited, req)
+	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.respond(w, r, g)
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	g, waited, err := s.wait(w, r, k, g)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.respondAs(w, r, g, replayed || waited)
 }
 
 // admit runs the checks a valid request must pass before it is queued:
@@ -529,8 +539,13 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 }
 
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, g *generation.Generation) {
+	s.respondAs(w, r, g, r.Method == http.MethodGet)
+}
+
+// respondAs answers with g; asPoll gives the body a poll's queue position.
+func (s *Server) respondAs(w http.ResponseWriter, r *http.Request, g *generation.Generation, asPoll bool) {
 	noteGeneration(r, g.ID)
-	body, err := s.body(r, g, r.Method == http.MethodGet)
+	body, err := s.body(r, g, asPoll)
 	if err != nil {
 		s.fail(w, r, err)
 		return

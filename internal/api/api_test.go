@@ -117,7 +117,7 @@ func (b *bundle) do(t *testing.T, c call) *httptest.ResponseRecorder {
 func dump(w *httptest.ResponseRecorder) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "HTTP %d\n", w.Code)
-	for _, h := range []string{"Content-Type", "Allow", "Retry-After", "X-Inference-Id", "X-Aimlapi-Credits-Used", "X-Aimlapi-Usd-Spent", "X-Request-Id"} {
+	for _, h := range []string{"Content-Type", "Allow", "Retry-After", "X-Inference-Id", "X-Aimlapi-Credits-Used", "X-Aimlapi-Usd-Spent", "Idempotent-Replayed", "Preference-Applied", "X-Request-Id"} {
 		if v := w.Header().Get(h); v != "" {
 			fmt.Fprintf(&sb, "%s: %s\n", h, v)
 		}

@@ -186,10 +186,13 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		s.fail(w, r, renameFields(err))
 		return
 	}
-	g, err := s.Service.Submit(r.Context(), k.ID, k.Unlimited, req)
+	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	noteGeneration(r, g.ID)
 	writeJSON(w, http.StatusOK, newVideoObject(g))

@@ -44,8 +44,29 @@ type Generation struct {
 	// Deleted reports that the client deleted the generation: the
 	// Service answers for it as for an unknown id.
 	Deleted bool
-	Created time.Time
-	Updated time.Time
+	// IdempotencyKey and RequestHash, when set on a generation being
+	// inserted, make Store.Insert record the key for KeyID in the same
+	// transaction (see KeyReusedError). They are not read back.
+	IdempotencyKey string
+	RequestHash    string
+	Created        time.Time
+	Updated        time.Time
+}
+
+// IdempotencyWindow is how long an idempotency key is remembered: a key
+// last used longer ago than this is free again.
+const IdempotencyWindow = 24 * time.Hour
+
+// KeyReusedError is the error Store.Insert returns, creating nothing, when
+// the generation's idempotency key was already used by its API key within
+// IdempotencyWindow. ID is the generation made then and RequestHash the
+// hash of its request.
+type KeyReusedError struct {
+	ID, RequestHash string
+}
+
+func (e *KeyReusedError) Error() string {
+	return "idempotency key already used for generation " + e.ID
 }
 
 // Video describes a finished file. The download URL is not stored: it is

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,7 +27,11 @@ type Store interface {
 	// Insert stores g (Queued) and enqueues its render job in one
 	// transaction. Unless unlimited, it debits g.Credits from the key
 	// g.KeyID in the same transaction, and returns a fault.Forbidden error
-	// (creating nothing) when the key's balance is short.
+	// (creating nothing) when the key's balance is short. If
+	// g.IdempotencyKey is set, it records it (with g.RequestHash) in the
+	// same transaction, or, when g.KeyID used that key within
+	// IdempotencyWindow (concurrent inserts included), creates nothing and
+	// returns a *KeyReusedError.
 	Insert(ctx context.Context, g *Generation, unlimited bool) error
 	// Get returns the generation, or a fault.NotFound error.
 	Get(ctx context.Context, id string) (*Generation, error)
@@ -59,6 +66,9 @@ type Store interface {
 	// not queued.
 	QueuePosition(ctx context.Context, id string) (int, error)
 }
+
+// MaxListLimit is the largest page of generations a list route serves.
+const MaxListLimit = 100
 
 // ListQuery selects a page of a key's generations.
 type ListQuery struct {
@@ -132,6 +142,73 @@ func (s *Service) log() *slog.Logger {
 // Submit accepts req for the key keyID: it fixes the seed, prices the
 // request and stores it with its job. The returned generation is Queued.
 func (s *Service) Submit(ctx context.Context, keyID string, unlimited bool, req *Request) (*Generation, error) {
+	g, _, err := s.SubmitOnce(ctx, keyID, unlimited, req, "")
+	return g, err
+}
+
+// MaxIdempotencyKey is the longest idempotency key, in bytes.
+const MaxIdempotencyKey = 255
+
+// RequestHash returns the hex SHA-256 of req's canonical JSON: requests
+// that differ only in spelling (whitespace, key order, defaults left out)
+// hash the same.
+func RequestHash(req *Request) string {
+	b, _ := json.Marshal(req)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// SubmitOnce is Submit with an idempotency key (none if key is ""). Three
+// things may happen: the key is new (or was last used longer than
+// IdempotencyWindow ago), and the generation is created as by Submit; the
+// key was used by keyID with the same request, and that generation is
+// returned (as by Get) with replayed true; or it was used with another
+// request, and a fault.Conflict error is returned. A key that is longer
+// than MaxIdempotencyKey or holds anything but printable ASCII gets a
+// fault.Invalid error.
+func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, req *Request, key string) (g *Generation, replayed bool, err error) {
+	if !validIdempotencyKey(key) {
+		return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Header validation error!",
+			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: fmt.Sprintf("Expected 1 to %d printable ASCII characters", MaxIdempotencyKey)}}}
+	}
+	g = s.newGeneration(keyID, req)
+	if key != "" {
+		g.IdempotencyKey, g.RequestHash = key, RequestHash(req)
+	}
+	err = s.Store.Insert(ctx, g, unlimited)
+	var reused *KeyReusedError
+	if errors.As(err, &reused) {
+		if reused.RequestHash != g.RequestHash {
+			return nil, false, fault.Errorf(fault.Conflict, "Idempotency-Key %q was already used with a different request; send the same request to get its generation, or use a new key", key)
+		}
+		g, err = s.Get(ctx, keyID, reused.ID)
+		if err != nil {
+			return nil, false, err
+		}
+		return g, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	s.log().Info("generation queued", "id", g.ID, "key", keyID, "credits", g.Credits)
+	return g, false, nil
+}
+
+func validIdempotencyKey(key string) bool {
+	if len(key) > MaxIdempotencyKey {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < ' ' || key[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// newGeneration returns the Queued generation of req for keyID, its seed
+// fixed and its price set.
+func (s *Service) newGeneration(keyID string, req *Request) *Generation {
 	r := *req
 	if !r.SeedGiven {
 		var b [8]byte
@@ -139,7 +216,7 @@ func (s *Service) Submit(ctx context.Context, keyID string, unlimited bool, req 
 		r.Seed = int64(binary.LittleEndian.Uint64(b[:]) % (MaxSeed + 1))
 	}
 	now := s.now().UTC()
-	g := &Generation{
+	return &Generation{
 		ID:      s.newID(),
 		KeyID:   keyID,
 		Status:  Queued,
@@ -149,11 +226,6 @@ func (s *Service) Submit(ctx context.Context, keyID string, unlimited bool, req 
 		Created: now,
 		Updated: now,
 	}
-	if err := s.Store.Insert(ctx, g, unlimited); err != nil {
-		return nil, err
-	}
-	s.log().Info("generation queued", "id", g.ID, "key", keyID, "credits", g.Credits)
-	return g, nil
 }
 
 // Get returns the generation id if the key keyID created it. Any other
@@ -182,12 +254,14 @@ func (s *Service) Get(ctx context.Context, keyID, id string) (*Generation, error
 }
 
 // List returns a page of the key keyID's generations (deleted ones left
-// out). Limit defaults to 20 and is at most 100.
+// out). Limit defaults to 20 and is at most MaxListLimit+1: a caller
+// serving pages of up to MaxListLimit asks for one more to learn whether
+// there is more.
 func (s *Service) List(ctx context.Context, keyID string, q ListQuery) ([]*Generation, error) {
 	if q.Limit <= 0 {
 		q.Limit = 20
 	}
-	q.Limit = min(q.Limit, 100)
+	q.Limit = min(q.Limit, MaxListLimit+1)
 	return s.Store.List(ctx, keyID, q)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -315,5 +316,48 @@ func TestGetEndsOrphans(t *testing.T) {
 	keys, _ := st.Keys(ctx)
 	if keys[0].Credits != 1_000_000 {
 		t.Errorf("balance %d, want the orphan refunded", keys[0].Credits)
+	}
+}
+
+func TestSubmitOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := setup(t, &scriptedEngine{})
+	req := func(prompt string) *generation.Request {
+		return &generation.Request{Model: generation.Model, Prompt: prompt, ImageURL: "https://x/y.png", Resolution: "720p", Duration: 5}
+	}
+	first, replayed, err := svc.SubmitOnce(ctx, "k", true, req("p"), "key-1")
+	if err != nil || replayed {
+		t.Fatalf("first submit: %v, replayed %v", err, replayed)
+	}
+	tests := []struct {
+		name         string
+		keyID, key   string
+		req          *generation.Request
+		wantKind     fault.Kind // fault.Internal: no error
+		wantReplayed bool
+	}{
+		{"same key and request", "k", "key-1", req("p"), fault.Internal, true},
+		{"same key, other request", "k", "key-1", req("q"), fault.Conflict, false},
+		{"same key, other API key", "k2", "key-1", req("p"), fault.Internal, false},
+		{"no key", "k", "", req("p"), fault.Internal, false},
+		{"key too long", "k", strings.Repeat("x", generation.MaxIdempotencyKey+1), req("p"), fault.Invalid, false},
+		{"key not printable ASCII", "k", "a\tb", req("p"), fault.Invalid, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, replayed, err := svc.SubmitOnce(ctx, tt.keyID, true, tt.req, tt.key)
+			if tt.wantKind != fault.Internal {
+				if fault.KindOf(err) != tt.wantKind {
+					t.Fatalf("err = %v, want kind %v", err, tt.wantKind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if replayed != tt.wantReplayed || (g.ID == first.ID) != tt.wantReplayed {
+				t.Errorf("got %s (replayed %v), first was %s; want replayed %v", g.ID, replayed, first.ID, tt.wantReplayed)
+			}
+		})
 	}
 }

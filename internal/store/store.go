@@ -204,6 +204,17 @@ UPDATE river_job SET queue = 'render_builtin' WHERE queue = 'render' AND finaliz
 ALTER TABLE generation ADD COLUMN deleted_at BIGINT;
 CREATE INDEX IF NOT EXISTS generation_queued ON generation (engine, created_at, id) WHERE status = 'queued';
 `},
+	// Idempotency keys of submits, per API key, each with its generation.
+	{4, `
+CREATE TABLE IF NOT EXISTS idempotency_key (
+	key_id        TEXT NOT NULL,
+	idem_key      TEXT NOT NULL,
+	generation_id TEXT NOT NULL,
+	request_hash  TEXT NOT NULL,  -- hex SHA-256 of the canonical request
+	created_at    BIGINT NOT NULL,
+	PRIMARY KEY (key_id, idem_key)
+);
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -309,7 +320,12 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 	if engine == "" {
 		engine = queue.DefaultEngine
 	}
-	return d.inTx(ctx, func(t tx) error {
+	err = d.inTx(ctx, func(t tx) error {
+		if g.IdempotencyKey != "" {
+			if err := reusedKey(ctx, t, g); err != nil {
+				return err
+			}
+		}
 		if !unlimited {
 			n, err := t.exec(ctx, `UPDATE api_key SET credits = credits - ?
 				WHERE id = ? AND revoked_at IS NULL AND (credits IS NULL OR credits >= ?)`, g.Credits, g.KeyID, g.Credits)
@@ -328,8 +344,47 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 		}
 		_, err = t.exec(ctx, `INSERT INTO generation (id, key_id, status, request, credits, engine, job_id, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.KeyID, string(g.Status), string(req), g.Credits, engine, jobID, ms(g.Created), ms(g.Updated))
+		if err != nil || g.IdempotencyKey == "" {
+			return err
+		}
+		_, err = t.exec(ctx, `INSERT INTO idempotency_key (key_id, idem_key, generation_id, request_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+			g.KeyID, g.IdempotencyKey, g.ID, g.RequestHash, ms(g.Created))
+		if isUniqueViolation(err) {
+			return errKeyRace
+		}
 		return err
 	})
+	if errors.Is(err, errKeyRace) {
+		// A concurrent insert with the same key committed first: its
+		// transaction is over, so the key's row is there to read.
+		err = d.inTx(ctx, func(t tx) error { return reusedKey(ctx, t, g) })
+		if err == nil {
+			err = fmt.Errorf("idempotency key %q: conflicting insert, but no row", g.IdempotencyKey)
+		}
+	}
+	return err
+}
+
+// errKeyRace says an insert lost the race for its idempotency key.
+var errKeyRace = errors.New("idempotency key inserted concurrently")
+
+// reusedKey forgets g's idempotency key if it has expired, and returns a
+// *generation.KeyReusedError if it is still in use.
+func reusedKey(ctx context.Context, t tx, g *generation.Generation) error {
+	if _, err := t.exec(ctx, `DELETE FROM idempotency_key WHERE key_id = ? AND idem_key = ? AND created_at <= ?`,
+		g.KeyID, g.IdempotencyKey, ms(g.Created.Add(-generation.IdempotencyWindow))); err != nil {
+		return err
+	}
+	var e generation.KeyReusedError
+	err := t.queryRow(ctx, `SELECT generation_id, request_hash FROM idempotency_key WHERE key_id = ? AND idem_key = ?`,
+		g.KeyID, g.IdempotencyKey).Scan(&e.ID, &e.RequestHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &e
 }
 
 // generationColumns are the columns scanGeneration reads; they take the

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -262,6 +264,87 @@ func runSuite(t *testing.T, openQ opener) {
 		}
 		if g, err := s.Get(ctx, "l2"); err != nil || !g.Deleted {
 			t.Errorf("Get(deleted) = %+v, %v; want it marked deleted", g, err)
+		}
+	})
+	t.Run("idempotency keys", func(t *testing.T) {
+		s := open(t)
+		addKey(t, s, "k", 1_000_000)
+		withKey := func(id, key, hash string, created time.Time) *generation.Generation {
+			g := newGen(id, "k", 1000)
+			g.IdempotencyKey, g.RequestHash, g.Created = key, hash, created
+			return g
+		}
+		if err := s.Insert(ctx, withKey("i1", "same", "h1", now), false); err != nil {
+			t.Fatal(err)
+		}
+		var reused *generation.KeyReusedError
+		for _, tt := range []struct {
+			name    string
+			g       *generation.Generation
+			wantErr bool // a *KeyReusedError naming i1 with hash h1
+		}{
+			{"same key, same key id", withKey("i2", "same", "h1", now.Add(time.Hour)), true},
+			{"same key, other hash", withKey("i3", "same", "h2", now.Add(time.Hour)), true},
+			{"other key", withKey("i4", "other", "h1", now), false},
+			{"same key, another API key", func() *generation.Generation {
+				g := withKey("i5", "same", "h1", now)
+				g.KeyID = "k2"
+				return g
+			}(), false},
+		} {
+			err := s.Insert(ctx, tt.g, true)
+			if !tt.wantErr {
+				if err != nil {
+					t.Errorf("%s: %v", tt.name, err)
+				}
+				continue
+			}
+			if !errors.As(err, &reused) || reused.ID != "i1" || reused.RequestHash != "h1" {
+				t.Errorf("%s: %v, want the key reused by i1", tt.name, err)
+			}
+			if _, err := s.Get(ctx, tt.g.ID); fault.KindOf(err) != fault.NotFound {
+				t.Errorf("%s: the generation was stored", tt.name)
+			}
+		}
+		if err := s.Insert(ctx, withKey("i6", "same", "h2", now.Add(generation.IdempotencyWindow)), false); err != nil {
+			t.Errorf("reusing an expired key: %v", err)
+		}
+		if err := s.Insert(ctx, withKey("i7", "same", "h2", now.Add(generation.IdempotencyWindow)), true); !errors.As(err, &reused) || reused.ID != "i6" {
+			t.Errorf("after expiry the key names %v, want i6", err)
+		}
+		var bal int64
+		if err := s.b.queryRow(ctx, `SELECT credits FROM api_key WHERE id = 'k'`).Scan(&bal); err != nil || bal != 1_000_000-2000 {
+			t.Errorf("balance %d (%v), want two debits only", bal, err)
+		}
+	})
+	t.Run("idempotency key race", func(t *testing.T) {
+		s := open(t)
+		const n = 8
+		errs := make(chan error, n)
+		for i := range n {
+			go func() {
+				g := newGen(fmt.Sprintf("r%d", i), "k", 1)
+				g.IdempotencyKey, g.RequestHash = "race", "h"
+				errs <- s.Insert(ctx, g, true)
+			}()
+		}
+		created, reused := 0, 0
+		for range n {
+			var kr *generation.KeyReusedError
+			switch err := <-errs; {
+			case err == nil:
+				created++
+			case errors.As(err, &kr):
+				reused++
+			default:
+				t.Errorf("insert: %v", err)
+			}
+		}
+		if created != 1 || reused != n-1 {
+			t.Errorf("%d created and %d reused, want 1 and %d", created, reused, n-1)
+		}
+		if n, _ := s.QueueDepth(ctx); n != 1 {
+			t.Errorf("queue depth %d, want 1", n)
 		}
 	})
 	t.Run("migrating again is a no-op", func(t *testing.T) {
