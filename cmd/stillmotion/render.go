@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,11 +20,12 @@ import (
 	"stillmotion/internal/engine"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
+	"stillmotion/internal/render"
 	"stillmotion/internal/speech"
 )
 
 func runRender(ctx context.Context, args []string) error {
-	fs := newFlagSet("render", "render --image FILE|URL --prompt TEXT -o out.mp4 [flags]")
+	fs := newFlagSet("render", "render --image FILE|URL --prompt TEXT {-o out.mp4 | --contact-sheet sheet.png} [flags]")
 	image := fs.String("image", "", "input image: a file, an http(s) URL or a data: URI (required)")
 	prompt := fs.String("prompt", "", "what happens in the video; camera words such as 'zoom in' or 'pan left' steer the camera (required)")
 	negative := fs.String("negative-prompt", "", "what to avoid, e.g. 'no zoom'")
@@ -32,16 +35,21 @@ func runRender(ctx context.Context, args []string) error {
 	seed := fs.Int64("seed", -1, "0..2147483647; same inputs and seed give the same file; default random")
 	speechText := fs.String("speech", "", "text to speak (1..200 characters)")
 	voice := fs.String("voice", "", "voice for --speech: "+strings.Join(generation.Speakers, ", "))
-	out := fs.String("o", "", "output MP4 file (required)")
+	out := fs.String("o", "", "output MP4 file (required unless --contact-sheet is given)")
+	sheet := fs.String("contact-sheet", "", "also write a PNG grid of evenly spaced frames of the clip to this file")
+	sheetFrames := fs.Int("sheet-frames", 6, "frames on the --contact-sheet")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg program")
 	flite := fs.String("flite", "flite", "flite (text-to-speech) program")
 	quiet := fs.Bool("q", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *image == "" || *prompt == "" || *out == "" {
+	if *image == "" || *prompt == "" || (*out == "" && *sheet == "") {
 		fs.Usage()
-		return errors.New("render needs --image, --prompt and -o")
+		return errors.New("render needs --image, --prompt and -o (or --contact-sheet)")
+	}
+	if *sheetFrames < 1 {
+		return errors.New("--sheet-frames must be at least 1")
 	}
 	src, err := imageSource(*image)
 	if err != nil {
@@ -76,6 +84,9 @@ func runRender(ctx context.Context, args []string) error {
 		Speech: &speech.Flite{Program: *flite},
 		FFmpeg: *ffmpeg,
 	}
+	if *out == "" {
+		return writeSheet(ctx, eng, req, *sheet, *sheetFrames)
+	}
 	var bar *progressbar.ProgressBar
 	progress := func(float64) {}
 	// A bar only makes sense on a terminal; logs get the summary line.
@@ -98,6 +109,30 @@ func runRender(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "wrote %s: %dx%d, %.2f s at %d fps, seed %d (%s)\n", *out, o.Width, o.Height, o.Duration, o.FPS, req.Seed, o.Plan)
 	fmt.Fprintf(os.Stderr, "time: %.2f s (image %.0f ms, speech %.0f ms, frames+encode %.0f ms)\n",
 		time.Since(start).Seconds(), ms(tm.Intake), ms(tm.Speech), ms(tm.Encode))
+	if *sheet != "" {
+		return writeSheet(ctx, eng, req, *sheet, *sheetFrames)
+	}
+	return nil
+}
+
+// writeSheet writes a contact sheet of n evenly spaced frames of req's
+// clip to name as PNG. The frames are drawn by the renderer the engine
+// draws the video with, prepared from the same request and seed, so they
+// are the video's frames before encoding.
+func writeSheet(ctx context.Context, eng *engine.Builtin, req *generation.Request, name string, n int) error {
+	r, frames, err := eng.Renderer(ctx, req)
+	if err != nil {
+		return err
+	}
+	idx := render.SheetFrames(n, frames)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, render.ContactSheet(r, idx)); err != nil {
+		return err
+	}
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s: frames %v of %d, seed %d (%s)\n", name, idx, frames, req.Seed, r.Shot().Description())
 	return nil
 }
 

@@ -100,3 +100,28 @@ func TestFaceHint(t *testing.T) {
 		t.Errorf("%d of 9 seeds push in on the face, want most but not all", pushes)
 	}
 }
+
+// TestRendererMatchesPlan checks that Builtin.Renderer prepares the clip
+// Render draws: the planned shot, the clip's frame size and length, and a
+// first frame that is the picture.
+func TestRendererMatchesPlan(t *testing.T) {
+	req := &generation.Request{Prompt: "truck left past the rocket", ImageURL: dataURI(t, "rocket.jpg"), Resolution: "360p", Duration: 5, Seed: 4}
+	b := &Builtin{}
+	r, frames, err := b.Renderer(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames != 5*FPS {
+		t.Errorf("%d frames", frames)
+	}
+	if want := planShot(req, frames, render.Hint{}).Description(); r.Shot().Description() != want {
+		t.Errorf("shot %q, want %q", r.Shot().Description(), want)
+	}
+	r2, _, _ := b.Renderer(context.Background(), req)
+	a, c := image.NewRGBA(image.Rect(0, 0, 640, 360)), image.NewRGBA(image.Rect(0, 0, 640, 360))
+	r.Frame(60, a)
+	r2.Frame(60, c)
+	if string(a.Pix) != string(c.Pix) {
+		t.Error("two renderers of one request draw different frames")
+	}
+}

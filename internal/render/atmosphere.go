@@ -8,7 +8,8 @@ import (
 )
 
 // Atmosphere is a set of effects drawn over the framed picture: particles
-// in the air and fog. They are seeded (Shot.Seed), fade in over the first
+// in the air and fog, and the life of water (a shimmer of the lower part
+// of the frame) and sky (a drift of its upper part). They are seeded (Shot.Seed), fade in over the first
 // frames so that frame 0 is still the picture, and are drawn in
 // perspective: near particles are larger, brighter and faster.
 type Atmosphere uint16
@@ -23,13 +24,15 @@ const (
 	Petals
 	Fog
 	Rays       // light rays from the brightest part of the picture
+	Water      // a shimmer of ripples over the lower part of the picture
+	Clouds     // a slow drift of the sky in the upper part of the picture
 	numEffects = iota
 )
 
 // numParticles is how many of the effects are particles: the first ones.
 const numParticles = 6
 
-var effectNames = [...]string{"rain", "snow", "dust", "embers", "fireflies", "petals", "fog", "light rays"}
+var effectNames = [...]string{"rain", "snow", "dust", "embers", "fireflies", "petals", "fog", "light rays", "water shimmer", "drifting clouds"}
 
 // String returns the effects in words joined by "+", or "" for none.
 func (a Atmosphere) String() string {
@@ -52,19 +55,22 @@ var effectWords = [numEffects]*regexp.Regexp{
 	regexp.MustCompile(`\b(?:petals?|cherry blossoms?|sakura|falling leaves|leaves falling|blossoms falling)\b`),
 	regexp.MustCompile(`\b(?:fog|foggy|mist|misty|haze|hazy|smoke|smoky|smog|fumes)\b`),
 	regexp.MustCompile(`\b(?:light rays|rays of (?:light|sun|sunlight)|god rays|sunbeams?|sun beams?|crepuscular rays|volumetric light(?:ing)?|shafts of light|light shafts)\b`),
+	regexp.MustCompile(`\b(?:water|waters|sea|seas|ocean|lake|lakes|river|rivers|pond|lagoon|waves)\b`),
+	regexp.MustCompile(`\b(?:clouds?|cloudy|sky|skies|smoke|smoky|mist|misty)\b`),
 }
 
 // PlanAtmosphere reads the effects the prompt names ("rain", "snow",
 // "dust motes", "embers", "fireflies", "cherry blossoms", "fog", "haze",
-// "god rays", "sunbeams"...);
-// one negated in the prompt ("no rain") or named in the negative prompt
-// ("rain", "fog") is left out. A negative "particles" removes them all.
+// "god rays", "sunbeams", "lake", "sea", "clouds", "sky", "smoke"...); one
+// negated in the prompt ("no rain") or named in the negative prompt
+// ("rain", "fog", "water", "clouds") is left out. A negative "particles"
+// removes all but fog, water shimmer and drifting clouds.
 func PlanAtmosphere(prompt, negative string) Atmosphere {
 	text, neg := normalize(prompt), normalize(negative)
 	var a Atmosphere
 	for i, re := range effectWords {
 		e := Atmosphere(1 << i)
-		if re.MatchString(neg) || (e != Fog && strings.Contains(neg, "particles")) {
+		if re.MatchString(neg) || (e&(Fog|Water|Clouds) == 0 && strings.Contains(neg, "particles")) {
 			continue
 		}
 		for _, loc := range re.FindAllStringIndex(text, -1) {
@@ -266,8 +272,10 @@ func (g *fog) noise(x, y float64) float64 {
 
 // atmosphere is the prepared effects of a renderer.
 type atmosphere struct {
-	parts []*particles
-	fog   *fog
+	parts  []*particles
+	fog    *fog
+	water  *fog // the phases of the ripples in grid[:4]; nil without
+	clouds *fog // the noise that moves the sky; nil without
 }
 
 // newAtmosphere prepares the effects of a for fw x fh frames; the fog
@@ -290,6 +298,12 @@ func newAtmosphere(a Atmosphere, seed int64, fw, fh int, mean [3]float64) *atmos
 		}
 		at.fog = newFog(seed, col)
 	}
+	if a&Water != 0 {
+		at.water = newFog(seed^0x3a7e, [3]float64{})
+	}
+	if a&Clouds != 0 {
+		at.clouds = newFog(seed^0xc10d, [3]float64{})
+	}
 	return at
 }
 
@@ -299,6 +313,13 @@ func (at *atmosphere) draw(dst *image.RGBA, w, h, i int) {
 	fade := smooth01(f / 12)
 	if fade == 0 {
 		return
+	}
+	// The picture moves before anything is drawn over it.
+	if at.water != nil {
+		shimmer(at.water, dst, w, h, f, fade)
+	}
+	if at.clouds != nil {
+		drift(at.clouds, dst, w, h, f, fade)
 	}
 	if at.fog != nil {
 		at.fog.draw(dst, w, h, f, fade)
@@ -362,6 +383,113 @@ func addRays(pix []uint8, stride, w, h int, unit float64) {
 			for c := range 3 {
 				row[4*x+c] = uint8(min(float32(row[4*x+c])+0.6*v[c], 255))
 			}
+		}
+	}
+}
+
+// The water shimmer covers the picture below waterTop (a fraction of its
+// height), fully below waterTop+waterSoft; the cloud drift covers it above
+// skyBottom, fully above skyBottom-skySoft.
+const (
+	waterTop, waterSoft = 0.55, 0.2
+	skyBottom, skySoft  = 0.55, 0.25
+)
+
+// shimmer displaces the rows of the lower part of the w x h top-left of dst
+// sideways as on frame f: each row by a sum of two travelling sines of
+// seeded phases, up to about 1.5 pixels at 720p and more for rows lower
+// (nearer) in the frame, as ripples on water break up what it reflects.
+// A whole row moves together, so it costs a copy and a blend per pixel.
+func shimmer(g *fog, dst *image.RGBA, w, h int, f, fade float64) {
+	u := float64(h) / 720
+	tmp := make([]uint8, 4*w)
+	for y := int(waterTop * float64(h)); y < h; y++ {
+		v := float64(y) / float64(h)
+		m := smooth01((v - waterTop) / waterSoft)
+		if m == 0 {
+			continue
+		}
+		// Wavelengths grow towards the bottom of the frame, as nearer
+		// ripples look larger.
+		py := float64(y) / u / (1 + 2*v)
+		dx := fade * m * u * (1 + v) * (0.55*math.Sin(py*0.9+f*0.21+2*math.Pi*g.grid[0]) +
+			0.45*math.Sin(py*0.37-f*0.13+2*math.Pi*g.grid[1]))
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		copy(tmp, row)
+		shiftRow(row, tmp, w, func(int) float64 { return dx })
+	}
+}
+
+// drift moves the sky, the upper part of the w x h top-left of dst, as on
+// frame f: each pixel is displaced sideways by a smooth noise that
+// travels across the frame, up to about 4 pixels at 720p, so clouds and
+// smoke seem to roll and drift while the picture's edges stay put. Sharp
+// detail (a tower's girders, a roof line) is not sky: where a 16-pixel
+// cell's mean luma step is large the displacement fades out, so such
+// things stand still. The displacement is computed every 16 pixels and
+// interpolated.
+func drift(g *fog, dst *image.RGBA, w, h int, f, fade float64) {
+	const cell = 16
+	u := float64(h) / 720
+	rows := int(skyBottom * float64(h))
+	cols, crow := w/cell+2, rows/cell+2
+	// still[j*cols+i] is how much the detail around the grid point
+	// (i, j)*cell holds the picture still, 0..1.
+	still := make([]float64, cols*crow)
+	for j := range crow {
+		for i := range cols {
+			var sum, n float64
+			for y := max(j*cell-cell/2, 0); y < min(j*cell+cell/2, h-1); y += 2 {
+				row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):]
+				below := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y+1):]
+				for x := max(i*cell-cell/2, 0); x < min(i*cell+cell/2, w-1); x++ {
+					l := int(row[4*x+1])
+					sum += math.Abs(float64(int(row[4*x+5])-l)) + math.Abs(float64(int(below[4*x+1])-l))
+					n++
+				}
+			}
+			if n > 0 {
+				still[j*cols+i] = smooth01((sum/n - 6) / 14)
+			}
+		}
+	}
+	d := make([]float64, cols)
+	tmp := make([]uint8, 4*w)
+	for y := range rows {
+		v := float64(y) / float64(h)
+		m := 1 - smooth01((v-(skyBottom-skySoft))/skySoft)
+		if m == 0 {
+			continue
+		}
+		j, fy := y/cell, float64(y%cell)/cell
+		for i := range cols {
+			x := float64(i*cell) / float64(w) * 6
+			n := g.noise(x-f*0.012, v*4) + 0.5*g.noise(2*x-f*0.02+7, v*8+3)
+			hold := still[j*cols+i]*(1-fy) + still[(j+1)*cols+i]*fy
+			d[i] = fade * m * (1 - hold) * 4 * u * (n/1.5*2 - 1)
+		}
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		copy(tmp, row)
+		shiftRow(row, tmp, w, func(x int) float64 {
+			i, t := x/cell, float64(x%cell)/cell
+			return d[i]*(1-t) + d[i+1]*t
+		})
+	}
+}
+
+// shiftRow fills out with the pixels of src, w wide, sampled at x+dx(x)
+// with linear interpolation, clamped at the row's ends.
+func shiftRow(out, src []uint8, w int, dx func(x int) float64) {
+	for x := range w {
+		p := min(max(float64(x)+dx(x), 0), float64(w-1))
+		i := min(int(p), w-2)
+		if w < 2 {
+			return
+		}
+		k := int32((p - float64(i)) * 256)
+		a, b := src[4*i:4*i+3:4*i+3], src[4*i+4:4*i+7:4*i+7]
+		for c := range 3 {
+			out[4*x+c] = uint8(int32(a[c]) + ((int32(b[c])-int32(a[c]))*k+128)>>8)
 		}
 	}
 }

@@ -12,14 +12,19 @@ func TestPlanAtmosphere(t *testing.T) {
 	}{
 		{"a quiet harbour", "", 0},
 		{"a street in the rain", "", Rain},
-		{"snow falling on a cabin, misty", "", Snow | Fog},
+		{"snow falling on a cabin, misty", "", Snow | Fog | Clouds},
 		{"a campfire with fireflies", "", Embers | Fireflies},
 		{"cherry blossoms in a dusty courtyard", "", Petals | Dust},
 		{"a street in the rain", "rain", 0},
 		{"a foggy street, no rain", "", Fog},
 		{"snow and fog", "particles", Fog},
-		{"a forest with god rays through the mist", "", Rays | Fog},
+		{"a forest with god rays through the mist", "", Rays | Fog | Clouds},
 		{"sunbeams in a barn", "light rays", 0},
+		{"a lake at dawn", "", Water},
+		{"boats on the river under a cloudy sky", "", Water | Clouds},
+		{"a lake under clouds", "water, clouds", 0},
+		{"a river, no clouds", "", Water},
+		{"waves on the sea, rain", "particles", Water},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prompt+"|"+tt.negative, func(t *testing.T) {

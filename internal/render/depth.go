@@ -18,6 +18,10 @@ func (b Box) Empty() bool { return b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y }
 // the figure comes forward from what is behind it.
 const bgDepth = 0.6
 
+// truckDepth is how far the background of a truck or pedestal slides,
+// relative to the figure in front of it.
+const truckDepth = 0.35
+
 // layers is a push in's depth: the figure (the person whose face is
 // Shot.Figure) in front of a background whose part behind the figure is
 // filled in. The figure's matte is the prepared source's alpha channel;
@@ -146,7 +150,7 @@ func fill(t *texture) []uint8 {
 // layered reports whether a move separates a figure from the background.
 func layered(m Move) bool {
 	switch m {
-	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
+	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom:
 		return true
 	}
 	return false
@@ -166,6 +170,15 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		// The background is further away: it slides less.
 		sb = s
 		bx, by = 0.5+(cx-0.5)*bgDepth, 0.5+(cy-0.5)*bgDepth
+	case TruckLeft, TruckRight, PedestalUp, PedestalDown:
+		// The camera travels: the background, further away, slides much
+		// less than the figure.
+		sb = s
+		bx, by = 0.5+(cx-0.5)*truckDepth, 0.5+(cy-0.5)*truckDepth
+	case DollyZoom:
+		// The figure keeps its size and place; the background zooms in.
+		sb, bx, by = s, 0.5, 0.5
+		s, cx, cy = 1, 0.5, 0.5
 	case OrbitLeft, OrbitRight:
 		// Circling the subject: the background slides the whole way
 		// while the subject stays nearly where it is.

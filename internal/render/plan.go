@@ -15,32 +15,42 @@ type Move int
 
 // The camera moves.
 const (
-	Static     Move = iota // the camera does not move
-	ZoomIn                 // the view narrows on the centre of the image
-	ZoomOut                // the view widens beyond the edges of the image
-	PanLeft                // the view slides left across a slightly enlarged image
-	PanRight               // the view slides right
-	TiltUp                 // the view slides up
-	TiltDown               // the view slides down
-	WhipLeft               // a sudden, motion-blurred pan left in mid-clip
-	WhipRight              // a sudden, motion-blurred pan right in mid-clip
-	OrbitLeft              // the camera circles left around the subject
-	OrbitRight             // the camera circles right around the subject
+	Static       Move = iota // the camera does not move
+	ZoomIn                   // the view narrows on the centre of the image
+	ZoomOut                  // the view widens beyond the edges of the image
+	PanLeft                  // the view slides left across a slightly enlarged image
+	PanRight                 // the view slides right
+	TiltUp                   // the view slides up
+	TiltDown                 // the view slides down
+	WhipLeft                 // a sudden, motion-blurred pan left in mid-clip
+	WhipRight                // a sudden, motion-blurred pan right in mid-clip
+	OrbitLeft                // the camera circles left around the subject
+	OrbitRight               // the camera circles right around the subject
+	TruckLeft                // the camera travels left: near things slide more than far ones
+	TruckRight               // the camera travels right
+	PedestalUp               // the camera rises (a crane or pedestal up)
+	PedestalDown             // the camera sinks
+	DollyZoom                // the subject keeps its size while the background grows behind it
 	numMoves
 )
 
 var moveNames = [...]string{
-	Static:     "static",
-	ZoomIn:     "zoom in",
-	ZoomOut:    "zoom out",
-	PanLeft:    "pan left",
-	PanRight:   "pan right",
-	TiltUp:     "tilt up",
-	TiltDown:   "tilt down",
-	WhipLeft:   "whip pan left",
-	WhipRight:  "whip pan right",
-	OrbitLeft:  "orbit left",
-	OrbitRight: "orbit right",
+	Static:       "static",
+	ZoomIn:       "zoom in",
+	ZoomOut:      "zoom out",
+	PanLeft:      "pan left",
+	PanRight:     "pan right",
+	TiltUp:       "tilt up",
+	TiltDown:     "tilt down",
+	WhipLeft:     "whip pan left",
+	WhipRight:    "whip pan right",
+	OrbitLeft:    "orbit left",
+	OrbitRight:   "orbit right",
+	TruckLeft:    "truck left",
+	TruckRight:   "truck right",
+	PedestalUp:   "pedestal up",
+	PedestalDown: "pedestal down",
+	DollyZoom:    "dolly zoom",
 }
 
 // String returns the move in words, such as "zoom in".
@@ -57,10 +67,12 @@ func (m Move) DefaultAmount() float64 {
 	switch m {
 	case ZoomIn, ZoomOut:
 		return 0.15
-	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
+	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown:
 		return 0.12
 	case WhipLeft, WhipRight:
 		return 0.45
+	case DollyZoom:
+		return 0.2
 	}
 	return 0
 }
@@ -178,6 +190,8 @@ func (s Shot) Description() string {
 	}
 	if !s.Figure.Empty() && s.Move != Static {
 		b.WriteString(", figure before background")
+	} else if s.Move == DollyZoom {
+		b.WriteString(", centre held")
 	}
 	if s.Shake > 0 {
 		b.WriteString(", handheld")
@@ -234,7 +248,7 @@ func mustPhrase(pattern string, moves ...Move) phrase {
 	return phrase{regexp.MustCompile(`\b(?:` + pattern + `)\b`), moves}
 }
 
-var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight}
+var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom}
 
 // specific phrases name one move; the first is the static phrase. The
 // patterns run on normalised text: lower case, hyphens as spaces.
@@ -244,17 +258,24 @@ var specific = []phrase{
 	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?right(?:ward|wards)?|clockwise orbit|(?:orbit|orbiting|orbital|arc|360) shot|camera (?:orbits|circles|arcs)|(?:orbits|orbiting|circles|circling) around`, OrbitRight),
 	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, WhipLeft),
 	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?right(?:ward|wards)?|whip pans?|whip panning|swish pans?`, WhipRight),
+	mustPhrase(`dolly zoom(?:s|ing)?|zolly|hitchcock(?: zoom| shot| effect)?|vertigo(?: zoom| shot| effect)?|contra zoom|trombone shot`, DollyZoom),
+	mustPhrase(`(?:truck|trucks|trucking|tracking shot|camera (?:travels|tracks))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, TruckLeft),
+	mustPhrase(`(?:truck|trucks|trucking|tracking shot|camera (?:travels|tracks))`+adv+` (?:to (?:the )?)?right(?:ward|wards)?`, TruckRight),
+	mustPhrase(`(?:crane|cranes|craning|pedestal|pedestals|boom|booms|camera (?:rises|lifts|climbs))(?: shot)?`+adv+` up(?:ward|wards)?|(?:crane|jib) shot|camera rises`, PedestalUp),
+	mustPhrase(`(?:crane|cranes|craning|pedestal|pedestals|boom|booms|camera (?:sinks|lowers|descends))(?: shot)?`+adv+` down(?:ward|wards)?|camera (?:sinks|descends)`, PedestalDown),
 	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` (?:in|into|closer)|(?:push|pushes|pushed|pushing)`+adv+` (?:in|into|closer)|(?:dolly|dollies|dollying)`+adv+` (?:in|into|forward)`, ZoomIn),
 	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` out|(?:pull|pulls|pulled|pulling)`+adv+` (?:back|out)|(?:dolly|dollies|dollying)`+adv+` (?:out|back|backward)`, ZoomOut),
-	mustPhrase(`(?:pan|pans|panned|panning|truck|trucks|trucking|camera (?:moves|slides|glides|drifts|tracks))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, PanLeft),
-	mustPhrase(`(?:pan|pans|panned|panning|truck|trucks|trucking|camera (?:moves|slides|glides|drifts|tracks))`+adv+` (?:to (?:the )?)?right(?:ward|wards)?`, PanRight),
-	mustPhrase(`(?:tilt|tilts|tilted|tilting|crane|cranes|craning|pedestal|camera (?:moves|rises|glides|drifts))`+adv+` up(?:ward|wards)?`, TiltUp),
-	mustPhrase(`(?:tilt|tilts|tilted|tilting|crane|cranes|craning|pedestal|camera (?:moves|sinks|glides|drifts))`+adv+` down(?:ward|wards)?`, TiltDown),
+	mustPhrase(`(?:pan|pans|panned|panning|camera (?:moves|slides|glides|drifts))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, PanLeft),
+	mustPhrase(`(?:pan|pans|panned|panning|camera (?:moves|slides|glides|drifts))`+adv+` (?:to (?:the )?)?right(?:ward|wards)?`, PanRight),
+	mustPhrase(`(?:tilt|tilts|tilted|tilting|camera (?:moves|glides|drifts))`+adv+` up(?:ward|wards)?`, TiltUp),
+	mustPhrase(`(?:tilt|tilts|tilted|tilting|camera (?:moves|glides|drifts))`+adv+` down(?:ward|wards)?`, TiltDown),
 }
 
 // generic phrases name a kind of move; they only exclude.
 var generic = []phrase{
-	mustPhrase(`zoom|zooms|zoomed|zooming|dolly|dollies|dollying`, ZoomIn, ZoomOut),
+	mustPhrase(`zoom|zooms|zoomed|zooming|dolly|dollies|dollying`, ZoomIn, ZoomOut, DollyZoom),
+	mustPhrase(`truck|trucks|trucking|tracking`, TruckLeft, TruckRight),
+	mustPhrase(`crane|cranes|craning|pedestal|pedestals|boom|jib`, PedestalUp, PedestalDown),
 	mustPhrase(`pan|pans|panned|panning`, PanLeft, PanRight, WhipLeft, WhipRight),
 	mustPhrase(`tilt|tilts|tilted|tilting`, TiltUp, TiltDown),
 	mustPhrase(`camera (?:movement|movements|motion|moves|move|moving)|moving camera`, allMoving...),
@@ -318,13 +339,19 @@ func negated(before string) bool {
 // Plan reads the prompt and negative prompt and picks the shot. Camera
 // words in the prompt win: the first one that is not negated chooses the
 // move ("zoom in", "push in", "dolly in", "zooms out", "pull back", "pan
-// left", "truck right", "tilt up", "crane up", "pedestal down", "whip pan
-// left", "static", "still camera", "locked-off", "no camera movement"...),
-// and words beside it set the speed ("slowly", "quick") and easing
-// ("steady", "accelerating"). Without a depth map, trucking is drawn as a
-// pan and craning as a tilt, and an orbit ("orbit left", "arc shot",
-// "circles around her") slides the background behind a subject that stays
-// put (with a figure; see Shot.Figure) or the whole picture. Otherwise a negative prompt naming a move ("no
+// left", "truck right", "tilt up", "crane up", "pedestal down", "dolly
+// zoom", "whip pan left", "static", "still camera", "locked-off", "no
+// camera movement"...), and words beside it set the speed ("slowly",
+// "quick") and easing ("steady", "accelerating"). A truck or pedestal
+// ("crane up") travels the camera: with a figure (see Shot.Figure) the
+// figure slides more than the background behind it; without one it is
+// drawn as a pan or tilt, and only its name says otherwise. A dolly zoom
+// ("hitchcock", "vertigo effect") keeps the subject's size while the
+// background grows behind it: with a figure the figure stays fixed and the
+// background zooms in; without one the centre of the picture stays put
+// while the outer part zooms in around it. An orbit ("orbit left", "arc
+// shot", "circles around her") slides the background behind a subject
+// that stays put (with a figure) or the whole picture. Otherwise a negative prompt naming a move ("no
 // zoom", "camera movement", "pan"), or a negated move in the prompt ("don't
 // zoom"), excludes it, and the seed picks among the remaining moves
 // deterministically. When every move is excluded the camera is static.
@@ -356,7 +383,7 @@ func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
 		case ZoomIn:
 			s.Subject = h.Subject
 			s.Figure = h.FaceBox
-		case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
+		case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom:
 			s.Figure = h.FaceBox
 		}
 	}

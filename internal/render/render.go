@@ -10,7 +10,14 @@
 // camera: ZoomIn raises s, so content grows away from the frame's centre;
 // ZoomOut lowers it below 1; PanRight moves the window right, so content
 // moves left in the frame; PanLeft the reverse; TiltUp moves the window up,
-// so content moves down in the frame; TiltDown the reverse.
+// so content moves down in the frame; TiltDown the reverse. TruckLeft and
+// TruckRight move the window like PanLeft and PanRight, PedestalUp and
+// PedestalDown like TiltUp and TiltDown; with a figure, the background
+// behind it slides only truckDepth as far (a travelling camera's
+// parallax). DollyZoom raises the background's scale while the subject
+// keeps scale 1: with a figure, the figure layer stays and the background
+// layer zooms in; without one, the centre of the frame stays and the scale
+// grows towards the edges (see warp).
 //
 // Frame 0 is always the identity view: the input image, cover-fitted to
 // the frame. Static is truly static: every frame is frame 0. A locked-off
@@ -70,7 +77,8 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	}
 	zoom, surround := 1.0, 0.0
 	switch a := shot.amount(); shot.Move {
-	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight:
+	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight,
+		TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom:
 		zoom = 1 + a
 	case ZoomOut:
 		// At scale 1/(1+a) the view is 1+a times the crop: a/2 beyond
@@ -229,7 +237,11 @@ func (r *Renderer) move(t float64) (s, cx, cy float64) {
 			return s, 0.5 - d, 0.5
 		}
 		return s, 0.5 + d, 0.5
-	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight:
+	case DollyZoom:
+		// The background's scale; the subject's stays 1 (see composite
+		// and warp).
+		return math.Pow(full, e), 0.5, 0.5
+	case PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown:
 		s = math.Pow(full, r.shot.Ease.at(t/panLead))
 		// The window's centre travels to the edge of the margin the full
 		// scale leaves. Since the scale leads and 1-full^-e is concave in
@@ -237,13 +249,13 @@ func (r *Renderer) move(t float64) (s, cx, cy float64) {
 		d := min((1-1/full)/2*e, (1-1/s)/2)
 		cx, cy = 0.5, 0.5
 		switch r.shot.Move {
-		case PanLeft, OrbitRight:
+		case PanLeft, OrbitRight, TruckLeft:
 			cx -= d
-		case PanRight, OrbitLeft:
+		case PanRight, OrbitLeft, TruckRight:
 			cx += d
-		case TiltUp:
+		case TiltUp, PedestalUp:
 			cy -= d
-		case TiltDown:
+		case TiltDown, PedestalDown:
 			cy += d
 		}
 		return s, cx, cy
@@ -272,6 +284,8 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 		r.blurred(i, k, pix, dst, w, h)
 	} else if r.layers != nil {
 		r.composite(s, cx, cy, pix, dst, w, h)
+	} else if r.shot.Move == DollyZoom {
+		r.warp(s, pix, dst, w, h)
 	} else {
 		r.sample(s, cx, cy, pix, dst, w, h)
 	}
@@ -347,6 +361,50 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 		row1 := pix[(j+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		lerpRow(out, row0, row1, xo, xw, g)
+	}
+}
+
+// Without a figure, a dolly zoom holds the centre of the picture and zooms
+// the part around it: the scale grows from 1 inside dollyInner to s beyond
+// dollyOuter, in radii where 1 is half the frame's width.
+const dollyInner, dollyOuter = 0.3, 0.9
+
+// warp draws the view of a dolly zoom without a figure: the frame's centre
+// at scale 1 and its outer part at scale s, blended smoothly between, from
+// the texels pix into the top-left w x h of dst. The scale grows outwards
+// slowly enough that the mapping keeps its order, so nothing folds over,
+// and every sample falls inside the picture.
+func (r *Renderer) warp(s float64, pix []uint8, dst *image.RGBA, w, h int) {
+	t := &r.tex
+	le := binary.LittleEndian
+	fw, fh := float64(r.fw), float64(r.fh)
+	ramp := 1 / (dollyOuter - dollyInner)
+	// at returns the texel the frame's pixel (x, y) samples.
+	at := func(x, y float64) (float64, float64) {
+		dx, dy := x+0.5-fw/2, y+0.5-fh/2
+		rx, ry := 2*dx/fw, 2*dy/fw // radii in half the frame's width
+		k := 1 + (s-1)*smooth01((math.Sqrt(rx*rx+ry*ry)-dollyInner)*ramp)
+		return t.ox + (0.5+dx/k/fw)*t.sx - 0.5, t.oy + (0.5+dy/k/fh)*t.sy - 0.5
+	}
+	// The mapping is smooth: it is computed every span pixels along a
+	// row and interpolated between.
+	const span = 8
+	for y := range h {
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x0 := 0; x0 < w; x0 += span {
+			ua, va := at(float64(x0), float64(y))
+			ub, vb := at(float64(x0+span), float64(y))
+			for x := x0; x < min(x0+span, w); x++ {
+				q := float64(x-x0) / span
+				i, f := split(ua+(ub-ua)*q, t.w)
+				j, g := split(va+(vb-va)*q, t.h)
+				a := pix[j*t.stride+4*i:][:8:8]
+				b := pix[(j+1)*t.stride+4*i:][:8:8]
+				top := (spread(le.Uint32(a[0:4]))*(256-f) + spread(le.Uint32(a[4:8]))*f + laneHalf) >> 8 & laneMask
+				bot := (spread(le.Uint32(b[0:4]))*(256-f) + spread(le.Uint32(b[4:8]))*f + laneHalf) >> 8 & laneMask
+				le.PutUint32(out[4*x:4*x+4], pack((top*(256-g)+bot*g+laneHalf)>>8&laneMask))
+			}
+		}
 	}
 }
 

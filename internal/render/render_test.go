@@ -16,7 +16,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 )
 
-var allMoves = []Move{Static, ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight}
+var allMoves = []Move{Static, ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom}
 
 func loadImage(tb testing.TB, name string) image.Image {
 	tb.Helper()
