@@ -49,41 +49,75 @@ func (b *Builtin) Render(ctx context.Context, req *generation.Request, out strin
 	return o, err
 }
 
+// clip is a request made ready to draw: its renderer (camera, styles,
+// talking mouth attached) and its speech.
+type clip struct {
+	r        *render.Renderer
+	shot     render.Shot
+	fw, fh   int
+	frames   int
+	audio    *speech.Audio // nil when nothing is spoken
+	voice    string
+	warnings []string
+}
+
+// prepare loads the image, synthesizes the speech, finds the faces and
+// plans the shot: everything before the first frame. progress gets 0.05
+// after the image and 0.1 at the end.
+func (b *Builtin) prepare(ctx context.Context, req *generation.Request, progress func(float64), tm *Timings) (*clip, error) {
+	t0 := time.Now()
+	img, err := intake.Load(ctx, req.ImageURL, b.Intake)
+	if err != nil {
+		return nil, err
+	}
+	tm.Intake = time.Since(t0)
+	progress(0.05)
+
+	c := &clip{frames: req.Duration * FPS}
+	length := time.Duration(req.Duration) * time.Second
+	if req.Speech != "" {
+		t1 := time.Now()
+		v, ok := speech.Resolve(req.Speaker, req.Seed)
+		if !ok {
+			return nil, fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
+		}
+		c.voice = v
+		syn := b.Speech
+		if syn == nil {
+			syn = &speech.Flite{}
+		}
+		// Leave a breath of silence at the end too.
+		if c.audio, err = speech.SynthesizeWithin(ctx, syn, req.Speech, v, length-speech.Lead-150*time.Millisecond); err != nil {
+			return nil, err
+		}
+		tm.Speech = time.Since(t1)
+	}
+
+	bounds := img.Bounds()
+	c.fw, c.fh = render.FrameSize(bounds.Dx(), bounds.Dy(), req.ShortSide())
+	t2 := time.Now()
+	faces, err := face.Detect(img)
+	if err != nil {
+		return nil, err
+	}
+	c.shot = planShot(req, c.frames, hint(img, faces, c.fw, c.fh))
+	c.r = render.New(img, c.fw, c.fh, c.shot, c.frames)
+	c.warnings = animate(c.r, faces, c.audio, req.Seed, c.frames)
+	tm.Face = time.Since(t2)
+	progress(0.1)
+	return c, nil
+}
+
 // RenderTimed renders like Render and also reports the time of each stage.
 func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, Timings, error) {
 	var tm Timings
 	if progress == nil {
 		progress = func(float64) {}
 	}
-	t0 := time.Now()
-	img, err := intake.Load(ctx, req.ImageURL, b.Intake)
+	c, err := b.prepare(ctx, req, progress, &tm)
 	if err != nil {
 		return nil, tm, err
 	}
-	tm.Intake = time.Since(t0)
-	progress(0.05)
-
-	length := time.Duration(req.Duration) * time.Second
-	var audio *speech.Audio
-	voice := ""
-	if req.Speech != "" {
-		t1 := time.Now()
-		v, ok := speech.Resolve(req.Speaker, req.Seed)
-		if !ok {
-			return nil, tm, fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
-		}
-		voice = v
-		syn := b.Speech
-		if syn == nil {
-			syn = &speech.Flite{}
-		}
-		// Leave a breath of silence at the end too.
-		if audio, err = speech.SynthesizeWithin(ctx, syn, req.Speech, voice, length-speech.Lead-150*time.Millisecond); err != nil {
-			return nil, tm, err
-		}
-		tm.Speech = time.Since(t1)
-	}
-	progress(0.1)
 
 	dir := b.TempDir
 	if dir == "" {
@@ -94,7 +128,8 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		return nil, tm, fault.Wrap(fault.Internal, "creating the audio track", err)
 	}
 	defer os.Remove(wav.Name())
-	err = speech.WriteWAV(wav, soundtrack(req, audio, length), speech.SampleRate)
+	length := time.Duration(req.Duration) * time.Second
+	err = speech.WriteWAV(wav, soundtrack(req, c.audio, length), speech.SampleRate)
 	if cerr := wav.Close(); err == nil {
 		err = cerr
 	}
@@ -102,37 +137,24 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		return nil, tm, fault.Wrap(fault.Internal, "writing the audio track", err)
 	}
 
-	bounds := img.Bounds()
-	fw, fh := render.FrameSize(bounds.Dx(), bounds.Dy(), req.ShortSide())
-	frames := req.Duration * FPS
-	t3 := time.Now()
-	faces, err := face.Detect(img)
-	if err != nil {
-		return nil, tm, err
-	}
-	shot := planShot(req, frames, hint(img, faces, fw, fh))
-	r := render.New(img, fw, fh, shot, frames)
-	warnings := animate(r, faces, audio, req.Seed, frames)
-	tm.Face = time.Since(t3)
-
-	t2 := time.Now()
-	spec := media.Spec{Width: fw, Height: fh, FPS: FPS, Frames: frames, AudioWAV: wav.Name(), Program: b.FFmpeg}
+	t := time.Now()
+	spec := media.Spec{Width: c.fw, Height: c.fh, FPS: FPS, Frames: c.frames, AudioWAV: wav.Name(), Program: b.FFmpeg}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return nil, tm, err
 	}
-	err = media.Encode(ctx, spec, r.Frame, out, func(done, total int) {
+	err = media.Encode(ctx, spec, c.r.Frame, out, func(done, total int) {
 		progress(0.1 + 0.9*float64(done)/float64(total))
 	})
 	if err != nil {
 		return nil, tm, err
 	}
-	tm.Encode = time.Since(t2)
-	plan := shot.Description()
-	if voice != "" {
-		plan += fmt.Sprintf("; voice %s", voice)
+	tm.Encode = time.Since(t)
+	plan := c.shot.Description()
+	if c.voice != "" {
+		plan += fmt.Sprintf("; voice %s", c.voice)
 	}
 	return &generation.Output{
-		Width: fw, Height: fh, Duration: float64(frames) / FPS, FPS: FPS, HasAudio: true, Plan: plan,
-		Warnings: warnings,
+		Width: c.fw, Height: c.fh, Duration: float64(c.frames) / FPS, FPS: FPS, HasAudio: true, Plan: plan,
+		Warnings: c.warnings,
 	}, tm, nil
 }

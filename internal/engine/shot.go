@@ -6,12 +6,8 @@ import (
 	"time"
 
 	"stillmotion/internal/ambience"
-	"stillmotion/internal/face"
-	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
-	"stillmotion/internal/intake"
 	"stillmotion/internal/render"
-	"stillmotion/internal/speech"
 )
 
 // planShot plans the picture of a clip of the given number of frames: the
@@ -42,37 +38,12 @@ func lightning(req *generation.Request, length time.Duration) []ambience.Event {
 
 // Renderer prepares the renderer that Render draws req's clip with, and
 // returns it with the clip's number of frames, without encoding anything:
-// for contact sheets and previews. It takes the same steps as Render
-// (intake, speech for the mouth's animation, faces, the shot plan), so
-// the same request and seed give the same frames as the video.
+// for contact sheets and previews. It is Render's own preparation, so the
+// same request and seed give the same frames as the video.
 func (b *Builtin) Renderer(ctx context.Context, req *generation.Request) (*render.Renderer, int, error) {
-	img, err := intake.Load(ctx, req.ImageURL, b.Intake)
+	c, err := b.prepare(ctx, req, func(float64) {}, &Timings{})
 	if err != nil {
 		return nil, 0, err
 	}
-	length := time.Duration(req.Duration) * time.Second
-	var audio *speech.Audio
-	if req.Speech != "" {
-		voice, ok := speech.Resolve(req.Speaker, req.Seed)
-		if !ok {
-			return nil, 0, fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
-		}
-		syn := b.Speech
-		if syn == nil {
-			syn = &speech.Flite{}
-		}
-		if audio, err = speech.SynthesizeWithin(ctx, syn, req.Speech, voice, length-speech.Lead-150*time.Millisecond); err != nil {
-			return nil, 0, err
-		}
-	}
-	bounds := img.Bounds()
-	fw, fh := render.FrameSize(bounds.Dx(), bounds.Dy(), req.ShortSide())
-	frames := req.Duration * FPS
-	faces, err := face.Detect(img)
-	if err != nil {
-		return nil, 0, err
-	}
-	r := render.New(img, fw, fh, planShot(req, frames, hint(img, faces, fw, fh)), frames)
-	animate(r, faces, audio, req.Seed, frames)
-	return r, frames, nil
+	return c.r, c.frames, nil
 }
