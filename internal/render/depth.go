@@ -16,11 +16,11 @@ func (b Box) Empty() bool { return b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y }
 // bgDepth is how much of the camera's magnification the background layer
 // of a push in gets: it grows as s^bgDepth while the figure grows as s, so
 // the figure comes forward from what is behind it.
-const bgDepth = 0.6
+const bgDepth = 0.8
 
 // truckDepth is how far the background of a truck or pedestal slides,
 // relative to the figure in front of it.
-const truckDepth = 0.35
+const truckDepth = 0.5
 
 // layers is a push in's depth: the figure (the person whose face is
 // Shot.Figure) in front of a background whose part behind the figure is
