@@ -13,7 +13,7 @@ func ExamplePlan() {
 	shot = render.Plan("A lighthouse at dusk", "no zoom, no pan", 42)
 	fmt.Println(shot.Move == render.TiltUp || shot.Move == render.TiltDown)
 	// Output:
-	// zoom in, very slow, ease in-out (from prompt: "zooms in")
+	// zoom in, slow, ease in-out (from prompt: "zooms in")
 	// true
 }
 

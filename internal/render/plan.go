@@ -171,15 +171,16 @@ func (s Shot) amount() float64 {
 }
 
 // Description returns a short summary of the shot for users, such as
-// `zoom in, slow, ease in-out (from prompt: "zoom in")`.
+// `zoom in, steady, ease in-out (from prompt: "zoom in")`.
 func (s Shot) Description() string {
 	var b strings.Builder
 	b.WriteString(s.Move.String())
 	if s.Move != Static {
-		speed := "slow"
+		// The default pace is already gentle; "slow" in a prompt slows it further.
+		speed := "steady"
 		switch r := s.amount() / s.Move.DefaultAmount(); {
 		case r < 0.8:
-			speed = "very slow"
+			speed = "slow"
 		case r > 1.25 || s.Move == WhipLeft || s.Move == WhipRight:
 			speed = "fast"
 		}

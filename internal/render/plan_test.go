@@ -127,13 +127,13 @@ func TestShotDescription(t *testing.T) {
 		shot Shot
 		want string
 	}{
-		{Plan("zoom in", "", 0), `zoom in, slow, ease in-out (from prompt: "zoom in")`},
-		{Plan("Camera PANS slowly left.", "", 0), `pan left, very slow, ease in-out (from prompt: "PANS slowly left")`},
+		{Plan("zoom in", "", 0), `zoom in, steady, ease in-out (from prompt: "zoom in")`},
+		{Plan("Camera PANS slowly left.", "", 0), `pan left, slow, ease in-out (from prompt: "PANS slowly left")`},
 		{Plan("whip pan right, steady", "", 0), `whip pan right, fast, linear (from prompt: "whip pan right")`},
-		{Plan("handheld push in on her face", "", 0), `zoom in, slow, ease in-out, handheld (from prompt: "push in")`},
+		{Plan("handheld push in on her face", "", 0), `zoom in, steady, ease in-out, handheld (from prompt: "push in")`},
 		{Plan("Locked-off", "", 0), `static (from prompt: "Locked-off")`},
 		{Plan("a cup", "camera movement", 0), `static (every camera move is excluded)`},
-		{Shot{Move: ZoomOut}, `zoom out, slow, ease in-out`},
+		{Shot{Move: ZoomOut}, `zoom out, steady, ease in-out`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
