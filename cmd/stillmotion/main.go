@@ -200,6 +200,12 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
 	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("STILLMOTION_METRICS_ADDR", ""), "separate listen address for GET /metrics (a worker's only one); the API also serves /metrics on --addr (env STILLMOTION_METRICS_ADDR)")
+	fs.Func("webhook-url", "endpoint that receives every generation's webhook events; repeatable (env STILLMOTION_WEBHOOK_URLS, comma-separated)", func(v string) error {
+		cfg.WebhookURLs = append(cfg.WebhookURLs, v)
+		return nil
+	})
+	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", env("STILLMOTION_WEBHOOK_SECRET", ""), "webhook signing secret, whsec_ + base64; default: created once in the data dir as webhook.secret (env STILLMOTION_WEBHOOK_SECRET)")
+	fs.DurationVar(&cfg.WebhookBackoff, "webhook-backoff", envDuration("STILLMOTION_WEBHOOK_BACKOFF", 10*time.Second), "wait after a webhook's first failed delivery, doubling after each of 15 attempts (about a day at 10s) (env STILLMOTION_WEBHOOK_BACKOFF)")
 	logFormat := fs.String("log-format", env("STILLMOTION_LOG_FORMAT", "json"), "log format on stderr: json or text (env STILLMOTION_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("STILLMOTION_LOG_LEVEL", "info"), "least log level: debug, info, warn or error (env STILLMOTION_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -215,6 +221,9 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 		return fmt.Errorf("unexpected arguments %q; see 'stillmotion %s -h'", fs.Args(), name)
 	}
 	cfg.DataDir, cfg.Database = c.dataDir, c.database
+	if urls := os.Getenv("STILLMOTION_WEBHOOK_URLS"); urls != "" && len(cfg.WebhookURLs) == 0 {
+		cfg.WebhookURLs = strings.Split(urls, ",")
+	}
 	if *queues != "" {
 		cfg.Queues = strings.Split(*queues, ",")
 	}

@@ -48,7 +48,7 @@ var openAIFields = map[string]string{
 }
 
 // passThrough are the v2 fields /v1 accepts as extensions, unchanged.
-var passThrough = []string{"negative_prompt", "style", "seed", "lip_sync_tts_content", "lip_sync_tts_speaker"}
+var passThrough = []string{"negative_prompt", "style", "seed", "lip_sync_tts_content", "lip_sync_tts_speaker", "callback_url"}
 
 // openAIError is the error shape of the /v1 routes, the one OpenAI's SDKs
 // parse.

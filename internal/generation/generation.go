@@ -21,6 +21,14 @@ const (
 	Failed     Status = "error"
 )
 
+// The webhook events of a generation: it started rendering, completed, or
+// failed (cancelled included).
+const (
+	EventStarted   = "generation.started"
+	EventCompleted = "generation.completed"
+	EventFailed    = "generation.failed"
+)
+
 // Terminal reports whether s is an end state.
 func (s Status) Terminal() bool { return s == Completed || s == Failed }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"stillmotion/internal/fault"
+	"stillmotion/internal/webhook"
 )
 
 // Model is the one model this service implements.
@@ -34,6 +35,7 @@ const (
 	speechField   = "lip_sync_tts_content"
 	speakerField  = "lip_sync_tts_speaker"
 	resolutionKey = "resolution"
+	callbackField = "callback_url"
 )
 
 // Request is a validated generation request, with defaults applied.
@@ -55,6 +57,9 @@ type Request struct {
 	// ("1280x720"), reported back until the video exists; the resolution
 	// follows from it, and the orientation from the image.
 	Size string `json:"size,omitempty"`
+	// CallbackURL, if set, receives this generation's webhook events
+	// (an extension field).
+	CallbackURL string `json:"callback_url,omitempty"`
 }
 
 // ShortSide returns the frame's short side in pixels (720 for "720p").
@@ -100,6 +105,13 @@ func ParseRequest(body []byte) (*Request, error) {
 	}
 	if r.Speech != "" && r.Speaker == "" {
 		r.Speaker = defaultVoice
+	}
+	if r.CallbackURL = p.text(callbackField, false, 1, webhook.MaxURL); r.CallbackURL != "" {
+		// The address rules apply at submit (Service) and at delivery.
+		if err := webhook.CheckURL(r.CallbackURL, true); err != nil {
+			p.add(callbackField, "Invalid URL: "+err.Error())
+			r.CallbackURL = ""
+		}
 	}
 	if r.Resolution == "1080p" && r.Duration == 8 {
 		p.add("duration", "Invalid value. 1080p supports only duration 5; use 5, or a lower resolution for 8 seconds")

@@ -20,6 +20,7 @@ import (
 	"stillmotion/internal/billing"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/webhook"
 )
 
 // Store persists generations and their render jobs.
@@ -36,15 +37,19 @@ type Store interface {
 	// Get returns the generation, or a fault.NotFound error.
 	Get(ctx context.Context, id string) (*Generation, error)
 	// Progress marks a non-terminal generation Generating with progress p
-	// and, if plan is not empty, its shot plan. A terminal one is left
-	// alone and a fault.Conflict error returned.
+	// and, if plan is not empty, its shot plan. When it was Queued, its
+	// EventStarted webhook jobs are enqueued in the same transaction. A
+	// terminal one is left alone and a fault.Conflict error returned.
 	Progress(ctx context.Context, id string, p float64, plan string) error
 	// Finish ends a generation: Completed with v, or Failed with f, in
-	// which case its credits go back to its key. A generation that has
-	// already ended is left alone and a fault.Conflict error returned.
+	// which case its credits go back to its key; its EventCompleted or
+	// EventFailed webhook jobs (one per endpoint: the server's and its
+	// callback_url) are enqueued in the same transaction. A generation that
+	// has already ended is left alone and a fault.Conflict error returned.
 	Finish(ctx context.Context, id string, v *Video, f *Failure) error
 	// Cancel ends a Queued or Generating generation as Failed with f,
-	// refunds its credits and cancels its render job, in one transaction.
+	// refunds its credits, enqueues its EventFailed webhooks and cancels
+	// its render job, in one transaction.
 	// Three things may follow: a job still waiting never starts; a running
 	// one has its context cancelled on whichever worker holds it (and that
 	// worker's heartbeat finds the generation ended anyway); a generation
@@ -110,6 +115,10 @@ type Service struct {
 	Heartbeat time.Duration
 	// Observer, if set, is told how generations end (metrics).
 	Observer Observer
+	// AllowPrivateCallback accepts a callback_url whose host is a
+	// loopback, private or otherwise forbidden IP literal (see
+	// intake.IsForbiddenIP). Defaults to false.
+	AllowPrivateCallback bool
 }
 
 func (s *Service) failed(name string) {
@@ -170,6 +179,12 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 	if !validIdempotencyKey(key) {
 		return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Header validation error!",
 			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: fmt.Sprintf("Expected 1 to %d printable ASCII characters", MaxIdempotencyKey)}}}
+	}
+	if req.CallbackURL != "" {
+		if err := webhook.CheckURL(req.CallbackURL, s.AllowPrivateCallback); err != nil {
+			return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!",
+				Fields: []fault.FieldError{{Field: "callback_url", Message: "Refused URL: callback_url " + err.Error()}}}
+		}
 	}
 	g = s.newGeneration(keyID, req)
 	if key != "" {

@@ -34,6 +34,35 @@ const DefaultEngine = "builtin"
 // that worker processes can specialise by engine: "render_builtin".
 func For(engine string) string { return "render_" + cmp.Or(engine, DefaultEngine) }
 
+// WebhookArgs are the arguments of a webhook job: one event of one
+// generation, for one endpoint. The body is built when delivering, from
+// the generation, so that its video URL is freshly signed.
+type WebhookArgs struct {
+	GenerationID string `json:"generation_id"`
+	Event        string `json:"event"` // "generation.completed"...
+	URL          string `json:"url"`
+}
+
+// Kind is the River job kind.
+func (WebhookArgs) Kind() string { return "webhook" }
+
+// WebhookQueue is the queue of webhook jobs, worked by every process with
+// workers.
+const WebhookQueue = "webhook"
+
+// WebhookInsertOpts are the options a webhook job is inserted with.
+func WebhookInsertOpts(maxAttempts int) *river.InsertOpts {
+	return &river.InsertOpts{Queue: WebhookQueue, MaxAttempts: maxAttempts}
+}
+
+// DeliverFunc delivers a webhook event. An error wrapping ErrGiveUp ends
+// the job for good; any other error is retried after the Config's
+// WebhookBackoff.
+type DeliverFunc func(ctx context.Context, args WebhookArgs) error
+
+// ErrGiveUp says a delivery failed in a way retrying will not fix.
+var ErrGiveUp = errors.New("giving up")
+
 // Job is what a RunFunc is told about the job it runs.
 type Job struct {
 	GenerationID string
@@ -77,6 +106,18 @@ type Config struct {
 	MaxAttempts int
 	// Run runs a job.
 	Run RunFunc
+	// Webhooks are the server-wide endpoints that every generation's
+	// events go to (besides its own callback_url). Defaults to none.
+	Webhooks []string
+	// Deliver delivers webhook jobs; without it, a process with workers
+	// does not work the webhook queue.
+	Deliver DeliverFunc
+	// WebhookAttempts is how often a webhook delivery is tried. Defaults
+	// to 15.
+	WebhookAttempts int
+	// WebhookBackoff returns the wait after failed attempt n (from 1).
+	// Defaults to a constant minute.
+	WebhookBackoff func(attempt int) time.Duration
 	// Logger receives the queue's logs. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -97,6 +138,12 @@ func (c *Config) Defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.WebhookAttempts <= 0 {
+		c.WebhookAttempts = 15
+	}
+	if c.WebhookBackoff == nil {
+		c.WebhookBackoff = func(int) time.Duration { return time.Minute }
 	}
 }
 
@@ -146,6 +193,10 @@ func RiverConfig(c Config) *river.Config {
 		for _, q := range c.Queues {
 			rc.Queues[q] = river.QueueConfig{MaxWorkers: c.Workers}
 		}
+		if c.Deliver != nil {
+			river.AddWorker(workers, &webhookWorker{deliver: c.Deliver, backoff: c.WebhookBackoff})
+			rc.Queues[WebhookQueue] = river.QueueConfig{MaxWorkers: max(c.Workers, 4)}
+		}
 	}
 	return rc
 }
@@ -169,3 +220,25 @@ func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 	}
 	return err
 }
+
+type webhookWorker struct {
+	river.WorkerDefaults[WebhookArgs]
+	deliver DeliverFunc
+	backoff func(int) time.Duration
+}
+
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) error {
+	err := w.deliver(ctx, job.Args)
+	if errors.Is(err, ErrGiveUp) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// NextRetry is the webhook's retry policy: the configured backoff.
+func (w *webhookWorker) NextRetry(job *river.Job[WebhookArgs]) time.Time {
+	return time.Now().Add(w.backoff(job.Attempt))
+}
+
+// Timeout bounds a delivery: the sender's own 10 s plus slack.
+func (w *webhookWorker) Timeout(*river.Job[WebhookArgs]) time.Duration { return 30 * time.Second }

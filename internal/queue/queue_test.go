@@ -2,9 +2,14 @@ package queue
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 func TestConfig(t *testing.T) {
@@ -42,5 +47,37 @@ func TestConfig(t *testing.T) {
 	}
 	if rc := RiverConfig(Config{}); rc.Queues != nil || rc.Workers != nil {
 		t.Error("an insert-only config has queues or workers")
+	}
+}
+
+func TestWebhookWorker(t *testing.T) {
+	run := func(context.Context, Job) error { return nil }
+	deliver := func(_ context.Context, a WebhookArgs) error {
+		if a.URL == "https://gone.example/" {
+			return fmt.Errorf("%w: 410", ErrGiveUp)
+		}
+		return errors.New("503")
+	}
+	rc := RiverConfig(Config{Workers: 1, Run: run, Deliver: deliver})
+	if _, ok := rc.Queues[WebhookQueue]; !ok {
+		t.Fatalf("no %s queue in %+v", WebhookQueue, rc.Queues)
+	}
+	if rc := RiverConfig(Config{Workers: 1, Run: run}); len(rc.Queues) != 1 {
+		t.Errorf("a process without Deliver works the webhook queue: %+v", rc.Queues)
+	}
+	w := &webhookWorker{deliver: deliver, backoff: func(n int) time.Duration { return time.Duration(n) * time.Hour }}
+	var cancel *river.JobCancelError
+	if err := w.Work(context.Background(), &river.Job[WebhookArgs]{JobRow: &rivertype.JobRow{}, Args: WebhookArgs{URL: "https://gone.example/"}}); !errors.As(err, &cancel) {
+		t.Errorf("give up = %v, want a JobCancel", err)
+	}
+	if err := w.Work(context.Background(), &river.Job[WebhookArgs]{JobRow: &rivertype.JobRow{}, Args: WebhookArgs{URL: "https://down.example/"}}); err == nil || errors.As(err, &cancel) {
+		t.Errorf("retryable = %v", err)
+	}
+	next := w.NextRetry(&river.Job[WebhookArgs]{JobRow: &rivertype.JobRow{Attempt: 3}})
+	if d := time.Until(next); d < 2*time.Hour || d > 3*time.Hour {
+		t.Errorf("NextRetry after attempt 3 in %v, want the backoff's 3h", d)
+	}
+	if got := WebhookInsertOpts(15); got.Queue != WebhookQueue || got.MaxAttempts != 15 {
+		t.Errorf("insert opts %+v", got)
 	}
 }

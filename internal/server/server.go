@@ -32,6 +32,7 @@ import (
 	"stillmotion/internal/queue"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
+	"stillmotion/internal/webhook"
 )
 
 // Config is every setting of a stillmotion process. The zero Config is
@@ -93,6 +94,16 @@ type Config struct {
 	// (the only way a worker process exposes its metrics). The API serves
 	// /metrics on Addr regardless. Defaults to "" (none).
 	MetricsAddr string
+	// WebhookURLs receive every generation's events (started, completed,
+	// failed), besides each generation's own callback_url. Defaults to none.
+	WebhookURLs []string
+	// WebhookSecret signs webhooks ("whsec_" + base64). Defaults to the
+	// secret kept in DataDir/webhook.secret, created on first use.
+	WebhookSecret string
+	// WebhookBackoff is the wait after a webhook's first failed attempt;
+	// it doubles after each (capped at 6 hours, with jitter) over 15
+	// attempts, about a day in all. Defaults to 10 seconds.
+	WebhookBackoff time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -126,6 +137,7 @@ func (c *Config) Defaults() {
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, 60*time.Second)
 	c.FFmpeg = cmp.Or(c.FFmpeg, "ffmpeg")
 	c.Flite = cmp.Or(c.Flite, "flite")
+	c.WebhookBackoff = cmp.Or(c.WebhookBackoff, 10*time.Second)
 	if c.Prices == nil {
 		p := billing.Default()
 		c.Prices = &p
@@ -161,6 +173,16 @@ func (c *Config) Validate() error {
 	if c.RescueAfter <= c.JobTimeout {
 		return fault.Errorf(fault.Invalid, "--rescue-after (%v) must exceed --job-timeout (%v): a render still running would be given to a second worker", c.RescueAfter, c.JobTimeout)
 	}
+	for _, u := range c.WebhookURLs {
+		if err := webhook.CheckURL(u, true); err != nil {
+			return fault.Errorf(fault.Invalid, "invalid --webhook-url %q: %v", u, err)
+		}
+	}
+	if c.WebhookSecret != "" {
+		if _, err := webhook.ParseSecret(c.WebhookSecret); err != nil {
+			return fault.Errorf(fault.Invalid, "invalid --webhook-secret: %v", err)
+		}
+	}
 	qc := c.queueConfig(nil)
 	if err := qc.Validate(); err != nil {
 		return fault.Wrap(fault.Invalid, err.Error(), err)
@@ -170,7 +192,9 @@ func (c *Config) Validate() error {
 
 // queueConfig is the queue configuration of c, whose workers run run.
 func (c *Config) queueConfig(run queue.RunFunc) queue.Config {
-	qc := queue.Config{Workers: c.Workers, Queues: c.Queues, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter, Run: run, Logger: c.Logger}
+	base := c.WebhookBackoff
+	qc := queue.Config{Workers: c.Workers, Queues: c.Queues, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter, Run: run, Logger: c.Logger,
+		Webhooks: c.WebhookURLs, WebhookBackoff: func(attempt int) time.Duration { return webhook.Backoff(base, attempt) }}
 	if run == nil {
 		qc.Run = func(context.Context, queue.Job) error { return nil }
 	}
@@ -262,13 +286,21 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	}
 	builtin := &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: n.tmp}
 	n.svc = &generation.Service{
-		Blobs:   files,
-		Engine:  timed{builtin},
-		Prices:  *c.Prices,
-		TempDir: n.tmp,
-		Logger:  c.Logger,
+		Blobs:                files,
+		Engine:               timed{builtin},
+		Prices:               *c.Prices,
+		TempDir:              n.tmp,
+		Logger:               c.Logger,
+		AllowPrivateCallback: c.AllowPrivateFetch,
 	}
-	n.store, err = OpenStore(ctx, &c, c.queueConfig(n.svc.Run))
+	secret, err := webhookSecret(&c)
+	if err != nil {
+		os.RemoveAll(n.tmp)
+		return nil, err
+	}
+	qc := c.queueConfig(n.svc.Run)
+	qc.Deliver = deliverer(n.svc, secret, &c)
+	n.store, err = OpenStore(ctx, &c, qc)
 	if err != nil {
 		os.RemoveAll(n.tmp)
 		return nil, err
@@ -277,6 +309,23 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	n.metrics = metrics.New(n.store.QueueStates)
 	n.svc.Observer = n.metrics
 	return n, nil
+}
+
+// webhookSecret returns the configured webhook signing secret, or the one
+// kept in the data dir (created, and its path logged, the first time).
+func webhookSecret(c *Config) (webhook.Secret, error) {
+	if c.WebhookSecret != "" {
+		return webhook.ParseSecret(c.WebhookSecret)
+	}
+	path := filepath.Join(c.DataDir, "webhook.secret")
+	s, created, err := webhook.LoadSecret(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading the webhook secret: %w", err)
+	}
+	if created {
+		c.Logger.Info("created the webhook signing secret; give it to your webhook receivers (cat the file), or set --webhook-secret", "path", path)
+	}
+	return s, nil
 }
 
 // timed reports the built-in engine's stage timings in Output.Timings, for

@@ -64,7 +64,7 @@ func OpenPostgres(ctx context.Context, url string, qc queue.Config) (*DB, error)
 		return nil, fault.Wrap(fault.Unavailable, fmt.Sprintf("cannot reach PostgreSQL at %s: %s", Redact(url), redactErr(err, url)), err)
 	}
 	b := &pgBackend{pgConn: pgConn{pool}, pool: pool}
-	return ready(ctx, b, func(context.Context) (err error) {
+	return ready(ctx, b, qc, func(context.Context) (err error) {
 		b.river, err = river.NewClient(riverpgxv5.New(pool), queue.RiverConfig(qc))
 		return err
 	})

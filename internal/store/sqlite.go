@@ -60,7 +60,7 @@ func OpenSQLite(ctx context.Context, path string, qc queue.Config) (*DB, error) 
 	// SQLite allows one writer; River's SQLite driver asks for one connection.
 	db.SetMaxOpenConns(1)
 	b := &sqliteBackend{sqlConn: sqlConn{db}, db: db, path: path, lock: lock}
-	return ready(ctx, b, b.recover, func(context.Context) (err error) {
+	return ready(ctx, b, qc, b.recover, func(context.Context) (err error) {
 		b.river, err = river.NewClient(riversqlite.New(db), queue.RiverConfig(qc))
 		return err
 	})

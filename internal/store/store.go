@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,10 @@ import (
 // DB is stillmotion's database, on SQLite or PostgreSQL.
 type DB struct {
 	b backend
+	// webhooks are the server-wide endpoints, and webhookAttempts the
+	// attempts of each delivery (queue.Config).
+	webhooks        []string
+	webhookAttempts int
 }
 
 var (
@@ -54,8 +59,8 @@ func IsPostgres(url string) bool {
 // ready makes a DB of a newly opened backend: it migrates the schema, then
 // runs the backend's own steps (re-queueing, creating its River client).
 // On failure it closes the backend.
-func ready(ctx context.Context, b backend, steps ...func(context.Context) error) (*DB, error) {
-	d := &DB{b: b}
+func ready(ctx context.Context, b backend, qc queue.Config, steps ...func(context.Context) error) (*DB, error) {
+	d := &DB{b: b, webhooks: qc.Webhooks, webhookAttempts: qc.WebhookAttempts}
 	for _, step := range append([]func(context.Context) error{d.migrate}, steps...) {
 		if err := step(ctx); err != nil {
 			b.close()
@@ -97,8 +102,8 @@ type conn interface {
 // tx is a transaction that can also enqueue and cancel River jobs.
 type tx interface {
 	conn
-	// insertJob enqueues a render job and returns its id.
-	insertJob(ctx context.Context, args queue.RenderArgs, opts *river.InsertOpts) (int64, error)
+	// insertJob enqueues a job and returns its id.
+	insertJob(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error)
 	// cancelJob cancels a job: a waiting one never runs; a running one's
 	// worker has its context cancelled.
 	cancelJob(ctx context.Context, id int64) error
@@ -123,7 +128,7 @@ type queueTx[TTx any] struct {
 	tx TTx
 }
 
-func (t queueTx[TTx]) insertJob(ctx context.Context, args queue.RenderArgs, opts *river.InsertOpts) (int64, error) {
+func (t queueTx[TTx]) insertJob(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	res, err := t.q.river.InsertTx(ctx, t.tx, args, opts)
 	if err != nil {
 		return 0, err
@@ -278,10 +283,11 @@ func (d *DB) Close() error { return d.b.close() }
 // Ping checks the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.b.ping(ctx) }
 
-// QueueDepth returns the number of jobs waiting or running.
+// QueueDepth returns the number of render jobs waiting or running
+// (webhook deliveries are not counted).
 func (d *DB) QueueDepth(ctx context.Context) (int, error) {
 	var n int
-	err := d.b.queryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','running','retryable','scheduled')`).Scan(&n)
+	err := d.b.queryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'render' AND state IN ('available','running','retryable','scheduled')`).Scan(&n)
 	return n, err
 }
 
@@ -289,7 +295,7 @@ func (d *DB) QueueDepth(ctx context.Context) (int, error) {
 // (available, scheduled, running, retryable, pending); a state left out has
 // none.
 func (d *DB) QueueStates(ctx context.Context) (map[string]int, error) {
-	rs, err := d.b.query(ctx, `SELECT state, count(*) FROM river_job WHERE finalized_at IS NULL GROUP BY state`)
+	rs, err := d.b.query(ctx, `SELECT state, count(*) FROM river_job WHERE kind = 'render' AND finalized_at IS NULL GROUP BY state`)
 	if err != nil {
 		return nil, err
 	}
@@ -495,28 +501,66 @@ func (d *DB) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Progress implements generation.Store.
+// Progress implements generation.Store. The first call on a queued
+// generation also enqueues its generation.started webhooks, in the same
+// transaction.
 func (d *DB) Progress(ctx context.Context, id string, p float64, plan string) error {
-	n, err := d.b.exec(ctx, `UPDATE generation SET status = ?, progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
-		WHERE id = ? AND status IN (?, ?)`, string(generation.Generating), p, plan, plan, ms(time.Now()), id, string(generation.Queued), string(generation.Generating))
-	if err != nil {
+	return d.inTx(ctx, func(t tx) error {
+		now := ms(time.Now())
+		n, err := t.exec(ctx, `UPDATE generation SET status = ?, progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
+			WHERE id = ? AND status = ?`, string(generation.Generating), p, plan, plan, now, id, string(generation.Queued))
+		if err != nil {
+			return err
+		}
+		if n == 1 {
+			return d.notify(ctx, t, id, generation.EventStarted)
+		}
+		n, err = t.exec(ctx, `UPDATE generation SET progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
+			WHERE id = ? AND status = ?`, p, plan, plan, now, id, string(generation.Generating))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
+		}
+		return nil
+	})
+}
+
+// notify enqueues, in t, one webhook job of event for generation id per
+// endpoint: the server-wide ones and the generation's callback_url.
+func (d *DB) notify(ctx context.Context, t tx, id, event string) error {
+	urls := d.webhooks
+	var req string
+	if err := t.queryRow(ctx, `SELECT request FROM generation WHERE id = ?`, id).Scan(&req); err != nil {
 		return err
 	}
-	if n == 0 {
-		return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
+	var r struct {
+		CallbackURL string `json:"callback_url"`
+	}
+	if err := json.Unmarshal([]byte(req), &r); err != nil {
+		return err
+	}
+	if r.CallbackURL != "" {
+		urls = append(slices.Clip(urls), r.CallbackURL)
+	}
+	for _, u := range urls {
+		if _, err := t.insertJob(ctx, queue.WebhookArgs{GenerationID: id, Event: event, URL: u}, queue.WebhookInsertOpts(d.webhookAttempts)); err != nil {
+			return fmt.Errorf("enqueueing a webhook: %w", err)
+		}
 	}
 	return nil
 }
 
 // Finish implements generation.Store.
 func (d *DB) Finish(ctx context.Context, id string, v *generation.Video, f *generation.Failure) error {
-	return d.inTx(ctx, func(t tx) error { return finish(ctx, t, id, v, f) })
+	return d.inTx(ctx, func(t tx) error { return d.finish(ctx, t, id, v, f) })
 }
 
 // Cancel implements generation.Store.
 func (d *DB) Cancel(ctx context.Context, id string, f *generation.Failure) error {
 	return d.inTx(ctx, func(t tx) error {
-		if err := finish(ctx, t, id, nil, f); err != nil {
+		if err := d.finish(ctx, t, id, nil, f); err != nil {
 			return err
 		}
 		var job sql.NullInt64
@@ -536,8 +580,8 @@ func (d *DB) Cancel(ctx context.Context, id string, f *generation.Failure) error
 }
 
 // finish ends generation id in t: Completed with v, or Failed with f and
-// its credits refunded.
-func finish(ctx context.Context, t tx, id string, v *generation.Video, f *generation.Failure) error {
+// its credits refunded; and enqueues its webhooks.
+func (d *DB) finish(ctx context.Context, t tx, id string, v *generation.Video, f *generation.Failure) error {
 	now := ms(time.Now())
 	var (
 		n   int64
@@ -567,8 +611,9 @@ func finish(ctx context.Context, t tx, id string, v *generation.Video, f *genera
 			WHERE id = (SELECT key_id FROM generation WHERE id = ?) AND credits IS NOT NULL`, id, id); err != nil {
 			return err
 		}
+		return d.notify(ctx, t, id, generation.EventFailed)
 	}
-	return nil
+	return d.notify(ctx, t, id, generation.EventCompleted)
 }
 
 // CreateKey implements auth.Store.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -111,6 +112,79 @@ func runSuite(t *testing.T, openQ opener) {
 		}
 		if err := s.Progress(ctx, "g", 0.1, ""); fault.KindOf(err) != fault.Conflict {
 			t.Errorf("Progress after completion = %v, want Conflict", err)
+		}
+	})
+	t.Run("status changes enqueue their webhooks in the same transaction", func(t *testing.T) {
+		s := openQ(t, queue.Config{Webhooks: []string{"https://a.example/hook", "https://b.example/hook"}})
+		hooks := func(t *testing.T, id string) []string {
+			t.Helper()
+			args := "json(args)" // riversqlite stores JSONB
+			if _, pg := s.b.(*pgBackend); pg {
+				args = "args::text"
+			}
+			rs, err := s.b.query(ctx, `SELECT `+args+` FROM river_job WHERE kind = 'webhook' AND queue = ? ORDER BY id`, queue.WebhookQueue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rs.Close()
+			var got []string
+			for rs.Next() {
+				var raw []byte
+				if err := rs.Scan(&raw); err != nil {
+					t.Fatal(err)
+				}
+				var a queue.WebhookArgs
+				if err := json.Unmarshal(raw, &a); err != nil {
+					t.Fatal(err)
+				}
+				if a.GenerationID == id {
+					got = append(got, a.Event+" "+a.URL)
+				}
+			}
+			return got
+		}
+		same := func(t *testing.T, got []string, want ...string) {
+			t.Helper()
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("webhook jobs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		g := newGen("w1", "k", 1)
+		g.Request.CallbackURL = "https://cb.example/x"
+		if err := s.Insert(ctx, g, true); err != nil {
+			t.Fatal(err)
+		}
+		same(t, hooks(t, "w1"))
+		if err := s.Progress(ctx, "w1", 0, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Progress(ctx, "w1", 0.5, "plan"); err != nil {
+			t.Fatal(err)
+		}
+		started := []string{"generation.started https://a.example/hook", "generation.started https://b.example/hook", "generation.started https://cb.example/x"}
+		same(t, hooks(t, "w1"), started...)
+		if err := s.Finish(ctx, "w1", &generation.Video{Key: "w1/output.mp4"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, "w1", nil, &generation.Failure{Name: "render", Message: "late"}); fault.KindOf(err) != fault.Conflict {
+			t.Fatalf("second Finish = %v", err)
+		}
+		if err := s.Progress(ctx, "w1", 1, ""); fault.KindOf(err) != fault.Conflict {
+			t.Fatalf("Progress after Finish = %v", err)
+		}
+		same(t, hooks(t, "w1"), append(started, "generation.completed https://a.example/hook",
+			"generation.completed https://b.example/hook", "generation.completed https://cb.example/x")...)
+
+		// A cancelled generation fails; one without a callback_url goes to the server's endpoints only.
+		if err := s.Insert(ctx, newGen("w2", "k", 1), true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Cancel(ctx, "w2", &generation.Failure{Name: "cancelled", Message: "bye"}); err != nil {
+			t.Fatal(err)
+		}
+		same(t, hooks(t, "w2"), "generation.failed https://a.example/hook", "generation.failed https://b.example/hook")
+		if n, _ := s.QueueDepth(ctx); n != 1 {
+			t.Errorf("queue depth %d, want 1 (webhook jobs are not renders)", n)
 		}
 	})
 	t.Run("keys", func(t *testing.T) {

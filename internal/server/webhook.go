@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"stillmotion/internal/billing"
+	"stillmotion/internal/fault"
+	"stillmotion/internal/generation"
+	"stillmotion/internal/queue"
+	"stillmotion/internal/webhook"
+)
+
+// event is a webhook's body: its type, when it was sent, and the
+// generation as a v2 poll answers with it at delivery time (so a
+// completed generation's video URL is freshly signed).
+type event struct {
+	Type      string    `json:"type"`
+	Timestamp string    `json:"timestamp"`
+	Data      eventData `json:"data"`
+}
+
+type eventData struct {
+	ID       string              `json:"id"`
+	Status   string              `json:"status"`
+	Progress *int                `json:"progress,omitempty"`
+	Plan     string              `json:"plan,omitempty"`
+	Video    *eventVideo         `json:"video,omitempty"`
+	Error    *generation.Failure `json:"error,omitempty"`
+	Meta     eventMeta           `json:"meta"`
+}
+
+type eventMeta struct {
+	Usage struct {
+		CreditsUsed int64   `json:"credits_used"`
+		USDSpent    float64 `json:"usd_spent"`
+	} `json:"usage"`
+}
+
+type eventVideo struct {
+	URL         string   `json:"url"`
+	ContentType string   `json:"content_type"`
+	FileName    string   `json:"file_name"`
+	FileSize    int64    `json:"file_size"`
+	Width       int      `json:"width"`
+	Height      int      `json:"height"`
+	Duration    float64  `json:"duration"`
+	FPS         int      `json:"fps"`
+	HasAudio    bool     `json:"has_audio"`
+	Warnings    []string `json:"warnings,omitempty"`
+}
+
+// deliverer returns the queue's DeliverFunc: it reads the generation,
+// builds the event body and sends it signed. The operator's endpoints
+// (WebhookURLs) are trusted with any address; a callback_url gets the
+// intake address rules unless AllowPrivateFetch.
+func deliverer(svc *generation.Service, secret webhook.Secret, c *Config) queue.DeliverFunc {
+	callback := &webhook.Sender{Secret: secret, AllowPrivate: c.AllowPrivateFetch}
+	trusted := &webhook.Sender{Secret: secret, AllowPrivate: true}
+	return func(ctx context.Context, a queue.WebhookArgs) error {
+		sender := callback
+		if slices.Contains(c.WebhookURLs, a.URL) {
+			sender = trusted
+		}
+		g, err := svc.Store.Get(ctx, a.GenerationID)
+		if fault.KindOf(err) == fault.NotFound {
+			return fmt.Errorf("%w: generation %s is gone", queue.ErrGiveUp, a.GenerationID)
+		}
+		if err != nil {
+			return err
+		}
+		body, err := eventBody(ctx, svc, g, a.Event)
+		if err != nil {
+			return err
+		}
+		err = sender.Send(ctx, a.URL, webhook.MessageID(g.ID, a.Event), body)
+		switch {
+		case errors.Is(err, webhook.ErrGiveUp):
+			c.Logger.Warn("webhook not delivered; giving up", "id", g.ID, "event", a.Event, "url", a.URL, "err", err)
+			return fmt.Errorf("%w: %v", queue.ErrGiveUp, err)
+		case err != nil:
+			c.Logger.Info("webhook not delivered; will retry", "id", g.ID, "event", a.Event, "url", a.URL, "err", err)
+			return err
+		}
+		c.Logger.Info("webhook delivered", "id", g.ID, "event", a.Event, "url", a.URL)
+		return nil
+	}
+}
+
+func eventBody(ctx context.Context, svc *generation.Service, g *generation.Generation, typ string) ([]byte, error) {
+	d := eventData{ID: g.ID, Status: string(g.Status), Plan: g.Plan, Error: g.Failure}
+	c := g.Credits
+	if g.Status == generation.Failed {
+		c = 0
+	}
+	d.Meta.Usage.CreditsUsed, d.Meta.Usage.USDSpent = c, billing.USD(c)
+	switch g.Status {
+	case generation.Generating:
+		p := int(g.Progress * 100)
+		d.Progress = &p
+	case generation.Completed:
+		u, err := svc.VideoURL(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		v := g.Video
+		d.Video = &eventVideo{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
+			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
+	}
+	return json.Marshal(event{Type: typ, Timestamp: time.Now().UTC().Format(time.RFC3339), Data: d})
+}
