@@ -35,6 +35,9 @@ type CreateRequest struct {
 	Speech string `json:"lip_sync_tts_content,omitempty"`
 	// Speaker is the voice of Speech, such as "Chloe" or "Ethan".
 	Speaker string `json:"lip_sync_tts_speaker,omitempty"`
+	// CallbackURL, if set, receives the generation's events as signed
+	// webhooks (generation.started, .completed, .failed).
+	CallbackURL string `json:"callback_url,omitempty"`
 	// IdempotencyKey, if set, is sent as the Idempotency-Key header (up to
 	// 255 printable ASCII characters): creating again with the same key and
 	// request within 24 hours returns the first generation, not a new one,
