@@ -500,9 +500,14 @@ func credits(g *generation.Generation) int64 {
 	return g.Credits
 }
 
-// body is the response body describing g. withQueue adds the queue
-// position of a queued generation (a database query).
-func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool) (*generationBody, error) {
+// Body returns the v2 poll body describing g, as it stands: the one shape
+// that polls, submits and webhook events share. A completed generation's
+// video URL is signed afresh.
+func Body(ctx context.Context, svc *generation.Service, g *generation.Generation) (any, error) {
+	return pollBody(ctx, svc, g)
+}
+
+func pollBody(ctx context.Context, svc *generation.Service, g *generation.Generation) (*generationBody, error) {
 	c := credits(g)
 	body := &generationBody{
 		ID:     g.ID,
@@ -510,6 +515,29 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 		Plan:   g.Plan,
 		Error:  g.Failure,
 		Meta:   meta{Usage: usage{CreditsUsed: c, USDSpent: billing.USD(c)}},
+	}
+	switch g.Status {
+	case generation.Generating:
+		p := int(g.Progress * 100)
+		body.Progress = &p
+	case generation.Completed:
+		u, err := svc.VideoURL(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		v := g.Video
+		body.Video = &video{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
+			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
+	}
+	return body, nil
+}
+
+// body is the response body describing g on the route r asked. withQueue
+// adds the queue position of a queued generation (a database query).
+func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool) (*generationBody, error) {
+	body, err := pollBody(r.Context(), s.Service, g)
+	if err != nil {
+		return nil, err
 	}
 	switch g.Status {
 	case generation.Queued:
@@ -520,20 +548,10 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 			}
 			body.QueuePosition = n
 		}
-	case generation.Generating:
-		p := int(g.Progress * 100)
-		body.Progress = &p
 	case generation.Completed:
 		if s.SucceededWord != "" && strings.HasPrefix(r.URL.Path, universalPath) {
 			body.Status = s.SucceededWord
 		}
-		u, err := s.Service.VideoURL(r.Context(), g)
-		if err != nil {
-			return nil, err
-		}
-		v := g.Video
-		body.Video = &video{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
-			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
 	}
 	return body, nil
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"stillmotion/internal/billing"
+	"stillmotion/internal/api"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
@@ -19,39 +19,9 @@ import (
 // generation as a v2 poll answers with it at delivery time (so a
 // completed generation's video URL is freshly signed).
 type event struct {
-	Type      string    `json:"type"`
-	Timestamp string    `json:"timestamp"`
-	Data      eventData `json:"data"`
-}
-
-type eventData struct {
-	ID       string              `json:"id"`
-	Status   string              `json:"status"`
-	Progress *int                `json:"progress,omitempty"`
-	Plan     string              `json:"plan,omitempty"`
-	Video    *eventVideo         `json:"video,omitempty"`
-	Error    *generation.Failure `json:"error,omitempty"`
-	Meta     eventMeta           `json:"meta"`
-}
-
-type eventMeta struct {
-	Usage struct {
-		CreditsUsed int64   `json:"credits_used"`
-		USDSpent    float64 `json:"usd_spent"`
-	} `json:"usage"`
-}
-
-type eventVideo struct {
-	URL         string   `json:"url"`
-	ContentType string   `json:"content_type"`
-	FileName    string   `json:"file_name"`
-	FileSize    int64    `json:"file_size"`
-	Width       int      `json:"width"`
-	Height      int      `json:"height"`
-	Duration    float64  `json:"duration"`
-	FPS         int      `json:"fps"`
-	HasAudio    bool     `json:"has_audio"`
-	Warnings    []string `json:"warnings,omitempty"`
+	Type      string `json:"type"`
+	Timestamp string `json:"timestamp"`
+	Data      any    `json:"data"`
 }
 
 // deliverer returns the queue's DeliverFunc: it reads the generation,
@@ -92,24 +62,9 @@ func deliverer(svc *generation.Service, secret webhook.Secret, c *Config) queue.
 }
 
 func eventBody(ctx context.Context, svc *generation.Service, g *generation.Generation, typ string) ([]byte, error) {
-	d := eventData{ID: g.ID, Status: string(g.Status), Plan: g.Plan, Error: g.Failure}
-	c := g.Credits
-	if g.Status == generation.Failed {
-		c = 0
-	}
-	d.Meta.Usage.CreditsUsed, d.Meta.Usage.USDSpent = c, billing.USD(c)
-	switch g.Status {
-	case generation.Generating:
-		p := int(g.Progress * 100)
-		d.Progress = &p
-	case generation.Completed:
-		u, err := svc.VideoURL(ctx, g)
-		if err != nil {
-			return nil, err
-		}
-		v := g.Video
-		d.Video = &eventVideo{URL: u, ContentType: "video/mp4", FileName: v.FileName, FileSize: v.Size,
-			Width: v.Width, Height: v.Height, Duration: v.Duration, FPS: v.FPS, HasAudio: v.HasAudio, Warnings: v.Warnings}
+	d, err := api.Body(ctx, svc, g)
+	if err != nil {
+		return nil, err
 	}
 	return json.Marshal(event{Type: typ, Timestamp: time.Now().UTC().Format(time.RFC3339), Data: d})
 }
