@@ -8,8 +8,14 @@
 //	stillmotion migrate [flags]   bring the database's schema up to date
 //	stillmotion render  [flags]   one video from an image, no server
 //	stillmotion keys    create|list|revoke
-//	stillmotion doctor  [flags]   check ffmpeg, the speech program and the data dir
+//	stillmotion doctor  [flags]   check ffmpeg, the speech programs, the data dir, database and storage
 //	stillmotion version
+//
+// As a client of a running server:
+//
+//	stillmotion generate [flags]  submit, wait with progress, download
+//	stillmotion status   ID       show a generation
+//	stillmotion cancel   ID       cancel a generation
 package main
 
 import (
