@@ -111,7 +111,12 @@ func TestRenderCancel(t *testing.T) {
 // BenchmarkRender720p5s is the headline figure: a 5 s 720p clip with a
 // camera move and speech, from request to MP4, with the time of each stage.
 func BenchmarkRender720p5s(b *testing.B) {
-	req := request(b, "rocket.jpg", line)
+	benchRender(b, request(b, "rocket.jpg", line))
+}
+
+// benchRender renders req repeatedly and reports the mean time of each
+// stage beside the total.
+func benchRender(b *testing.B, req *generation.Request) {
 	out := filepath.Join(b.TempDir(), "o.mp4")
 	var tm Timings
 	for b.Loop() {

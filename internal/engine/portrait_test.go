@@ -79,23 +79,7 @@ func TestTalkingDeterministic(t *testing.T) {
 func BenchmarkTalking720p5s(b *testing.B) {
 	req := request(b, "astronaut-portrait.png", line)
 	req.Prompt = "slow push in on her face"
-	out := filepath.Join(b.TempDir(), "o.mp4")
-	var tm Timings
-	for b.Loop() {
-		_, t, err := (&Builtin{}).RenderTimed(context.Background(), req, out, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tm.Intake += t.Intake
-		tm.Speech += t.Speech
-		tm.Face += t.Face
-		tm.Encode += t.Encode
-	}
-	n := float64(b.N)
-	b.ReportMetric(float64(tm.Intake.Milliseconds())/n, "decode-ms")
-	b.ReportMetric(float64(tm.Speech.Milliseconds())/n, "speech-ms")
-	b.ReportMetric(float64(tm.Face.Milliseconds())/n, "face-ms")
-	b.ReportMetric(float64(tm.Encode.Milliseconds())/n, "frames+encode-ms")
+	benchRender(b, req)
 }
 
 // BenchmarkTalkingFrames720p5s draws the 120 frames of the talking clip
