@@ -265,9 +265,9 @@ func (r *Renderer) move(t float64) (s, cx, cy float64) {
 
 // Frame draws frame i (0 <= i < frames; others are clamped) into dst,
 // which should be fw x fh; a larger dst is drawn in its top-left part, a
-// smaller one gets what fits. Each pixel is sampled bilinearly from the
-// prepared source in fixed point with 1/256-pixel precision, so motion is
-// smooth at any speed. Frame is safe for concurrent use with distinct dst.
+// smaller one gets what fits. Each pixel is sampled from the prepared
+// source with a Catmull-Rom kernel weighted by its exact position (see
+// sample.go), so motion is smooth at any speed and stays sharp. Frame is safe for concurrent use with distinct dst.
 func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	s, cx, cy := r.view(i)
 	pix := r.tex.pix
@@ -329,38 +329,6 @@ func (r *Renderer) blurred(i, k int, pix []uint8, dst *image.RGBA, w, h int) {
 		for x := range out {
 			out[x] = uint8((acc[y*4*w+x] + half) / uint16(k))
 		}
-	}
-}
-
-// sample draws the view of scale s centred on (cx, cy) from the texels pix
-// into the top-left w x h of dst.
-func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
-	t := &r.tex
-	if s == 1 && cx == 0.5 && cy == 0.5 && t.sx == float64(r.fw) && t.sy == float64(r.fh) {
-		// The identity on a frame-sized texture (static, or frame 0 of a
-		// zoom out): every sample falls on a texel, so copy.
-		x0, y0 := int(t.ox), int(t.oy)
-		for y := range h {
-			copy(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w], pix[(y0+y)*t.stride+4*x0:][:4*w])
-		}
-		return
-	}
-
-	// Texel columns and weights are the same on every row.
-	xo := make([]int, w)
-	xw := make([]uint64, w)
-	for x := range w {
-		u := cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/s
-		i, f := split(t.ox+u*t.sx-0.5, t.w)
-		xo[x], xw[x] = 4*i, f
-	}
-	for y := range h {
-		v := cy + ((float64(y)+0.5)/float64(r.fh)-0.5)/s
-		j, g := split(t.oy+v*t.sy-0.5, t.h)
-		row0 := pix[j*t.stride:][:4*t.w]
-		row1 := pix[(j+1)*t.stride:][:4*t.w]
-		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-		lerpRow(out, row0, row1, xo, xw, g)
 	}
 }
 
@@ -437,19 +405,4 @@ func spread(p uint32) uint64 {
 
 func pack(v uint64) uint32 {
 	return uint32(v)&0x00ff00ff | uint32(v>>32)&0x00ff00ff<<8
-}
-
-// lerpRow fills out with bilinear samples between texel rows row0 and
-// row1, whose vertical weight is g.
-func lerpRow(out, row0, row1 []uint8, xo []int, xw []uint64, g uint64) {
-	le := binary.LittleEndian
-	for x, o := range xo {
-		a := row0[o : o+8 : o+8]
-		b := row1[o : o+8 : o+8]
-		f := xw[x]
-		top := (spread(le.Uint32(a[0:4]))*(256-f) + spread(le.Uint32(a[4:8]))*f + laneHalf) >> 8 & laneMask
-		bot := (spread(le.Uint32(b[0:4]))*(256-f) + spread(le.Uint32(b[4:8]))*f + laneHalf) >> 8 & laneMask
-		v := (top*(256-g) + bot*g + laneHalf) >> 8 & laneMask
-		le.PutUint32(out[4*x:4*x+4], pack(v))
-	}
 }

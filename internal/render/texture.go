@@ -28,8 +28,8 @@ type texture struct {
 // zoomed-in frame still samples about one texel per pixel. A surround of
 // the given fraction of the crop's size is added on every side.
 func newTexture(src image.Image, fw, fh int, zoom, surround float64) texture {
-	tw := max(2, int(math.Round(float64(fw)*zoom)))
-	th := max(2, int(math.Round(float64(fh)*zoom)))
+	tw := max(4, int(math.Round(float64(fw)*zoom))) // the sampler needs four texels
+	th := max(4, int(math.Round(float64(fh)*zoom)))
 	crop := cropRect(src.Bounds(), fw, fh)
 
 	// A source much larger than the texture is first halved with a box
