@@ -85,7 +85,11 @@ func runRender(ctx context.Context, args []string) error {
 		FFmpeg: *ffmpeg,
 	}
 	if *out == "" {
-		return writeSheet(ctx, eng, req, *sheet, *sheetFrames)
+		p, err := eng.Prepare(ctx, req, func(float64) {})
+		if err != nil {
+			return err
+		}
+		return writeSheet(p, req, *sheet, *sheetFrames)
 	}
 	var bar *progressbar.ProgressBar
 	progress := func(float64) {}
@@ -99,7 +103,12 @@ func runRender(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	outPath, _ := filepath.Abs(*out)
-	o, tm, err := eng.RenderTimed(ctx, req, outPath, progress)
+	// The clip is prepared once, for the video and the contact sheet.
+	p, err := eng.Prepare(ctx, req, progress)
+	if err != nil {
+		return err
+	}
+	o, tm, err := p.Encode(ctx, outPath, progress)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -110,20 +119,16 @@ func runRender(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "time: %.2f s (image %.0f ms, speech %.0f ms, frames+encode %.0f ms)\n",
 		time.Since(start).Seconds(), ms(tm.Intake), ms(tm.Speech), ms(tm.Encode))
 	if *sheet != "" {
-		return writeSheet(ctx, eng, req, *sheet, *sheetFrames)
+		return writeSheet(p, req, *sheet, *sheetFrames)
 	}
 	return nil
 }
 
-// writeSheet writes a contact sheet of n evenly spaced frames of req's
-// clip to name as PNG. The frames are drawn by the renderer the engine
-// draws the video with, prepared from the same request and seed, so they
-// are the video's frames before encoding.
-func writeSheet(ctx context.Context, eng *engine.Builtin, req *generation.Request, name string, n int) error {
-	r, frames, err := eng.Renderer(ctx, req)
-	if err != nil {
-		return err
-	}
+// writeSheet writes a contact sheet of n evenly spaced frames of the
+// prepared clip to name as PNG. The frames are drawn by the renderer the
+// video is drawn with, so they are the video's frames before encoding.
+func writeSheet(p *engine.Prepared, req *generation.Request, name string, n int) error {
+	r, frames := p.Renderer()
 	idx := render.SheetFrames(n, frames)
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, render.ContactSheet(r, idx)); err != nil {

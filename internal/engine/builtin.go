@@ -110,15 +110,47 @@ func (b *Builtin) prepare(ctx context.Context, req *generation.Request, progress
 
 // RenderTimed renders like Render and also reports the time of each stage.
 func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, Timings, error) {
-	var tm Timings
 	if progress == nil {
 		progress = func(float64) {}
 	}
-	c, err := b.prepare(ctx, req, progress, &tm)
+	p, err := b.Prepare(ctx, req, progress)
 	if err != nil {
-		return nil, tm, err
+		return nil, p.tm, err
 	}
+	return p.Encode(ctx, out, progress)
+}
 
+// Prepared is a request made ready to draw and encode: Render split in
+// two, so that a caller can also look at the frames (a contact sheet)
+// without preparing the clip twice.
+type Prepared struct {
+	b   *Builtin
+	req *generation.Request
+	c   *clip
+	tm  Timings
+}
+
+// Prepare does everything Render does before the first frame; progress
+// gets 0.05 after the image and 0.1 at the end.
+func (b *Builtin) Prepare(ctx context.Context, req *generation.Request, progress func(float64)) (*Prepared, error) {
+	p := &Prepared{b: b, req: req}
+	c, err := b.prepare(ctx, req, progress, &p.tm)
+	p.c = c
+	return p, err
+}
+
+// Renderer returns the clip's renderer and its number of frames. The
+// renderer is read-only: frames drawn from it are the video's.
+func (p *Prepared) Renderer() (*render.Renderer, int) { return p.c.r, p.c.frames }
+
+// Encode draws the frames and writes the MP4 to out, with the soundtrack;
+// progress goes from 0.1 to 1. It reports the time of every stage,
+// preparation included.
+func (p *Prepared) Encode(ctx context.Context, out string, progress func(float64)) (*generation.Output, Timings, error) {
+	b, req, c, tm := p.b, p.req, p.c, p.tm
+	if progress == nil {
+		progress = func(float64) {}
+	}
 	dir := b.TempDir
 	if dir == "" {
 		dir = os.TempDir()

@@ -41,9 +41,10 @@ func lightning(req *generation.Request, length time.Duration) []ambience.Event {
 // for contact sheets and previews. It is Render's own preparation, so the
 // same request and seed give the same frames as the video.
 func (b *Builtin) Renderer(ctx context.Context, req *generation.Request) (*render.Renderer, int, error) {
-	c, err := b.prepare(ctx, req, func(float64) {}, &Timings{})
+	p, err := b.Prepare(ctx, req, func(float64) {})
 	if err != nil {
 		return nil, 0, err
 	}
-	return c.r, c.frames, nil
+	r, n := p.Renderer()
+	return r, n, nil
 }
