@@ -42,7 +42,8 @@ func animate(r *render.Renderer, faces []face.Face, audio *speech.Audio, seed in
 }
 
 // hint returns what the planner should know of the image: the centre of
-// its first face, if the crop to the frame's shape keeps one.
+// its first face, if the crop to the frame's shape keeps one, or else
+// whether it is a wide scene.
 func hint(img image.Image, faces []face.Face, fw, fh int) render.Hint {
 	for _, f := range faces {
 		x := (f.LeftEye.X + f.RightEye.X + f.MouthLeft.X + f.MouthRight.X) / 4
@@ -61,7 +62,8 @@ func hint(img image.Image, faces []face.Face, fw, fh int) render.Hint {
 			return render.Hint{Face: true, Subject: p, FaceBox: box}
 		}
 	}
-	return render.Hint{}
+	b := img.Bounds()
+	return render.Hint{Wide: render.IsWide(b.Dx(), b.Dy())}
 }
 
 // inside reports whether f's eyes and mouth lie well inside r.

@@ -372,11 +372,23 @@ type Hint struct {
 	Subject Point
 	// FaceBox is the face's extent, for depth (see Shot.Figure).
 	FaceBox Box
+	// Wide reports a picture at least wideAspect times as wide as it is
+	// tall with no face: a landscape or a scene, which the seed's camera
+	// mostly drifts across rather than tilts over.
+	Wide bool
 }
+
+// wideAspect is the width-to-height ratio from which a picture without a
+// face counts as Wide: 4:3 and wider.
+const wideAspect = 1.3
+
+// driftMoves are the moves that carry the camera across a wide scene.
+var driftMoves = []Move{PanLeft, PanRight, TruckLeft, TruckRight}
 
 // PlanFor plans like Plan, and also suits the shot to the image: when the
 // seed chooses the move and the image shows a face, the camera mostly
-// pushes in on it, and any zoom in drifts towards the face.
+// pushes in on it, and any zoom in drifts towards the face; across a wide
+// scene it mostly pans or trucks.
 func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
 	s := planMove(prompt, negative, seed, h)
 	if h.Face {
@@ -467,6 +479,19 @@ func planMove(prompt, negative string, seed int64, h Hint) Shot {
 	if h.Face && slices.Contains(allowed, ZoomIn) && mix(uint64(seed)^1)%3 != 0 {
 		return Shot{Move: ZoomIn, Amount: ZoomIn.DefaultAmount(), Reason: "a push in on the face"}
 	}
+	// A wide scene usually wants a drift across it.
+	if h.Wide && !h.Face && mix(uint64(seed)^2)%4 != 0 {
+		var drifts []Move
+		for _, mv := range driftMoves {
+			if !excluded[mv] {
+				drifts = append(drifts, mv)
+			}
+		}
+		if len(drifts) > 0 {
+			mv := drifts[mix(uint64(seed))%uint64(len(drifts))]
+			return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "a drift across the scene"}
+		}
+	}
 	mv := allowed[mix(uint64(seed))%uint64(len(allowed))]
 	return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "chosen by seed"}
 }
@@ -509,3 +534,6 @@ func mix(x uint64) uint64 {
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	return x ^ x>>31
 }
+
+// IsWide reports whether a w x h picture is wide enough for Hint.Wide.
+func IsWide(w, h int) bool { return float64(w) >= wideAspect*float64(h) }

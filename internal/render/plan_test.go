@@ -152,3 +152,49 @@ func equalShots(a, b Shot) bool {
 	return a.Move == b.Move && a.Amount == b.Amount && a.Ease == b.Ease && a.Reason == b.Reason &&
 		a.Style == b.Style && a.Light == b.Light && a.Atmosphere == b.Atmosphere && a.Subject == b.Subject && a.Shake == b.Shake && slices.Equal(a.Flashes, b.Flashes)
 }
+
+// TestWideSceneDrifts checks that across a wide scene the seed's camera
+// mostly drifts (pans and trucks), that every drift occurs, and that the
+// negative prompt still rules.
+func TestWideSceneDrifts(t *testing.T) {
+	tests := []struct {
+		name, negative string
+		allowed        []Move // the drifts that may occur
+	}{
+		{"any drift", "", driftMoves},
+		{"no pan", "pan", []Move{TruckLeft, TruckRight}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := map[Move]int{}
+			drifts := 0
+			for seed := range int64(200) {
+				s := PlanFor("a valley at dawn", tt.negative, seed, Hint{Wide: true})
+				seen[s.Move]++
+				if slices.Contains(driftMoves, s.Move) {
+					drifts++
+					if !slices.Contains(tt.allowed, s.Move) {
+						t.Fatalf("seed %d: %v despite negative %q", seed, s.Move, tt.negative)
+					}
+					if s.Reason != "a drift across the scene" && s.Reason != "chosen by seed" {
+						t.Errorf("seed %d: reason %q", seed, s.Reason)
+					}
+				}
+			}
+			if drifts < 140 {
+				t.Errorf("%d of 200 seeds drift across the scene, want most (%v)", drifts, seen)
+			}
+			for _, mv := range tt.allowed {
+				if seen[mv] == 0 {
+					t.Errorf("no seed chose %v (%v)", mv, seen)
+				}
+			}
+		})
+	}
+	if s := PlanFor("a valley at dawn", "", 5, Hint{}); s.Reason == "a drift across the scene" {
+		t.Errorf("a picture that is not wide drifts: %+v", s)
+	}
+	if !IsWide(640, 427) || IsWide(600, 800) || IsWide(500, 400) {
+		t.Error("IsWide: 640x427 is wide; 600x800 and 500x400 are not")
+	}
+}
