@@ -94,9 +94,6 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		tex:    newTexture(src, fw, fh, zoom, surround),
 	}
 	t := &r.tex
-	if shot.Atmosphere&Rays != 0 {
-		addRays(t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
-	}
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
 	// A grade that does not change is painted on the source once, like
 	// the style; one that changes, and flashes, are applied per frame.
@@ -110,7 +107,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		// After the style and grade, which write opaque alpha.
 		r.layers = newLayers(t, shot.Figure)
 	}
-	r.atmo = newAtmosphere(shot.Atmosphere, shot.Seed, fw, fh, meanColour(t))
+	r.atmo = newAtmosphere(shot, fw, fh, t)
 	return r
 }
 
@@ -290,7 +287,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 		r.sample(s, cx, cy, pix, dst, w, h)
 	}
 	if r.atmo != nil {
-		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1))
+		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1), r.scene(s, cx, cy))
 	}
 	if l := r.light(i); l != nil {
 		for y := range h {
