@@ -60,7 +60,7 @@ func newFlare(t *texture, seed int64, fw, fh int) *flare {
 		mean += lum[i]
 	}
 	mean /= float32(len(lum))
-	boxBlur(lum, sw, sh, max(1, sh/60))
+	boxBlur(lum, sw, sh, 1)
 	bx, by, best := 0, 0, float32(-1)
 	for y := range sh {
 		for x := range sw {
@@ -75,7 +75,7 @@ func newFlare(t *texture, seed int64, fw, fh int) *flare {
 			}
 		}
 	}
-	if best >= 0.75 && best-mean >= 0.2 {
+	if best >= 0.85 && best-mean >= 0.25 {
 		fl.u = ((float64(bx)+0.5)*float64(k) - t.ox) / t.sx
 		fl.v = ((float64(by)+0.5)*float64(k) - t.oy) / t.sy
 		// The light's colour: the source's, towards white.
