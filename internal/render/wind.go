@@ -114,16 +114,16 @@ func (wd *wind) gust(u, v, t float64) float64 {
 	return 0.3 + 0.9*smooth01(1.5*n-0.25)
 }
 
-// sway returns the displacement of foliage at the crop point (u, v) at t
-// seconds, in 720p pixels: a lean with the gusts and two slower and
-// quicker swings whose phases vary smoothly over the scene, so that
-// neighbouring leaves move together and separate trees apart.
-func (wd *wind) sway(u, v, t float64) (dx, dy float64) {
+// sway returns the sideways displacement of foliage at the crop point
+// (u, v) at t seconds, in 720p pixels: a lean with the gusts and two
+// slower and quicker swings whose phases vary smoothly over the scene, so
+// that neighbouring leaves move together and separate trees apart. Wind
+// pushes foliage sideways; leaving out the small vertical part halves the
+// cost of moving the pixels.
+func (wd *wind) sway(u, v, t float64) float64 {
 	ph := 2 * math.Pi * wd.g.noise(7*u+13, 5*v+3)
 	a := 2.5 * wd.gust(u, v, t)
-	dx = a * (0.4*wd.dir + 0.45*math.Sin(2*math.Pi*0.37*t+ph) + 0.2*math.Sin(2*math.Pi*1.3*t+2*ph))
-	dy = a * 0.3 * math.Sin(2*math.Pi*0.5*t+1.7*ph)
-	return dx, dy
+	return a * (0.4*wd.dir + 0.45*math.Sin(2*math.Pi*0.37*t+ph) + 0.2*math.Sin(2*math.Pi*1.3*t+2*ph))
 }
 
 // figure returns the displacement of hair and clothes at the crop point
@@ -170,8 +170,23 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 	u := float64(wd.fh) / 720 * fade // pixels per 720p pixel, faded
 	t := f / 24
 	cols, rows := w/cell+2, h/cell+2
+	// The wind varies slowly over the scene: it is computed every
+	// step nodes, where there is foliage nearby, and interpolated.
+	const step = 4
+	gw := cols/step + 2
+	var sway []float64
+	if wd.mask != nil {
+		sway = make([]float64, gw*(rows/step+2))
+		for j := range rows/step + 2 {
+			for i := range gw {
+				cu, cv := sc.bg.crop(float64(i*step*cell)+0.5, float64(j*step*cell)+0.5, wd.fw, wd.fh)
+				sway[j*gw+i] = wd.sway(cu, cv, t)
+			}
+		}
+	}
 	d := make([]int32, 2*cols*rows) // dx, dy in 1/256 pixel
 	moved := false
+	var ylo, yhi int = h, -1 // the rows displaced
 	for j := range rows {
 		for i := range cols {
 			x, y := float64(i*cell)+0.5, float64(j*cell)+0.5
@@ -179,8 +194,9 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			if wd.mask != nil {
 				cu, cv := sc.bg.crop(x, y, wd.fw, wd.fh)
 				if m := wd.at(cu, cv); m > 0.004 {
-					sx, sy := wd.sway(cu, cv, t)
-					dx, dy = m*sx, m*sy
+					a, b := sway[(j/step)*gw+i/step:], sway[(j/step+1)*gw+i/step:]
+					fx, fy := float64(i%step)/step, float64(j%step)/step
+					dx = m * ((a[0]*(1-fx)+a[1]*fx)*(1-fy) + (b[0]*(1-fx)+b[1]*fx)*fy)
 				}
 			}
 			if !wd.face.Empty() {
@@ -190,7 +206,11 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			}
 			k := 2 * (j*cols + i)
 			d[k], d[k+1] = int32(math.Round(256*u*dx)), int32(math.Round(256*u*dy))
-			moved = moved || d[k] != 0 || d[k+1] != 0
+			if d[k] != 0 || d[k+1] != 0 {
+				moved = true
+				reach := int(abs32(float32(d[k+1]))/256) + 2
+				ylo, yhi = min(ylo, (j-1)*cell-reach), max(yhi, (j+1)*cell+reach)
+			}
 		}
 	}
 	if !moved || w < 2 || h < 2 {
@@ -211,12 +231,13 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 	}
 	defer wd.scratch.Put(buf)
 	src := (*buf)[:4*w*h]
-	for y := range h {
+	ylo, yhi = max(ylo, 0), min(yhi, h-1)
+	for y := ylo; y <= yhi; y++ {
 		copy(src[4*w*y:4*w*(y+1)], dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w])
 	}
 	le := binary.LittleEndian
 	rd := make([]int32, 2*cols)
-	for y := range h {
+	for y := max(ylo, 0); y <= min(yhi, h-1); y++ {
 		j, fy := y/cell, int32(y%cell)
 		a, b := d[2*j*cols:][:2*cols], d[2*(j+1)*cols:][:2*cols]
 		for i := range rd {
@@ -229,23 +250,56 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			if dx0|dy0|dx1|dy1 == 0 {
 				continue
 			}
-			for x := i * cell; x < min((i+1)*cell, w); x++ {
-				if inFace && x >= fx0 && x <= fx1 {
-					continue
+			x0, x1 := i*cell, min((i+1)*cell, w)
+			face := inFace && x0 <= fx1 && x1 > fx0
+			// The sampled position in 1/65536 pixel, stepped along the
+			// span; cell divides 256, so the steps are exact.
+			px, sx := int64(x0)<<16+int64(dx0)<<8, 1<<16+int64(dx1-dx0)<<8/cell
+			py, sy := int64(y)<<16+int64(dy0)<<8, int64(dy1-dy0)<<8/cell
+			n := int64(x1 - x0 - 1)
+			lim := [2]int64{int64(w-1) << 16, int64(h-1) << 16}
+			if face || min(px, px+n*sx) < 0 || max(px, px+n*sx) >= lim[0] || min(py, py+n*sy) < 0 || max(py, py+n*sy) >= lim[1] {
+				// Near an edge or the face: clamp, and skip the face.
+				for x := x0; x < x1; x, px, py = x+1, px+sx, py+sy {
+					if face && y >= fy0 && y <= fy1 && x >= fx0 && x <= fx1 {
+						continue
+					}
+					ix, kx := clampTap(int32(px>>8), w)
+					iy, ky := clampTap(int32(py>>8), h)
+					le.PutUint32(out[4*x:4*x+4], bilerp(src[4*(iy*w+ix):][:8:8], src[4*((iy+1)*w+ix):][:8:8], kx, ky))
 				}
-				q := int32(x - i*cell)
-				px := int32(x)<<8 + dx0 + (dx1-dx0)*q/cell
-				py := int32(y)<<8 + dy0 + (dy1-dy0)*q/cell
-				ix, kx := clampTap(px, w)
-				iy, ky := clampTap(py, h)
-				p0 := src[4*(iy*w+ix):][:8:8]
-				p1 := src[4*((iy+1)*w+ix):][:8:8]
-				top := (spread(le.Uint32(p0[0:4]))*(256-kx) + spread(le.Uint32(p0[4:8]))*kx + laneHalf) >> 8 & laneMask
-				bot := (spread(le.Uint32(p1[0:4]))*(256-kx) + spread(le.Uint32(p1[4:8]))*kx + laneHalf) >> 8 & laneMask
+				continue
+			}
+			if dy0|dy1 == 0 {
+				// Sideways only, as foliage sways: blend along the row.
+				row := src[4*w*y : 4*w*(y+1)]
+				for x := x0; x < x1; x, px = x+1, px+sx {
+					o := 4 * int(px>>16)
+					p := row[o : o+8 : o+8]
+					kx := uint64(px >> 8 & 255)
+					le.PutUint32(out[4*x:4*x+4], pack((spread(le.Uint32(p[0:]))*(256-kx)+spread(le.Uint32(p[4:]))*kx+laneHalf)>>8&laneMask))
+				}
+				continue
+			}
+			for x := x0; x < x1; x, px, py = x+1, px+sx, py+sy {
+				o := 4 * (int(py>>16)*w + int(px>>16))
+				p := src[o : o+4*w+8 : o+4*w+8]
+				kx, ky := uint64(px>>8&255), uint64(py>>8&255)
+				top := (spread(le.Uint32(p[0:]))*(256-kx) + spread(le.Uint32(p[4:]))*kx + laneHalf) >> 8 & laneMask
+				bot := (spread(le.Uint32(p[4*w:]))*(256-kx) + spread(le.Uint32(p[4*w+4:]))*kx + laneHalf) >> 8 & laneMask
 				le.PutUint32(out[4*x:4*x+4], pack((top*(256-ky)+bot*ky+laneHalf)>>8&laneMask))
 			}
 		}
 	}
+}
+
+// bilerp blends the pixel pairs a (above) and b (below) with the weights
+// kx of each pair's second pixel and ky of b, both 0..256.
+func bilerp(a, b []uint8, kx, ky uint64) uint32 {
+	le := binary.LittleEndian
+	top := (spread(le.Uint32(a[0:4]))*(256-kx) + spread(le.Uint32(a[4:8]))*kx + laneHalf) >> 8 & laneMask
+	bot := (spread(le.Uint32(b[0:4]))*(256-kx) + spread(le.Uint32(b[4:8]))*kx + laneHalf) >> 8 & laneMask
+	return pack((top*(256-ky) + bot*ky + laneHalf) >> 8 & laneMask)
 }
 
 // clampTap splits the position p, in 1/256 pixel, into the first of two
