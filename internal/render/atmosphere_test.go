@@ -166,3 +166,23 @@ func TestRays(t *testing.T) {
 		})
 	}
 }
+
+// TestAtmosphereDescription checks that a shot's description names the
+// effects of its atmosphere.
+func TestAtmosphereDescription(t *testing.T) {
+	tests := []struct {
+		a    Atmosphere
+		want string
+	}{
+		{Sway, "static; atmosphere foliage sway"},
+		{Hair | Flare, "static; atmosphere hair and cloth in wind+lens flare"},
+		{Rays | Sway | Flare, "static; atmosphere light rays+foliage sway+lens flare"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := (Shot{Atmosphere: tt.a}).Description(); got != tt.want {
+				t.Errorf("Description() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -130,15 +130,22 @@ func (fl *flare) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 	for ch := range 3 {
 		col[ch] = 255 * a * fl.col[ch]
 	}
-	rg := glowRadius * fh
-	add(dst, w, h, lx, ly, rg, rg, func(dx, dy float64) float64 {
-		return fl.glow[min(int((dx*dx+dy*dy)/(rg*rg)*glowSteps), glowSteps-1)]
-	}, col)
-	// A short horizontal streak, as a lens's coating spreads a light.
-	sh := 0.004 * fh
-	add(dst, w, h, lx, ly, 0.5*float64(fl.fw), 3*sh, func(dx, dy float64) float64 {
-		return 0.18 * math.Exp(-sq(dy/sh)) * (1 - smooth01(math.Abs(dx)/(0.5*float64(fl.fw))))
-	}, col)
+	fl.drawGlow(dst, w, h, lx, ly, col)
+	// A horizontal streak, as a lens's coating spreads a light: its
+	// profile is a product of one across and one along, so the
+	// exponential is taken once a row.
+	sh, half := 0.004*fh, 0.5*float64(fl.fw)
+	for py := max(int(ly-3*sh), 0); py < min(int(ly+3*sh)+1, h); py++ {
+		k := 0.18 * math.Exp(-sq((float64(py)+0.5-ly)/sh))
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+py):][:4*w]
+		for px := max(int(lx-half), 0); px < min(int(lx+half)+1, w); px++ {
+			a := k * (1 - smooth01(math.Abs(float64(px)+0.5-lx)/half))
+			q := row[4*px : 4*px+3 : 4*px+3]
+			for c := range 3 {
+				q[c] = uint8(min(float64(q[c])+col[c]*a+0.5, 255))
+			}
+		}
+	}
 	for _, g := range fl.ghosts {
 		gx, gy := lx+(cx-lx)*g.at, ly+(cy-ly)*g.at
 		r := g.r * fh
@@ -150,12 +157,12 @@ func (fl *flare) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 		switch g.shape {
 		case disc:
 			shape = func(dx, dy float64) float64 {
-				d := math.Hypot(dx, dy) / r
+				d := math.Sqrt(dx*dx+dy*dy) / r
 				return (0.6 + 0.4*d) * (1 - smooth01((d-0.9)/0.1))
 			}
 		case ringShape:
 			shape = func(dx, dy float64) float64 {
-				d := math.Abs(math.Hypot(dx, dy)/r - 0.88)
+				d := math.Abs(math.Sqrt(dx*dx+dy*dy)/r - 0.88)
 				return 1 - smooth01(d/0.08)
 			}
 		case hexagon:
@@ -167,6 +174,37 @@ func (fl *flare) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 			}
 		}
 		add(dst, w, h, gx, gy, r, r, shape, gc)
+	}
+}
+
+// drawGlow adds the glow of colour col around (x, y) to the w x h
+// top-left of dst. It is the largest part of the flare, so it adds whole
+// levels from a table by squared distance.
+func (fl *flare) drawGlow(dst *image.RGBA, w, h int, x, y float64, col [3]float64) {
+	var tab [3][glowSteps]int32
+	for i, g := range fl.glow {
+		for c := range 3 {
+			tab[c][i] = int32(col[c]*g + 0.5)
+		}
+	}
+	r := glowRadius * float64(fl.fh)
+	scale := glowSteps / (r * r)
+	x0, x1 := max(int(math.Floor(x-r)), 0), min(int(math.Ceil(x+r))+1, w)
+	y0, y1 := max(int(math.Floor(y-r)), 0), min(int(math.Ceil(y+r))+1, h)
+	for py := y0; py < y1; py++ {
+		row := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+py):][:4*w]
+		dy := float64(py) + 0.5 - y
+		for px := x0; px < x1; px++ {
+			dx := float64(px) + 0.5 - x
+			i := int((dx*dx + dy*dy) * scale)
+			if i >= glowSteps {
+				continue
+			}
+			q := row[4*px : 4*px+3 : 4*px+3]
+			q[0] = uint8(min(int32(q[0])+tab[0][i], 255))
+			q[1] = uint8(min(int32(q[1])+tab[1][i], 255))
+			q[2] = uint8(min(int32(q[2])+tab[2][i], 255))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 )
@@ -111,7 +112,9 @@ func (r *rays) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 	}
 	const cell = rayCell
 	cols, rows := w/cell+2, h/cell+2
-	node := make([]int32, 3*cols*rows) // light to add, in 1/256
+	// The light to add at each node, R, G and B in the 16-bit lanes of a
+	// uint64 (see spread), at most 255 each.
+	node := make([]uint64, cols*rows)
 	for j := range rows {
 		for i := range cols {
 			u, v := c.crop(float64(i*cell)+0.5, float64(j*cell)+0.5, r.fw, r.fh)
@@ -125,34 +128,39 @@ func (r *rays) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 				continue
 			}
 			b := int((math.Atan2(y-r.ly, x-r.lx)/(2*math.Pi) + 0.5) * rayBins)
-			m := 256 * mod[min(max(b, 0), rayBins-1)]
-			k := 3 * (j*cols + i)
-			for ch := range 3 {
-				node[k+ch] = int32(float64(p[ch]) * m)
+			m := mod[min(max(b, 0), rayBins-1)]
+			var n uint64
+			for ch, sh := range [3]int{0, 32, 16} {
+				n |= uint64(min(float64(p[ch])*m+0.5, 255)) << sh
 			}
+			node[j*cols+i] = n
 		}
 	}
-	rd := make([]int32, 3*cols)
+	var wt [cell]uint64 // the weight of a span's right node at each pixel
+	for q := range wt {
+		wt[q] = uint64(q * 256 / cell)
+	}
+	rd := make([]uint64, cols)
+	const bit8 = 0x0001000100010001
 	for y := range h {
-		j, fy := y/cell, int32(y%cell)
-		a, b := node[3*j*cols:][:3*cols], node[3*(j+1)*cols:][:3*cols]
+		j, fy := y/cell, uint64(y%cell*256/cell)
+		a, b := node[j*cols:][:cols], node[(j+1)*cols:][:cols]
 		for i := range rd {
-			rd[i] = a[i] + (b[i]-a[i])*fy/cell
+			rd[i] = (a[i]*(256-fy) + b[i]*fy + laneHalf) >> 8 & laneMask
 		}
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for i := 0; i*cell < w; i++ {
-			n := rd[3*i : 3*i+6 : 3*i+6]
-			if n[0]|n[1]|n[2]|n[3]|n[4]|n[5] == 0 {
+			n0, n1 := rd[i], rd[i+1]
+			if n0|n1 == 0 {
 				continue
 			}
-			x0, x1 := i*cell, min((i+1)*cell, w)
-			for ch := range 3 {
-				v, step := n[ch]*cell, n[ch+3]-n[ch] // in 1/(256*cell)
-				for x := x0; x < x1; x++ {
-					q := &out[4*x+ch]
-					*q = uint8(min(int32(*q)+(v+128*cell)/(256*cell), 255))
-					v += step
-				}
+			for x := i * cell; x < min((i+1)*cell, w); x++ {
+				k := wt[x-i*cell]
+				q := out[4*x : 4*x+4 : 4*x+4]
+				v := spread(binary.LittleEndian.Uint32(q)) + (n0*(256-k)+n1*k+laneHalf)>>8&laneMask
+				// Saturate: a lane that reached 256 becomes 255.
+				v = (v | (v>>8&bit8)*0xff) & laneMask
+				binary.LittleEndian.PutUint32(q, pack(v))
 			}
 		}
 	}

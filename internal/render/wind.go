@@ -184,6 +184,17 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			}
 		}
 	}
+	// The part of the frame the hair and clothes can reach: 3.3 face
+	// half-widths either side of the face and from 2.7 half-heights above
+	// its centre down (see figure).
+	bx0, bx1, by0 := math.Inf(1), math.Inf(-1), math.Inf(1)
+	if f := wd.face; !f.Empty() {
+		mx, my := (f.Min.X+f.Max.X)/2+0.5, (f.Min.Y+f.Max.Y)/2+0.5
+		hw, hh := (f.Max.X-f.Min.X)/2, (f.Max.Y-f.Min.Y)/2
+		bx0, by0 = sc.fg.frame(mx-3.3*hw, my-2.7*hh, wd.fw, wd.fh)
+		bx1, _ = sc.fg.frame(mx+3.3*hw, my, wd.fw, wd.fh)
+		bx0, bx1, by0 = bx0-cell, bx1+cell, by0-cell
+	}
 	d := make([]int32, 2*cols*rows) // dx, dy in 1/256 pixel
 	moved := false
 	var ylo, yhi int = h, -1 // the rows displaced
@@ -199,7 +210,7 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 					dx = m * ((a[0]*(1-fx)+a[1]*fx)*(1-fy) + (b[0]*(1-fx)+b[1]*fx)*fy)
 				}
 			}
-			if !wd.face.Empty() {
+			if !wd.face.Empty() && x >= bx0 && x <= bx1 && y >= by0 {
 				cu, cv := sc.fg.crop(x, y, wd.fw, wd.fh)
 				hx, hy := wd.figure(cu, cv, t)
 				dx, dy = dx+hx, dy+hy
