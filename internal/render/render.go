@@ -29,9 +29,13 @@
 // they cost nothing per frame and cannot flicker; with either, frame 0 is
 // the styled or graded input rather than the input itself. A grade that
 // changes over the clip ("the sun sets"), lightning Flashes and the
-// Atmosphere's particles and fog are drawn on each frame after the camera;
-// they fade in over the first half second, so frame 0 stays the picture
-// (light rays belong to the scene and are painted on the source). A push
+// Atmosphere (particles, fog, light rays, a lens flare, and the motion of
+// water, sky, foliage and a figure's hair and clothes) are drawn on each
+// frame after the camera; they fade in over the first half second, so
+// frame 0 stays the picture. What of them belongs to the scene (foliage,
+// the rays, the flare's light) is found once on the prepared source and
+// drawn through each frame's view, so it stays in place as the camera
+// moves. A push
 // in with a Figure draws two layers, the person and the background behind
 // them, magnified at different rates (see depth.go). Everything is
 // deterministic: the seeded parts take Shot.Seed.
