@@ -17,6 +17,7 @@ type wind struct {
 	// mask is how much each k x k block of the texels is foliage, 0..1,
 	// mw x mh; nil without foliage sway.
 	mask    []float32
+	matte   []float32 // the figure layer's matte, like mask; nil without layers
 	mw, mh  int
 	k       float64
 	ox, oy  float64 // the texture's crop origin and size, in texels
@@ -36,8 +37,35 @@ func newWind(t *texture, sway bool, face Box, seed int64, fw, fh int) *wind {
 	}
 	if sway {
 		wd.mask, wd.mw, wd.mh, wd.k = foliage(t)
+		wd.matte = matte(t, int(wd.k))
 	}
 	return wd
+}
+
+// matte returns the mean alpha of each k x k block of t, 0..1, or nil if
+// t is opaque: with layers, the alpha is the figure's matte (see
+// newLayers), which the foliage sway must leave still.
+func matte(t *texture, k int) []float32 {
+	sw, sh := (t.w+k-1)/k, (t.h+k-1)/k
+	m := make([]float32, sw*sh)
+	n := make([]float32, sw*sh)
+	opaque := true
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			a := row[4*x+3]
+			opaque = opaque && a == 255
+			m[y/k*sw+x/k] += float32(a) / 255
+			n[y/k*sw+x/k]++
+		}
+	}
+	if opaque {
+		return nil
+	}
+	for i := range m {
+		m[i] /= n[i]
+	}
+	return m
 }
 
 // foliage returns a soft mask of the foliage in t: green-ish, textured
@@ -91,8 +119,9 @@ func foliage(t *texture) ([]float32, int, int, float64) {
 
 func abs32(v float32) float32 { return max(v, -v) }
 
-// at returns the foliage mask at the crop point (u, v), bilinearly.
-func (wd *wind) at(u, v float64) float64 {
+// at returns the value of m, a mask like wd.mask, at the crop point
+// (u, v), bilinearly.
+func (wd *wind) at(m []float32, u, v float64) float64 {
 	x := (wd.ox+u*wd.sx)/wd.k - 0.5
 	y := (wd.oy+v*wd.sy)/wd.k - 0.5
 	x = min(max(x, 0), float64(wd.mw-1))
@@ -100,7 +129,6 @@ func (wd *wind) at(u, v float64) float64 {
 	x0, y0 := int(x), int(y)
 	x1, y1 := min(x0+1, wd.mw-1), min(y0+1, wd.mh-1)
 	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
-	m := wd.mask
 	top := m[y0*wd.mw+x0]*(1-fx) + m[y0*wd.mw+x1]*fx
 	bot := m[y1*wd.mw+x0]*(1-fx) + m[y1*wd.mw+x1]*fx
 	return float64(top*(1-fy) + bot*fy)
@@ -204,7 +232,13 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			var dx, dy float64
 			if wd.mask != nil {
 				cu, cv := sc.bg.crop(x, y, wd.fw, wd.fh)
-				if m := wd.at(cu, cv); m > 0.004 {
+				m := wd.at(wd.mask, cu, cv)
+				if m > 0.004 && wd.matte != nil {
+					// Foliage behind the figure moves; the figure does not.
+					fu, fv := sc.fg.crop(x, y, wd.fw, wd.fh)
+					m *= 1 - wd.at(wd.matte, fu, fv)
+				}
+				if m > 0.004 {
 					a, b := sway[(j/step)*gw+i/step:], sway[(j/step+1)*gw+i/step:]
 					fx, fy := float64(i%step)/step, float64(j%step)/step
 					dx = m * ((a[0]*(1-fx)+a[1]*fx)*(1-fy) + (b[0]*(1-fx)+b[1]*fx)*fy)

@@ -190,3 +190,39 @@ func TestHairAndCloth(t *testing.T) {
 		})
 	}
 }
+
+// TestSwayLeavesFigure checks that on a push in that separates a figure,
+// foliage behind the figure sways and the figure itself stays still, even
+// where it looks like foliage.
+func TestSwayLeavesFigure(t *testing.T) {
+	const w, h = 640, 360
+	src := woodland(w, h)
+	face := Box{Min: Point{-0.06, 0.02}, Max: Point{0.06, 0.2}}
+	shot := Shot{Move: ZoomIn, Figure: face}
+	plain := New(src, w, h, shot, 48)
+	shot.Atmosphere, shot.Seed = Sway, 1
+	r := New(src, w, h, shot, 48)
+	f, base := frame(r, 40), frame(plain, 40)
+	s, cx, cy := r.view(40)
+	x0, y0 := view{s, cx, cy}.frame(face.Min.X+0.5, face.Min.Y+0.5, w, h)
+	x1, y1 := view{s, cx, cy}.frame(face.Max.X+0.5, face.Max.Y+0.5, w, h)
+	// diff counts the pixels of rows y0..y1 and columns x0..x1 that differ.
+	diff := func(x0, y0, x1, y1 int) int {
+		n := 0
+		for y := y0; y < y1; y++ {
+			i, j := f.PixOffset(x0, y), f.PixOffset(x1, y)
+			for k := i; k < j; k++ {
+				if f.Pix[k] != base.Pix[k] {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := diff(int(x0)+8, int(y0)+8, int(x1)-8, int(y1)-8); n != 0 {
+		t.Errorf("%d values of the face changed", n)
+	}
+	if n := diff(0, h-60, 80, h); n == 0 {
+		t.Error("the foliage beside the figure did not move")
+	}
+}
