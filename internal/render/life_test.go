@@ -66,23 +66,24 @@ func BenchmarkFrame720pLife(b *testing.B) {
 	woods := woodland(1280, 720)
 	face := Box{Min: Point{-0.06, -0.3}, Max: Point{0.06, -0.05}}
 	for _, c := range []struct {
+		name string // of the picture
 		src  image.Image
 		shot Shot
 	}{
-		{rocket, Shot{Move: Static}},
-		{rocket, Shot{Move: DollyZoom}},
-		{rocket, Shot{Move: TruckLeft}},
-		{rocket, Shot{Move: Static, Atmosphere: Water}},
-		{rocket, Shot{Move: Static, Atmosphere: Clouds}},
-		{woods, Shot{Move: Static, Atmosphere: Sway}},
-		{woods, Shot{Move: ZoomIn, Atmosphere: Sway}},
-		{woods, Shot{Move: Static, Atmosphere: Hair, Figure: face}},
-		{woods, Shot{Move: Static, Atmosphere: Sway | Hair, Figure: face}},
-		{window(1280, 720), Shot{Move: Static, Atmosphere: Rays}},
-		{rocket, Shot{Move: Static, Atmosphere: Rays}},
-		{rocket, Shot{Move: Static, Atmosphere: Flare}},
+		{"rocket", rocket, Shot{Move: Static}},
+		{"rocket", rocket, Shot{Move: DollyZoom}},
+		{"rocket", rocket, Shot{Move: TruckLeft}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Water}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Clouds}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Sway}},
+		{"woods", woods, Shot{Move: ZoomIn, Atmosphere: Sway}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Hair, Figure: face}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Sway | Hair, Figure: face}},
+		{"window", window(1280, 720), Shot{Move: Static, Atmosphere: Rays}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Rays}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Flare}},
 	} {
-		b.Run(c.shot.Description(), func(b *testing.B) {
+		b.Run(c.name+"/"+c.shot.Description(), func(b *testing.B) {
 			r := New(c.src, 1280, 720, c.shot, 120)
 			dst := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 			i := 0

@@ -181,9 +181,10 @@ func (wd *wind) figure(u, v, t float64) (dx, dy float64) {
 		dy += 0.4 * a * math.Sin(2*math.Pi*0.9*t-1.5*ex*wd.dir+ph)
 	}
 	if wc > 0 {
+		// Clothes ripple sideways only, which is cheaper to draw (see
+		// draw) and reads the same at this size.
 		a := 1.6 * g * wc
-		dx += a * math.Sin(2*math.Pi*0.55*t-1.2*ey+0.7*ex+ph)
-		dy += 0.5 * a * math.Sin(2*math.Pi*0.42*t+0.9*ex-0.6*ey+2*ph)
+		dx += a * (0.7*math.Sin(2*math.Pi*0.55*t-1.2*ey+0.7*ex+ph) + 0.3*math.Sin(2*math.Pi*0.9*t+0.9*ex-1.6*ey+2*ph))
 	}
 	return dx, dy
 }
