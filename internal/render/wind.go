@@ -199,8 +199,8 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 	u := float64(wd.fh) / 720 * fade // pixels per 720p pixel, faded
 	t := f / 24
 	cols, rows := w/cell+2, h/cell+2
-	// The wind varies slowly over the scene: it is computed every
-	// step nodes, where there is foliage nearby, and interpolated.
+	// The wind varies slowly over the scene: it is computed on a grid
+	// step times coarser and interpolated.
 	const step = 4
 	gw := cols/step + 2
 	var sway []float64
@@ -226,7 +226,7 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 	}
 	d := make([]int32, 2*cols*rows) // dx, dy in 1/256 pixel
 	moved := false
-	var ylo, yhi int = h, -1 // the rows displaced
+	ylo, yhi := h, -1 // the rows displaced
 	for j := range rows {
 		for i := range cols {
 			x, y := float64(i*cell)+0.5, float64(j*cell)+0.5
