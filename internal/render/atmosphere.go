@@ -4,14 +4,18 @@ import (
 	"image"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // Atmosphere is a set of effects drawn over the framed picture: particles
-// in the air and fog, and the life of water (a shimmer of the lower part
-// of the frame) and sky (a drift of its upper part). They are seeded (Shot.Seed), fade in over the first
-// frames so that frame 0 is still the picture, and are drawn in
-// perspective: near particles are larger, brighter and faster.
+// in the air and fog; the life of water (a shimmer of the lower part of
+// the frame), sky (a drift of its upper part), foliage (a sway in the
+// wind) and a figure's hair and clothes; light rays that breathe; and a
+// lens flare. They are seeded (Shot.Seed), fade in over the first frames
+// so that frame 0 is still the picture, and are drawn in perspective:
+// near particles are larger, brighter and faster, and what belongs to the
+// scene (foliage, rays, the flare's light) moves with the camera.
 type Atmosphere uint16
 
 // The effects.
@@ -26,13 +30,16 @@ const (
 	Rays       // light rays from the brightest part of the picture
 	Water      // a shimmer of ripples over the lower part of the picture
 	Clouds     // a slow drift of the sky in the upper part of the picture
+	Sway       // foliage swaying in a gusty wind
+	Hair       // a figure's hair and clothes moving in the wind (with Shot.Figure)
+	Flare      // a lens flare from the brightest light
 	numEffects = iota
 )
 
 // numParticles is how many of the effects are particles: the first ones.
 const numParticles = 6
 
-var effectNames = [...]string{"rain", "snow", "dust", "embers", "fireflies", "petals", "fog", "light rays", "water shimmer", "drifting clouds"}
+var effectNames = [...]string{"rain", "snow", "dust", "embers", "fireflies", "petals", "fog", "light rays", "water shimmer", "drifting clouds", "foliage sway", "hair and cloth in wind", "lens flare"}
 
 // String returns the effects in words joined by "+", or "" for none.
 func (a Atmosphere) String() string {
@@ -57,20 +64,38 @@ var effectWords = [numEffects]*regexp.Regexp{
 	regexp.MustCompile(`\b(?:light rays|rays of (?:light|sun|sunlight)|god rays|sunbeams?|sun beams?|crepuscular rays|volumetric light(?:ing)?|shafts of light|light shafts)\b`),
 	regexp.MustCompile(`\b(?:water|waters|sea|seas|ocean|lake|lakes|river|rivers|pond|lagoon|waves)\b`),
 	regexp.MustCompile(`\b(?:clouds?|cloudy|sky|skies|smoke|smoky|mist|misty)\b`),
+	regexp.MustCompile(`\b(?:wind|winds|windy|breeze|breezy|breezes|gusts?|gusty|windswept|wind swept|sway|sways|swaying|trees?|leaves|leafy|foliage|grass|grasses|grassy|forests?|woods|woodland|jungle|meadows?|bushes|branches|palms?|palm trees?|wheat|reeds)\b`),
+	regexp.MustCompile(`\b(?:wind|winds|windy|breeze|breezy|gusts?|gusty|windswept|wind swept|hair blowing|blowing hair|flowing hair|hair flowing|hair in the wind|billowing|fluttering)\b`),
+	regexp.MustCompile(`\b(?:lens flares?|sun flares?|anamorphic|flares?)\b`),
+}
+
+// calmWords are the words that, negated in the prompt ("no wind") or named
+// in the negative prompt, leave an effect out although other words bring
+// it ("a forest, no wind").
+var calmWords = map[Atmosphere]*regexp.Regexp{
+	Sway: regexp.MustCompile(`\b(?:wind|windy|breeze|sway|swaying|foliage sway|moving (?:trees|leaves|foliage))\b`),
+	Hair: regexp.MustCompile(`\b(?:wind|windy|breeze|hair (?:movement|motion)|moving hair|cloth (?:movement|motion))\b`),
 }
 
 // PlanAtmosphere reads the effects the prompt names ("rain", "snow",
 // "dust motes", "embers", "fireflies", "cherry blossoms", "fog", "haze",
-// "god rays", "sunbeams", "lake", "sea", "clouds", "sky", "smoke"...); one
+// "god rays", "sunbeams", "lake", "sea", "clouds", "sky", "smoke", "wind",
+// "trees", "meadow", "flowing hair", "lens flare", "anamorphic"...); one
 // negated in the prompt ("no rain") or named in the negative prompt
-// ("rain", "fog", "water", "clouds") is left out. A negative "particles"
-// removes all but fog, water shimmer and drifting clouds.
+// ("rain", "fog", "water", "clouds", "wind", "lens flare") is left out. A
+// negative "particles" removes only the particles. Hair and cloth in wind
+// are drawn only with a figure (Shot.Figure).
 func PlanAtmosphere(prompt, negative string) Atmosphere {
 	text, neg := normalize(prompt), normalize(negative)
 	var a Atmosphere
 	for i, re := range effectWords {
 		e := Atmosphere(1 << i)
-		if re.MatchString(neg) || (e&(Fog|Water|Clouds) == 0 && strings.Contains(neg, "particles")) {
+		if re.MatchString(neg) || (i < numParticles && strings.Contains(neg, "particles")) {
+			continue
+		}
+		if calm := calmWords[e]; calm != nil && (calm.MatchString(neg) || slices.ContainsFunc(calm.FindAllStringIndex(text, -1), func(loc []int) bool {
+			return negated(text[:loc[0]])
+		})) {
 			continue
 		}
 		for _, loc := range re.FindAllStringIndex(text, -1) {
@@ -274,16 +299,25 @@ func (g *fog) noise(x, y float64) float64 {
 type atmosphere struct {
 	parts  []*particles
 	fog    *fog
-	water  *fog // the phases of the ripples in grid[:4]; nil without
-	clouds *fog // the noise that moves the sky; nil without
+	water  *fog   // the phases of the ripples in grid[:4]; nil without
+	clouds *fog   // the noise that moves the sky; nil without
+	wind   *wind  // foliage sway and hair and cloth; nil without
+	rays   *rays  // nil without
+	flare  *flare // nil without
 }
 
-// newAtmosphere prepares the effects of a for fw x fh frames; the fog
-// takes the colour of the picture's bright sky, lightened.
-func newAtmosphere(a Atmosphere, seed int64, fw, fh int, mean [3]float64) *atmosphere {
+// newAtmosphere prepares the effects of shot for fw x fh frames of the
+// prepared source t; the fog takes the colour of the picture's bright sky,
+// lightened. Hair and cloth need the shot's figure.
+func newAtmosphere(shot Shot, fw, fh int, t *texture) *atmosphere {
+	a := shot.Atmosphere
+	if shot.Figure.Empty() {
+		a &^= Hair
+	}
 	if a == 0 {
 		return nil
 	}
+	seed := shot.Seed
 	at := &atmosphere{}
 	scale := float64(fw*fh) / (1280 * 720)
 	for e := range numParticles {
@@ -292,6 +326,7 @@ func newAtmosphere(a Atmosphere, seed int64, fw, fh int, mean [3]float64) *atmos
 		}
 	}
 	if a&Fog != 0 {
+		mean := meanColour(t)
 		var col [3]float64
 		for c := range 3 {
 			col[c] = 0.45*mean[c] + 0.55*215
@@ -304,22 +339,44 @@ func newAtmosphere(a Atmosphere, seed int64, fw, fh int, mean [3]float64) *atmos
 	if a&Clouds != 0 {
 		at.clouds = newFog(seed^0xc10d, [3]float64{})
 	}
+	if a&(Sway|Hair) != 0 {
+		var face Box
+		if a&Hair != 0 {
+			face = shot.Figure
+		}
+		at.wind = newWind(t, a&Sway != 0, face, seed, fw, fh)
+	}
+	if a&Rays != 0 {
+		at.rays = newRays(t, seed, fw, fh)
+	}
+	if a&Flare != 0 {
+		at.flare = newFlare(t, seed, fw, fh)
+	}
 	return at
 }
 
-// draw draws frame i's effects; they fade in over the first half second.
-func (at *atmosphere) draw(dst *image.RGBA, w, h, i int) {
+// draw draws frame i's effects, seen through the frame's views sc; they
+// fade in over the first half second.
+func (at *atmosphere) draw(dst *image.RGBA, w, h, i int, sc scene) {
 	f := float64(i)
 	fade := smooth01(f / 12)
 	if fade == 0 {
 		return
 	}
-	// The picture moves before anything is drawn over it.
+	// The picture moves before anything is drawn over it, and light
+	// scatters in the air before fog and particles veil it; a flare is
+	// in the lens, over everything.
 	if at.water != nil {
 		shimmer(at.water, dst, w, h, f, fade)
 	}
 	if at.clouds != nil {
 		drift(at.clouds, dst, w, h, f, fade)
+	}
+	if at.wind != nil {
+		at.wind.draw(dst, w, h, f, fade, sc)
+	}
+	if at.rays != nil {
+		at.rays.draw(dst, w, h, f, fade, sc.bg)
 	}
 	if at.fog != nil {
 		at.fog.draw(dst, w, h, f, fade)
@@ -327,63 +384,8 @@ func (at *atmosphere) draw(dst *image.RGBA, w, h, i int) {
 	for _, p := range at.parts {
 		p.draw(dst, w, h, f, fade)
 	}
-}
-
-// addRays paints light rays into the w x h texels of pix in place: the
-// bright parts of the picture smeared towards the brightest area in its
-// upper part, as light scattered by air. The rays belong to the scene, so
-// they are painted on the source once and move with the camera. unit is
-// the texels per 1/1000 of the short side.
-func addRays(pix []uint8, stride, w, h int, unit float64) {
-	// The work is done on a copy reduced by k, since rays are soft.
-	k := max(1, int(math.Round(4*unit)))
-	small, sw, sh := reduce(&image.RGBA{Pix: pix, Stride: stride, Rect: image.Rect(0, 0, w, h)}, k)
-	lum := make([]float32, sw*sh)
-	for i := range lum {
-		lum[i] = (0.299*small[3*i] + 0.587*small[3*i+1] + 0.114*small[3*i+2]) / 255
-	}
-	blurred := append([]float32(nil), lum...)
-	boxBlur(blurred, sw, sh, max(1, sw/40))
-	// The source: the brightest point of the upper two thirds.
-	sx, sy, best := sw/2, 0, float32(-1)
-	for y := range sh * 2 / 3 {
-		for x := range sw {
-			if v := blurred[y*sw+x] - 0.1*float32(y)/float32(sh); v > best {
-				best, sx, sy = v, x, y
-			}
-		}
-	}
-	rays := make([]float32, 3*sw*sh)
-	const taps = 40
-	for y := range sh {
-		for x := range sw {
-			var acc [3]float32
-			wsum := float32(0)
-			for n := range taps {
-				t := float32(n) / taps * 0.6
-				px := int(float32(x) + (float32(sx)-float32(x))*t)
-				py := int(float32(y) + (float32(sy)-float32(y))*t)
-				i := py*sw + px
-				m := smoothstep(0.65, 1, lum[i])
-				decay := 1 - t
-				for c := range 3 {
-					acc[c] += small[3*i+c] * m * decay
-				}
-				wsum += decay
-			}
-			for c := range 3 {
-				rays[3*(y*sw+x)+c] = acc[c] / wsum
-			}
-		}
-	}
-	for y := range h {
-		row := pix[y*stride:][:4*w]
-		for x := range w {
-			v := sampleSmall(rays, sw, sh, (float64(x)+0.5)/float64(k)-0.5, (float64(y)+0.5)/float64(k)-0.5)
-			for c := range 3 {
-				row[4*x+c] = uint8(min(float32(row[4*x+c])+0.6*v[c], 255))
-			}
-		}
+	if at.flare != nil {
+		at.flare.draw(dst, w, h, f, fade, sc.bg)
 	}
 }
 

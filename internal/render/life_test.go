@@ -58,11 +58,33 @@ func TestWaterAndClouds(t *testing.T) {
 	}
 }
 
+// BenchmarkFrame720pLife draws 720p frames with the life effects, each on
+// a static shot of a picture that has what it moves (the plain static shot
+// is the baseline: a copy), and some camera moves.
 func BenchmarkFrame720pLife(b *testing.B) {
-	src := loadImage(b, "rocket.jpg")
-	for _, s := range []Shot{{Move: DollyZoom}, {Move: TruckLeft}, {Move: Static, Atmosphere: Water}, {Move: Static, Atmosphere: Clouds}} {
-		b.Run(s.Description(), func(b *testing.B) {
-			r := New(src, 1280, 720, s, 120)
+	rocket := loadImage(b, "rocket.jpg")
+	woods := woodland(1280, 720)
+	face := Box{Min: Point{-0.06, -0.3}, Max: Point{0.06, -0.05}}
+	for _, c := range []struct {
+		name string // of the picture
+		src  image.Image
+		shot Shot
+	}{
+		{"rocket", rocket, Shot{Move: Static}},
+		{"rocket", rocket, Shot{Move: DollyZoom}},
+		{"rocket", rocket, Shot{Move: TruckLeft}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Water}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Clouds}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Sway}},
+		{"woods", woods, Shot{Move: ZoomIn, Atmosphere: Sway}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Hair, Figure: face}},
+		{"woods", woods, Shot{Move: Static, Atmosphere: Sway | Hair, Figure: face}},
+		{"window", window(1280, 720), Shot{Move: Static, Atmosphere: Rays}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Rays}},
+		{"rocket", rocket, Shot{Move: Static, Atmosphere: Flare}},
+	} {
+		b.Run(c.name+"/"+c.shot.Description(), func(b *testing.B) {
+			r := New(c.src, 1280, 720, c.shot, 120)
 			dst := image.NewRGBA(image.Rect(0, 0, 1280, 720))
 			i := 0
 			for b.Loop() {

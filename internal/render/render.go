@@ -29,9 +29,13 @@
 // they cost nothing per frame and cannot flicker; with either, frame 0 is
 // the styled or graded input rather than the input itself. A grade that
 // changes over the clip ("the sun sets"), lightning Flashes and the
-// Atmosphere's particles and fog are drawn on each frame after the camera;
-// they fade in over the first half second, so frame 0 stays the picture
-// (light rays belong to the scene and are painted on the source). A push
+// Atmosphere (particles, fog, light rays, a lens flare, and the motion of
+// water, sky, foliage and a figure's hair and clothes) are drawn on each
+// frame after the camera; they fade in over the first half second, so
+// frame 0 stays the picture. What of them belongs to the scene (foliage,
+// the rays, the flare's light) is found once on the prepared source and
+// drawn through each frame's view, so it stays in place as the camera
+// moves. A push
 // in with a Figure draws two layers, the person and the background behind
 // them, magnified at different rates (see depth.go). Everything is
 // deterministic: the seeded parts take Shot.Seed.
@@ -94,9 +98,6 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		tex:    newTexture(src, fw, fh, zoom, surround),
 	}
 	t := &r.tex
-	if shot.Atmosphere&Rays != 0 {
-		addRays(t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
-	}
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
 	// A grade that does not change is painted on the source once, like
 	// the style; one that changes, and flashes, are applied per frame.
@@ -110,7 +111,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		// After the style and grade, which write opaque alpha.
 		r.layers = newLayers(t, shot.Figure)
 	}
-	r.atmo = newAtmosphere(shot.Atmosphere, shot.Seed, fw, fh, meanColour(t))
+	r.atmo = newAtmosphere(shot, fw, fh, t)
 	return r
 }
 
@@ -290,7 +291,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 		r.sample(s, cx, cy, pix, dst, w, h)
 	}
 	if r.atmo != nil {
-		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1))
+		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1), r.scene(s, cx, cy))
 	}
 	if l := r.light(i); l != nil {
 		for y := range h {
