@@ -21,6 +21,16 @@ func planShot(req *generation.Request, frames int, h render.Hint) render.Shot {
 	s.Style, _ = render.ParseStyle(req.Style)
 	s.Light = render.PlanLight(req.Prompt, req.NegativePrompt)
 	s.Atmosphere = render.PlanAtmosphere(req.Prompt, req.NegativePrompt)
+	// Hair and cloth move around a figure, which a shot that does not
+	// separate one (a static camera, a zoom out) still needs for them;
+	// without a face there is nothing to move, nor to name in the plan.
+	if s.Atmosphere&render.Hair != 0 {
+		if !h.Face {
+			s.Atmosphere &^= render.Hair
+		} else if s.Figure.Empty() {
+			s.Figure = h.FaceBox
+		}
+	}
 	for _, e := range lightning(req, time.Duration(frames)*time.Second/FPS) {
 		s.Flashes = append(s.Flashes, render.Flash{Frame: e.Frame(FPS), Strength: e.Strength})
 	}

@@ -125,3 +125,33 @@ func TestRendererMatchesPlan(t *testing.T) {
 		t.Error("two renderers of one request draw different frames")
 	}
 }
+
+// TestHairNeedsFace checks that hair and cloth in wind are planned with
+// the face's figure, even for a static camera, and dropped without a face.
+func TestHairNeedsFace(t *testing.T) {
+	box := render.Box{Min: render.Point{X: -0.1, Y: -0.3}, Max: render.Point{X: 0.1, Y: 0}}
+	face := render.Hint{Face: true, FaceBox: box}
+	tests := []struct {
+		name       string
+		prompt     string
+		h          render.Hint
+		hair       bool
+		wantFigure bool
+	}{
+		{"static, face", "a woman in the wind, static camera", face, true, true},
+		{"zoom out, face", "a woman in the wind, zoom out", face, true, true},
+		{"static, no face", "a field in the wind, static camera", render.Hint{}, false, false},
+		{"no wind", "a woman, static camera", face, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := planShot(&generation.Request{Prompt: tt.prompt, Seed: 1}, 48, tt.h)
+			if got := s.Atmosphere&render.Hair != 0; got != tt.hair {
+				t.Errorf("hair planned %v, want %v (%s)", got, tt.hair, s.Description())
+			}
+			if got := s.Figure == box; got != tt.wantFigure {
+				t.Errorf("figure %+v, want the face's: %v", s.Figure, tt.wantFigure)
+			}
+		})
+	}
+}
