@@ -149,7 +149,8 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 		return nil, tm, err
 	}
 	tm.Encode = time.Since(t)
-	plan := c.shot.Description()
+	// The renderer's shot also says what it separated into layers.
+	plan := c.r.Shot().Description()
 	if c.voice != "" {
 		plan += fmt.Sprintf("; voice %s", c.voice)
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 	"sync"
@@ -22,20 +23,45 @@ const bgDepth = 0.8
 // relative to the figure in front of it.
 const truckDepth = 0.5
 
-// layers is a push in's depth: the figure (the person whose face is
-// Shot.Figure) in front of a background whose part behind the figure is
-// filled in. The figure's matte is the prepared source's alpha channel;
-// the background is its own texture.
+// layers is a move's depth: a near layer (a figure, a subject, or the
+// land below a sky) in front of a far one. The near layer's matte is the
+// prepared source's alpha channel. For the moves that uncover what is
+// behind the near layer the far layer is its own texture, with the near
+// layer filled in; a push in uncovers nothing, so it needs none (see
+// stretch).
 type layers struct {
-	bg      []uint8   // texels like the source's, the figure filled in
-	scratch sync.Pool // of *image.RGBA frames for the figure layer
+	bg      []uint8   // texels like the source's, the near layer filled in; nil for a push in
+	scratch sync.Pool // of *image.RGBA frames for the near layer
 }
 
-// newLayers separates the figure from the background in t: a soft matte
-// of a head around face and shoulders and a body below it, to the bottom
-// of the picture, goes into the texels' alpha, and the background behind
-// it is filled from around it.
-func newLayers(t *texture, face Box) *layers {
+// newLayers separates the near layer of t for the shot's move and reports
+// what it is: the figure whose face is shot.Figure, or else what the cues
+// find (see cueMatte). It returns nil and NoDepth when there is nothing to
+// separate, leaving t as it was.
+func newLayers(t *texture, shot Shot) (*layers, Depth) {
+	g := newGrid(t)
+	var p []float32
+	var d Depth
+	r := 4 // the guided filter's radius in cells: about 3% of the short side
+	if !shot.Figure.Empty() {
+		p = figureMatte(t, g, shot.Figure)
+		d = FigureDepth
+	} else if p, d = cueMatte(g); d == NoDepth {
+		return nil, NoDepth
+	}
+	refine(t, g, p, r)
+	l := &layers{}
+	if shot.Move != ZoomIn {
+		l.bg = fill(t)
+	}
+	return l, d
+}
+
+// figureMatte returns the coarse matte of the person whose face is the
+// box face, one value per cell of g: a head around the face and a body
+// below it, to the bottom of the picture, with soft edges for the guided
+// filter to move onto the person's outline.
+func figureMatte(t *texture, g *grid, face Box) []float32 {
 	// The face box in texels.
 	tx := func(x float64) float64 { return t.ox + (x+0.5)*t.sx }
 	ty := func(y float64) float64 { return t.oy + (y+0.5)*t.sy }
@@ -47,20 +73,18 @@ func newLayers(t *texture, face Box) *layers {
 	// Body: a wide ellipse from the chin down, past the bottom edge.
 	bcx, bcy := cx, cy+0.5*fh+1.6*fh
 	brx, bry := 1.7*fw, 1.9*fh
-	soft := 0.22 * fw // the width of the matte's edge
-	alpha := func(x, y float64) float64 {
-		dh := (math.Hypot((x-cx)/hrx, (y-cy)/hry) - 1) * min(hrx, hry)
-		db := (math.Hypot((x-bcx)/brx, (y-bcy)/bry) - 1) * min(brx, bry)
-		d := min(dh, db)
-		return 1 - smooth01(d/soft+0.5)
-	}
-	for y := range t.h {
-		row := t.pix[y*t.stride:][:4*t.w]
-		for x := range t.w {
-			row[4*x+3] = uint8(math.Round(255 * alpha(float64(x)+0.5, float64(y)+0.5)))
+	soft := 0.22 * fw // the width of the coarse matte's edge
+	m := make([]float32, g.w*g.h)
+	k := float64(g.k)
+	for j := range g.h {
+		for i := range g.w {
+			x, y := (float64(i)+0.5)*k, (float64(j)+0.5)*k
+			dh := (math.Hypot((x-cx)/hrx, (y-cy)/hry) - 1) * min(hrx, hry)
+			db := (math.Hypot((x-bcx)/brx, (y-bcy)/bry) - 1) * min(brx, bry)
+			m[j*g.w+i] = float32(1 - smooth01(min(dh, db)/soft+0.5))
 		}
 	}
-	return &layers{bg: fill(t)}
+	return m
 }
 
 // fill returns a copy of t's texels in which the figure (alpha) is
@@ -156,14 +180,15 @@ func layered(m Move) bool {
 	return false
 }
 
-// composite draws the two layers: the background into dst, magnified less
-// than the figure on a push in, sliding less on a pan or tilt and more on
-// an orbit, then the figure, sampled from pix with its matte in alpha,
-// over it.
+// composite draws the two layers: the background, magnified less than
+// the near layer on a push in, sliding less on a pan or tilt and more on
+// an orbit, and the near layer, sampled from pix with its matte in alpha.
+// A push in is a stretch (see stretch); the other moves draw the
+// background into dst and the near layer over it.
 func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
-	// The background's window is larger than the figure's; its centre is
-	// kept as far inside the picture as that leaves room for, so that it
-	// never reaches past an edge.
+	// The background's window is larger than the near layer's; its
+	// centre is kept as far inside the picture as that leaves room for,
+	// so that it never reaches past an edge.
 	sb, bx, by := math.Pow(s, bgDepth), cx, cy
 	switch r.shot.Move {
 	case PanLeft, PanRight, TiltUp, TiltDown:
@@ -187,6 +212,10 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 	}
 	m := 0.5 - 0.5/sb
 	bx, by = 0.5+min(max(bx-0.5, -m), m), 0.5+min(max(by-0.5, -m), m)
+	if r.layers.bg == nil {
+		r.stretch(s, cx, cy, sb, bx, by, pix, dst, w, h)
+		return
+	}
 	r.sample(sb, bx, by, r.layers.bg, dst, w, h)
 	fg, _ := r.layers.scratch.Get().(*image.RGBA)
 	if fg == nil || fg.Rect.Dx() < w || fg.Rect.Dy() < h {
@@ -206,4 +235,66 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 			out[x+3] = 255
 		}
 	}
+}
+
+// stretch draws a push in's two layers as one warped picture: each pixel
+// is sampled once, at the point between where the near layer's window (s,
+// cx, cy) and the background's (sb, bx, by) put it, weighted by the matte
+// at the near layer's point. Inside the near layer the picture grows at
+// the camera's rate, outside at the background's, and across the matte's
+// soft edge it stretches between them. Blending two offset copies instead
+// would show an object that the soft edge crosses twice. The near layer
+// grows faster, so along any line from the centre of the zoom its points
+// move outwards more than the background's: the stretch keeps the order
+// of the pixels and never folds. Both windows lie inside the picture, and
+// so does every point between them.
+func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *image.RGBA, w, h int) {
+	t := &r.tex
+	le := binary.LittleEndian
+	fw, fh := float64(r.fw), float64(r.fh)
+	// Texel columns of both windows, the same on every row.
+	xf, xb := make([]float64, w), make([]float64, w)
+	for x := range w {
+		u := (float64(x)+0.5)/fw - 0.5
+		xf[x] = t.ox + (cx+u/s)*t.sx - 0.5
+		xb[x] = t.ox + (bx+u/sb)*t.sx - 0.5
+	}
+	for y := range h {
+		v := (float64(y)+0.5)/fh - 0.5
+		yf := t.oy + (cy+v/s)*t.sy - 0.5
+		yb := t.oy + (by+v/sb)*t.sy - 0.5
+		jf, gf := texel(yf, t.h)
+		a0 := pix[jf*t.stride:][:4*t.w]
+		a1 := pix[(jf+1)*t.stride:][:4*t.w]
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range w {
+			// The matte at the near layer's point, 0..256.
+			i, f := texel(xf[x], t.w)
+			o := 4 * i
+			top := uint64(a0[o+3])*(256-f) + uint64(a0[o+7])*f
+			bot := uint64(a1[o+3])*(256-f) + uint64(a1[o+7])*f
+			k := float64(top*(256-gf)+bot*gf) / (255 * 65536)
+			i, f = texel(xb[x]+(xf[x]-xb[x])*k, t.w)
+			j, g := texel(yb+(yf-yb)*k, t.h)
+			p := pix[j*t.stride+4*i:][:8:8]
+			q := pix[(j+1)*t.stride+4*i:][:8:8]
+			pt := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+			pb := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+			le.PutUint32(out[4*x:4*x+4], pack((pt*(256-g)+pb*g+laneHalf)>>8&laneMask)|0xff000000)
+		}
+	}
+}
+
+// texel splits the texel coordinate p into the index of the left (or top)
+// texel of a bilinear pair and the weight of the other one, 0..256,
+// clamping at the edges of a texture n texels wide.
+func texel(p float64, n int) (int, uint64) {
+	if !(p > 0) {
+		return 0, 0
+	}
+	if p >= float64(n-1) {
+		return n - 2, 256
+	}
+	i := int(p)
+	return i, uint64((p-float64(i))*256 + 0.5)
 }

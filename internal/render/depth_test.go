@@ -1,6 +1,7 @@
 package render
 
 import (
+	"image"
 	"slices"
 	"testing"
 )
@@ -36,5 +37,24 @@ func TestFigureParallax(t *testing.T) {
 	}
 	if d, f := shift(deep), shift(flat); d >= 0.8*f {
 		t.Errorf("a background patch moved %.2f px² with the layers, %.2f without: want less", d, f)
+	}
+}
+
+// BenchmarkFrame720pLayers draws the frames of shots with two layers: a
+// figure's push in and pan, from a face box.
+func BenchmarkFrame720pLayers(b *testing.B) {
+	src := loadImage(b, "coffee.png")
+	figure := Box{Min: Point{-0.08, -0.3}, Max: Point{0.08, -0.02}}
+	for _, mv := range []Move{ZoomIn, PanRight} {
+		b.Run(mv.String(), func(b *testing.B) {
+			r := New(src, 1280, 720, Shot{Move: mv, Figure: figure}, 120)
+			dst := image.NewRGBA(image.Rect(0, 0, 1280, 720))
+			i := 0
+			for b.Loop() {
+				r.Frame(i%120, dst)
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/frame")
+		})
 	}
 }

@@ -106,9 +106,10 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 			g.apply(t.pix[y*t.stride:][:4*t.w])
 		}
 	}
-	if layered(shot.Move) && !shot.Figure.Empty() {
-		// After the style and grade, which write opaque alpha.
-		r.layers = newLayers(t, shot.Figure)
+	if layered(shot.Move) {
+		// After the style and grade, which write opaque alpha. The
+		// shot says what was separated, for its description.
+		r.layers, r.shot.Depth = newLayers(t, shot)
 	}
 	r.atmo = newAtmosphere(shot.Atmosphere, shot.Seed, fw, fh, meanColour(t))
 	return r

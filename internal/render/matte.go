@@ -1,0 +1,168 @@
+package render
+
+import "math"
+
+// The mattes are worked out on a reduced copy of the texture (see grid)
+// and only the last step, where the guided filter follows the picture's
+// edges, runs at full resolution: a push in needs a matte that is smooth
+// where the picture is, not one that is exact texel by texel.
+
+// gridSide is about the short side of the reduced copy.
+const gridSide = 120
+
+// grid is a reduced copy of a texture: the mean colour of each k x k block
+// of texels (blocks at the right and bottom edges may be smaller), channels
+// in [0, 1], and how much the grey level varies inside the block, which
+// tells fine texture from a smooth area at any resolution.
+type grid struct {
+	c    []float32 // 3 per cell
+	dev  []float32 // standard deviation of the grey level in the block
+	w, h int
+	k    int
+}
+
+func newGrid(t *texture) *grid {
+	k := max(1, int(math.Round(float64(min(t.w, t.h))/gridSide)))
+	w, h := (t.w+k-1)/k, (t.h+k-1)/k
+	g := &grid{c: make([]float32, 3*w*h), dev: make([]float32, w*h), w: w, h: h, k: k}
+	n := make([]float32, w*h)
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		cells := y / k * w
+		for x := range t.w {
+			i := cells + x/k
+			r, gr, b := float32(row[4*x]), float32(row[4*x+1]), float32(row[4*x+2])
+			g.c[3*i] += r
+			g.c[3*i+1] += gr
+			g.c[3*i+2] += b
+			l := 0.299*r + 0.587*gr + 0.114*b
+			g.dev[i] += l * l
+			n[i]++
+		}
+	}
+	for i := range n {
+		s := 1 / (255 * n[i])
+		g.c[3*i] *= s
+		g.c[3*i+1] *= s
+		g.c[3*i+2] *= s
+		l := 0.299*g.c[3*i] + 0.587*g.c[3*i+1] + 0.114*g.c[3*i+2]
+		g.dev[i] = float32(math.Sqrt(float64(max(g.dev[i]*s/255-l*l, 0))))
+	}
+	return g
+}
+
+// luma returns the grid's grey levels.
+func (g *grid) luma() []float32 {
+	l := make([]float32, g.w*g.h)
+	for i := range l {
+		l[i] = 0.299*g.c[3*i] + 0.587*g.c[3*i+1] + 0.114*g.c[3*i+2]
+	}
+	return l
+}
+
+// boxMean returns the mean of p over the (2r+1)² window around each cell,
+// the window cut at the edges.
+func boxMean(p []float32, w, h, r int) []float32 {
+	tmp := make([]float32, len(p))
+	out := make([]float32, len(p))
+	for y := range h {
+		row := p[y*w:][:w]
+		var s float32
+		for x := 0; x < min(r, w); x++ {
+			s += row[x]
+		}
+		for x := range w {
+			if x+r < w {
+				s += row[x+r]
+			}
+			if x-r-1 >= 0 {
+				s -= row[x-r-1]
+			}
+			tmp[y*w+x] = s / float32(min(x+r, w-1)-max(x-r, 0)+1)
+		}
+	}
+	for x := range w {
+		var s float32
+		for y := 0; y < min(r, h); y++ {
+			s += tmp[y*w+x]
+		}
+		for y := range h {
+			if y+r < h {
+				s += tmp[(y+r)*w+x]
+			}
+			if y-r-1 >= 0 {
+				s -= tmp[(y-r-1)*w+x]
+			}
+			out[y*w+x] = s / float32(min(y+r, h-1)-max(y-r, 0)+1)
+		}
+	}
+	return out
+}
+
+// guideEps is the guided filter's regulariser, in squared grey levels of
+// [0, 1]: edges of a contrast well above its root (0.05) steer the matte,
+// fainter texture does not.
+const guideEps = 0.0025
+
+// refine writes into t's alpha the coarse matte p (one value per cell of
+// g) refined with the fast guided filter (He and Sun, 2015): within each
+// window of radius r cells the matte is fitted as a linear function of the
+// grey level, and the fits, smoothed and enlarged to full resolution, are
+// applied to the texels' own grey levels, so that the matte's transition
+// moves onto the picture's edges nearby. The result is then softened over
+// a few texels, so that the layers never meet at a hard cut.
+func refine(t *texture, g *grid, p []float32, r int) {
+	w, h := g.w, g.h
+	I := g.luma()
+	n := w * h
+	ii, ip := make([]float32, n), make([]float32, n)
+	for i := range n {
+		ii[i] = I[i] * I[i]
+		ip[i] = I[i] * p[i]
+	}
+	mI, mp := boxMean(I, w, h, r), boxMean(p, w, h, r)
+	mII, mIp := boxMean(ii, w, h, r), boxMean(ip, w, h, r)
+	a, b := make([]float32, n), make([]float32, n)
+	for i := range n {
+		a[i] = (mIp[i] - mI[i]*mp[i]) / (mII[i] - mI[i]*mI[i] + guideEps)
+		b[i] = mp[i] - a[i]*mI[i]
+	}
+	a, b = boxMean(a, w, h, r), boxMean(b, w, h, r)
+
+	// At full resolution: q = A I + B with A and B bilinear between the
+	// cells' centres. The fit can overshoot; a gentle curve pulls the
+	// transition together, and the blur below widens it to a few texels.
+	q := make([]float32, t.w*t.h)
+	k := float32(g.k)
+	for y := range t.h {
+		v := min(max((float32(y)+0.5)/k-0.5, 0), float32(h-1))
+		j := min(int(v), max(h-2, 0))
+		fy := v - float32(j)
+		j1 := min(j+1, h-1)
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			u := min(max((float32(x)+0.5)/k-0.5, 0), float32(w-1))
+			i := min(int(u), max(w-2, 0))
+			fx := u - float32(i)
+			i1 := min(i+1, w-1)
+			bil := func(s []float32) float32 {
+				top := s[j*w+i] + (s[j*w+i1]-s[j*w+i])*fx
+				bot := s[j1*w+i] + (s[j1*w+i1]-s[j1*w+i])*fx
+				return top + (bot-top)*fy
+			}
+			l := (0.299*float32(row[4*x]) + 0.587*float32(row[4*x+1]) + 0.114*float32(row[4*x+2])) / 255
+			q[y*t.w+x] = smoothstep(0.1, 0.9, bil(a)*l+bil(b))
+		}
+	}
+	// Soft edges: two passes of a 5-texel box, a transition about five
+	// texels wide on a sharp edge.
+	for range 2 {
+		q = boxMean(q, t.w, t.h, 2)
+	}
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			row[4*x+3] = unit8(q[y*t.w+x])
+		}
+	}
+}
