@@ -90,12 +90,12 @@ func figureMatte(t *texture, g *grid, face Box) []float32 {
 // fill returns a copy of t's texels in which the figure (alpha) is
 // replaced by the background around it, by push-pull interpolation: the
 // known texels are averaged down a pyramid and the holes filled from the
-// coarsest level that knows them. Where the matte is soft the copy blends
-// the two, so that with the figure over it frame 0 is still the picture.
+// coarsest level that knows them. Where the matte is soft the near
+// layer's colours in t are unmixed from the fill's.
 func fill(t *texture) []uint8 {
 	w, h := t.w, t.h
 	// Level 0: colour times weight, and the weight; known where the
-	// matte is well below a half.
+	// matte is nearly zero, outside its soft edge.
 	type level struct {
 		c    []float32 // 3 per texel, premultiplied by weight
 		wt   []float32
@@ -105,7 +105,7 @@ func fill(t *texture) []uint8 {
 	for y := range h {
 		row := t.pix[y*t.stride:][:4*w]
 		for x := range w {
-			k := 1 - smoothstep(0.05, 0.45, float32(row[4*x+3])/255)
+			k := 1 - smoothstep(0.02, 0.2, float32(row[4*x+3])/255)
 			i := y*w + x
 			l0.wt[i] = k
 			for c := range 3 {
@@ -139,17 +139,27 @@ func fill(t *texture) []uint8 {
 	for li := len(pyr) - 2; li >= 0; li-- {
 		p := pyr[li]
 		out := make([]float32, 3*p.w*p.h)
-		cw := pyr[li+1].w
+		cw, ch := pyr[li+1].w, pyr[li+1].h
 		for y := range p.h {
+			// The coarser level is read bilinearly, so that the fill
+			// is smooth rather than made of its blocks.
+			v := min(max((float32(y)+0.5)/2-0.5, 0), float32(ch-1))
+			y0 := int(v)
+			y1, fy := min(y0+1, ch-1), v-float32(y0)
 			for x := range p.w {
-				i, j := y*p.w+x, (y/2)*cw+x/2
+				u := min(max((float32(x)+0.5)/2-0.5, 0), float32(cw-1))
+				x0 := int(u)
+				x1, fx := min(x0+1, cw-1), u-float32(x0)
+				i := y*p.w + x
 				k := min(p.wt[i], 1)
 				for c := range 3 {
 					own := float32(0)
 					if p.wt[i] > 0 {
 						own = p.c[3*i+c] / p.wt[i]
 					}
-					out[3*i+c] = own*k + col[3*j+c]*(1-k)
+					top := col[3*(y0*cw+x0)+c]*(1-fx) + col[3*(y0*cw+x1)+c]*fx
+					bot := col[3*(y1*cw+x0)+c]*(1-fx) + col[3*(y1*cw+x1)+c]*fx
+					out[3*i+c] = own*k + (top*(1-fy)+bot*fy)*(1-k)
 				}
 			}
 		}
@@ -160,10 +170,23 @@ func fill(t *texture) []uint8 {
 	for y := range h {
 		row := bg[y*t.stride:][:4*w]
 		for x := range w {
-			m := smoothstep(0.4, 1, float32(row[4*x+3])/255)
+			a := float32(row[4*x+3]) / 255
+			m := smoothstep(0.02, 0.3, a)
 			i := y*w + x
+			src := t.pix[y*t.stride+4*x:][:3]
 			for c := range 3 {
-				row[4*x+c] = unit8((float32(row[4*x+c])*(1-m) + col[3*i+c]*m) / 255)
+				b := float32(row[4*x+c])*(1-m) + col[3*i+c]*m
+				row[4*x+c] = unit8(b / 255)
+				// Where the matte is soft the near layer's colour is
+				// unmixed from the background's, so that over the
+				// fill it still gives the picture: a F + (1-a) B = I.
+				// The fill then holds none of the near layer's
+				// colour, which would show as a halo once the layers
+				// part.
+				if a > 0 && a < 1 {
+					f := (float32(src[c]) - (1-a)*b) / a
+					src[c] = unit8(f / 255)
+				}
 			}
 			row[4*x+3] = 255
 		}

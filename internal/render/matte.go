@@ -99,19 +99,98 @@ func boxMean(p []float32, w, h, r int) []float32 {
 	return out
 }
 
+// bandRadius is how far, in cells, a coarse matte's transition may lie
+// from the object's outline for localize to move it there: about 5% of
+// the short side.
+const bandRadius = 6
+
+// localize moves the coarse matte p (one value per cell of g) onto the
+// colours of the picture: near its transition each cell is given the
+// probability that its colour belongs to the near layer rather than the
+// far one, each modelled by a Gaussian of the colours nearby (within
+// 2*bandRadius cells) where the coarse matte is sure. The guided filter
+// alone only moves a transition onto an edge within its window, and
+// blurs it where the window sees no edge; this first step lets a rough
+// guess (two ellipses for a person) land on the outline.
+func localize(g *grid, p []float32) []float32 {
+	w, h, n := g.w, g.h, g.w*g.h
+	R := 2 * bandRadius
+	wf, wb := make([]float32, n), make([]float32, n)
+	for i, v := range p {
+		wf[i] = smoothstep(0.7, 0.95, v)
+		wb[i] = 1 - smoothstep(0.05, 0.3, v)
+	}
+	// Local weighted means of colour and of its square, per model.
+	type model struct {
+		m [3][]float32
+		v []float32
+	}
+	fit := func(wt []float32) model {
+		sw := boxMean(wt, w, h, R)
+		var md model
+		sq := make([]float32, n)
+		for c := range 3 {
+			x := make([]float32, n)
+			for i := range n {
+				x[i] = wt[i] * g.c[3*i+c]
+				sq[i] += wt[i] * g.c[3*i+c] * g.c[3*i+c]
+			}
+			md.m[c] = boxMean(x, w, h, R)
+		}
+		md.v = boxMean(sq, w, h, R)
+		for i := range n {
+			k := 1 / max(sw[i], 1e-6)
+			var e float32
+			for c := range 3 {
+				md.m[c][i] *= k
+				e += md.m[c][i] * md.m[c][i]
+			}
+			// The mean variance per channel, with a floor of about
+			// 5 levels so that a flat region is not infinitely sure.
+			md.v[i] = max(md.v[i]*k-e, 0)/3 + 0.02*0.02
+		}
+		return md
+	}
+	f, b := fit(wf), fit(wb)
+	// The band: cells within bandRadius of the coarse transition.
+	near := boxMean(p, w, h, bandRadius)
+	out := make([]float32, n)
+	for i := range n {
+		if near[i] < 0.01 || near[i] > 0.99 {
+			out[i] = p[i]
+			continue
+		}
+		var df, db float32
+		for c := range 3 {
+			x := g.c[3*i+c]
+			df += (x - f.m[c][i]) * (x - f.m[c][i])
+			db += (x - b.m[c][i]) * (x - b.m[c][i])
+		}
+		// Log-likelihood ratio of isotropic Gaussians in three channels.
+		l := float64(db/(2*b.v[i])-df/(2*f.v[i])) + 1.5*math.Log(float64(b.v[i]/f.v[i]))
+		q := float32(1 / (1 + math.Exp(-min(max(l, -30), 30))))
+		// The coarse matte stays a prior: its sure parts keep their
+		// layer unless the colour says otherwise clearly.
+		out[i] = q
+	}
+	return out
+}
+
 // guideEps is the guided filter's regulariser, in squared grey levels of
 // [0, 1]: edges of a contrast well above its root (0.05) steer the matte,
 // fainter texture does not.
 const guideEps = 0.0025
 
 // refine writes into t's alpha the coarse matte p (one value per cell of
-// g) refined with the fast guided filter (He and Sun, 2015): within each
+// g), first moved onto the picture's colours (see localize), then refined
+// with the fast guided filter (He and Sun, 2015): within each
 // window of radius r cells the matte is fitted as a linear function of the
 // grey level, and the fits, smoothed and enlarged to full resolution, are
 // applied to the texels' own grey levels, so that the matte's transition
 // moves onto the picture's edges nearby. The result is then softened over
 // a few texels, so that the layers never meet at a hard cut.
 func refine(t *texture, g *grid, p []float32, r int) {
+	p = localize(g, p)
 	w, h := g.w, g.h
 	I := g.luma()
 	n := w * h
