@@ -152,6 +152,13 @@ func fill(t *texture) []uint8 {
 				x1, fx := min(x0+1, cw-1), u-float32(x0)
 				i := y*p.w + x
 				k := min(p.wt[i], 1)
+				if k == 1 {
+					// Known: most of the picture, and cheap.
+					for c := range 3 {
+						out[3*i+c] = p.c[3*i+c] / p.wt[i]
+					}
+					continue
+				}
 				for c := range 3 {
 					own := float32(0)
 					if p.wt[i] > 0 {
@@ -170,6 +177,10 @@ func fill(t *texture) []uint8 {
 	for y := range h {
 		row := bg[y*t.stride:][:4*w]
 		for x := range w {
+			if row[4*x+3] == 0 {
+				row[4*x+3] = 255
+				continue // the background itself
+			}
 			a := float32(row[4*x+3]) / 255
 			m := smoothstep(0.02, 0.3, a)
 			i := y*w + x
@@ -194,7 +205,8 @@ func fill(t *texture) []uint8 {
 	return bg
 }
 
-// layered reports whether a move separates a figure from the background.
+// layered reports whether a move separates a near layer from the
+// background (see newLayers).
 func layered(m Move) bool {
 	switch m {
 	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom:
@@ -275,35 +287,53 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	t := &r.tex
 	le := binary.LittleEndian
 	fw, fh := float64(r.fw), float64(r.fh)
-	// Texel columns of both windows, the same on every row.
+	// Texel columns of both windows, the same on every row, and their
+	// bilinear pairs for the pixels wholly inside or outside the matte.
 	xf, xb := make([]float64, w), make([]float64, w)
+	of, wf := make([]int, w), make([]uint64, w)
+	ob, wb := make([]int, w), make([]uint64, w)
 	for x := range w {
 		u := (float64(x)+0.5)/fw - 0.5
 		xf[x] = t.ox + (cx+u/s)*t.sx - 0.5
 		xb[x] = t.ox + (bx+u/sb)*t.sx - 0.5
+		of[x], wf[x] = texel(xf[x], t.w)
+		ob[x], wb[x] = texel(xb[x], t.w)
+	}
+	// at returns the bilinear sample at texel (i+f/256, j+g/256).
+	at := func(i int, f uint64, j int, g uint64) uint32 {
+		p := pix[j*t.stride+4*i:][:8:8]
+		q := pix[(j+1)*t.stride+4*i:][:8:8]
+		top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+		bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+		return pack((top*(256-g)+bot*g+laneHalf)>>8&laneMask) | 0xff000000
 	}
 	for y := range h {
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
 		yb := t.oy + (by+v/sb)*t.sy - 0.5
 		jf, gf := texel(yf, t.h)
+		jb, gb := texel(yb, t.h)
 		a0 := pix[jf*t.stride:][:4*t.w]
 		a1 := pix[(jf+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for x := range w {
-			// The matte at the near layer's point, 0..256.
-			i, f := texel(xf[x], t.w)
-			o := 4 * i
+			// The matte at the near layer's point, 0..255*65536.
+			o, f := 4*of[x], wf[x]
 			top := uint64(a0[o+3])*(256-f) + uint64(a0[o+7])*f
 			bot := uint64(a1[o+3])*(256-f) + uint64(a1[o+7])*f
-			k := float64(top*(256-gf)+bot*gf) / (255 * 65536)
-			i, f = texel(xb[x]+(xf[x]-xb[x])*k, t.w)
-			j, g := texel(yb+(yf-yb)*k, t.h)
-			p := pix[j*t.stride+4*i:][:8:8]
-			q := pix[(j+1)*t.stride+4*i:][:8:8]
-			pt := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
-			pb := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
-			le.PutUint32(out[4*x:4*x+4], pack((pt*(256-g)+pb*g+laneHalf)>>8&laneMask)|0xff000000)
+			var c uint32
+			switch m := top*(256-gf) + bot*gf; m {
+			case 0:
+				c = at(ob[x], wb[x], jb, gb)
+			case 255 * 65536:
+				c = at(of[x], f, jf, gf)
+			default:
+				k := float64(m) / (255 * 65536)
+				i, f := texel(xb[x]+(xf[x]-xb[x])*k, t.w)
+				j, g := texel(yb+(yf-yb)*k, t.h)
+				c = at(i, f, j, g)
+			}
+			le.PutUint32(out[4*x:4*x+4], c)
 		}
 	}
 }

@@ -211,37 +211,76 @@ func refine(t *texture, g *grid, p []float32, r int) {
 	// At full resolution: q = A I + B with A and B bilinear between the
 	// cells' centres. The fit can overshoot; a gentle curve pulls the
 	// transition together, and the blur below widens it to a few texels.
-	q := make([]float32, t.w*t.h)
+	q := make([]uint8, t.w*t.h)
 	k := float32(g.k)
+	cols := make([]int, t.w)
+	fxs := make([]float32, t.w)
+	for x := range t.w {
+		u := min(max((float32(x)+0.5)/k-0.5, 0), float32(w-1))
+		cols[x] = min(int(u), max(w-2, 0))
+		fxs[x] = u - float32(cols[x])
+	}
+	ra, rb := make([]float32, w+1), make([]float32, w+1)
 	for y := range t.h {
 		v := min(max((float32(y)+0.5)/k-0.5, 0), float32(h-1))
 		j := min(int(v), max(h-2, 0))
 		fy := v - float32(j)
 		j1 := min(j+1, h-1)
+		for i := range w {
+			ra[i] = a[j*w+i] + (a[j1*w+i]-a[j*w+i])*fy
+			rb[i] = b[j*w+i] + (b[j1*w+i]-b[j*w+i])*fy
+		}
+		ra[w], rb[w] = ra[w-1], rb[w-1]
 		row := t.pix[y*t.stride:][:4*t.w]
-		for x := range t.w {
-			u := min(max((float32(x)+0.5)/k-0.5, 0), float32(w-1))
-			i := min(int(u), max(w-2, 0))
-			fx := u - float32(i)
-			i1 := min(i+1, w-1)
-			bil := func(s []float32) float32 {
-				top := s[j*w+i] + (s[j*w+i1]-s[j*w+i])*fx
-				bot := s[j1*w+i] + (s[j1*w+i1]-s[j1*w+i])*fx
-				return top + (bot-top)*fy
-			}
+		out := q[y*t.w:][:t.w]
+		for x, i := range cols {
+			fx := fxs[x]
 			l := (0.299*float32(row[4*x]) + 0.587*float32(row[4*x+1]) + 0.114*float32(row[4*x+2])) / 255
-			q[y*t.w+x] = smoothstep(0.1, 0.9, bil(a)*l+bil(b))
+			out[x] = unit8(smoothstep(0.1, 0.9, (ra[i]+(ra[i+1]-ra[i])*fx)*l+rb[i]+(rb[i+1]-rb[i])*fx))
 		}
 	}
 	// Soft edges: two passes of a 5-texel box, a transition about five
 	// texels wide on a sharp edge.
 	for range 2 {
-		q = boxMean(q, t.w, t.h, 2)
+		box5(q, t.w, t.h)
 	}
 	for y := range t.h {
 		row := t.pix[y*t.stride:][:4*t.w]
-		for x := range t.w {
-			row[4*x+3] = unit8(q[y*t.w+x])
+		for x, v := range q[y*t.w:][:t.w] {
+			row[4*x+3] = v
+		}
+	}
+}
+
+// box5 filters the w x h plane p in place with a 5 x 5 box, repeating the
+// edge values.
+func box5(p []uint8, w, h int) {
+	tmp := make([]uint16, w*h)
+	for y := range h {
+		row := p[y*w:][:w]
+		out := tmp[y*w:][:w]
+		at := func(x int) uint16 { return uint16(row[min(max(x, 0), w-1)]) }
+		s := at(-2) + at(-1) + at(0) + at(1) + at(2)
+		for x := range w {
+			out[x] = s
+			s += at(x+3) - at(x-2)
+		}
+	}
+	col := make([]uint16, w)
+	rowAt := func(y int) []uint16 { return tmp[min(max(y, 0), h-1)*w:][:w] }
+	for d := -2; d <= 2; d++ {
+		for x, v := range rowAt(d) {
+			col[x] += v
+		}
+	}
+	for y := range h {
+		out := p[y*w:][:w]
+		for x, v := range col {
+			out[x] = uint8((uint32(v) + 12) / 25)
+		}
+		add, sub := rowAt(y+3), rowAt(y-2)
+		for x := range col {
+			col[x] += add[x] - sub[x]
 		}
 	}
 }
