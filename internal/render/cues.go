@@ -9,9 +9,9 @@ import "math"
 // cannot be reached from the border without crossing a change of colour
 // (the minimum barrier distance) and whose colour is rare along the
 // border. When neither is clear there is one layer: a wrong matte would
-// tear the picture where a single layer only zooms. A subject is tried
-// first: a person or a tower against the sky is nearer than the rest of
-// the land.
+// tear the picture where a single layer only zooms. The sky is tried
+// first: a subject against the sky is part of what stands before it, and
+// the sky's edge is the more certain cut.
 
 // cueMatte returns a coarse matte of the near layer, one value per cell of
 // g, and what it is; NoDepth and nil when the cues are not sure.
@@ -20,11 +20,11 @@ func cueMatte(g *grid) ([]float32, Depth) {
 	copy(c, g.c)
 	// A little blur, so that noise and fine texture do not raise barriers.
 	blur121(c, g.w, g.h)
-	if m := subjectMatte(g, c); m != nil {
-		return m, SubjectDepth
-	}
 	if m := skyMatte(g, c); m != nil {
 		return m, SkyDepth
+	}
+	if m := subjectMatte(g, c); m != nil {
+		return m, SubjectDepth
 	}
 	return nil, NoDepth
 }
@@ -36,7 +36,8 @@ func cueMatte(g *grid) ([]float32, Depth) {
 // cells connected to the top row; it counts only when it covers at least
 // skyTop of the top row and between skyMin and skyMax of the picture,
 // mostly in its upper half, so that land (at least 1-skyMax) is left to
-// stand before it.
+// stand before it, and at most skyFoot of the bottom row: a backdrop that
+// surrounds a subject (a product on white) is not a sky.
 const (
 	skyDev    = 0.025
 	skyStep   = 0.03
@@ -45,6 +46,7 @@ const (
 	skyTop    = 0.6
 	skyMin    = 0.12
 	skyMax    = 0.8
+	skyFoot   = 0.5
 )
 
 // skyMatte returns the coarse matte of the land before the sky (1 on the
@@ -98,6 +100,15 @@ func skyMatte(g *grid, c []float32) []float32 {
 				sky[i] = true
 			}
 		}
+	}
+	foot := 0
+	for _, s := range sky[(h-1)*w:] {
+		if s {
+			foot++
+		}
+	}
+	if float64(foot) > skyFoot*float64(w) {
+		return nil
 	}
 	n, sy := 0, 0
 	for i, s := range sky {
