@@ -53,6 +53,28 @@ func newLayers(t *texture, shot Shot) (*layers, Depth) {
 	l := &layers{}
 	if shot.Move != ZoomIn {
 		l.bg = fill(t)
+		return l, d
+	}
+	// A push in stretches the picture between the layers' positions,
+	// which differ by up to D texels (see stretch). The stretch keeps the
+	// pixels' order while the matte changes by less than 1/D a texel; a
+	// box of width 1.5 D bounds its slope by 1/(1.5 D) along the axes
+	// and by √2 times that along a diagonal.
+	full := (1 + shot.amount()) * (1 + 2.5*shot.Shake)
+	span := max(t.sx, t.sy) * (math.Pow(full, -bgDepth) - 1/full)
+	if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
+		a := make([]uint8, t.w*t.h)
+		for y := range t.h {
+			for x := range t.w {
+				a[y*t.w+x] = t.pix[y*t.stride+4*x+3]
+			}
+		}
+		box(a, t.w, t.h, rad)
+		for y := range t.h {
+			for x := range t.w {
+				t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
+			}
+		}
 	}
 	return l, d
 }
@@ -281,8 +303,11 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 // would show an object that the soft edge crosses twice. The near layer
 // grows faster, so along any line from the centre of the zoom its points
 // move outwards more than the background's: the stretch keeps the order
-// of the pixels and never folds. Both windows lie inside the picture, and
-// so does every point between them.
+// of the pixels and never folds where the near layer holds the centre of
+// the zoom. Off the centre its edge nearer the centre moves outwards
+// faster than what is behind it; there newLayers has made the matte
+// change slowly enough for its order to hold too. Both windows lie inside
+// the picture, and so does every point between them.
 func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *image.RGBA, w, h int) {
 	t := &r.tex
 	le := binary.LittleEndian

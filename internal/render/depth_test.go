@@ -323,6 +323,48 @@ func TestNoDoubleEdge(t *testing.T) {
 	}
 }
 
+// TestStretchKeepsOrder checks that a push in never folds the picture,
+// even at the edge of a near layer away from the zoom's centre, whose
+// side towards the centre moves outwards faster than the background
+// behind it: with the matte New builds for an object right of the centre
+// and each texel's colour near the object's edge nearer the centre
+// replaced by its column, every row of the last frame of a push in reads
+// left to right in order (no step back of more than a level).
+func TestStretchKeepsOrder(t *testing.T) {
+	// A sharp picture the size of the push in's texture, so that the
+	// matte is as steep as it gets.
+	bg := pattern(1920, 1080, 5)
+	for i := range bg.Pix {
+		if i%4 != 3 {
+			bg.Pix[i] = bg.Pix[i]/2 + 20
+		}
+	}
+	r := New(object(bg, 1500, 540, 150), 1280, 720, Shot{Move: ZoomIn, Amount: 0.5}, 24)
+	if r.shot.Depth != SubjectDepth {
+		t.Fatalf("layers %q, want a subject", r.shot.Depth)
+	}
+	// The column code climbs 4 levels a texel across 60 texels around
+	// the object's left edge, so that a fold of half a texel shows.
+	tx := &r.tex
+	edge := int(tx.ox + 1350.0/1920*tx.sx)
+	for y := range tx.h {
+		for x := range tx.w {
+			p := tx.pix[y*tx.stride+4*x:]
+			p[0] = uint8(min(max(10+4*(x-edge+30), 10), 250))
+		}
+	}
+	f := frame(r, 23)
+	worst := 0
+	for y := range 720 {
+		for x := 1; x < 1280; x++ {
+			worst = max(worst, int(f.Pix[y*f.Stride+4*x-4])-int(f.Pix[y*f.Stride+4*x]))
+		}
+	}
+	if worst > 1 {
+		t.Errorf("a row steps back %d levels", worst)
+	}
+}
+
 // TestLayeredFrames checks every kind of layers on the moves that draw
 // them: frame 0 is the picture (PSNR ≥ 35 dB against the input), every
 // pixel of the last frame is opaque, and two renderers draw the same

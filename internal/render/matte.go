@@ -254,31 +254,39 @@ func refine(t *texture, g *grid, p []float32, r int) {
 
 // box5 filters the w x h plane p in place with a 5 x 5 box, repeating the
 // edge values.
-func box5(p []uint8, w, h int) {
-	tmp := make([]uint16, w*h)
+func box5(p []uint8, w, h int) { box(p, w, h, 2) }
+
+// box filters the w x h plane p in place with a (2r+1)² box, repeating
+// the edge values.
+func box(p []uint8, w, h, r int) {
+	tmp := make([]uint32, w*h)
 	for y := range h {
 		row := p[y*w:][:w]
 		out := tmp[y*w:][:w]
-		at := func(x int) uint16 { return uint16(row[min(max(x, 0), w-1)]) }
-		s := at(-2) + at(-1) + at(0) + at(1) + at(2)
+		at := func(x int) uint32 { return uint32(row[min(max(x, 0), w-1)]) }
+		var s uint32
+		for x := -r; x <= r; x++ {
+			s += at(x)
+		}
 		for x := range w {
 			out[x] = s
-			s += at(x+3) - at(x-2)
+			s += at(x+r+1) - at(x-r)
 		}
 	}
-	col := make([]uint16, w)
-	rowAt := func(y int) []uint16 { return tmp[min(max(y, 0), h-1)*w:][:w] }
-	for d := -2; d <= 2; d++ {
+	col := make([]uint32, w)
+	rowAt := func(y int) []uint32 { return tmp[min(max(y, 0), h-1)*w:][:w] }
+	for d := -r; d <= r; d++ {
 		for x, v := range rowAt(d) {
 			col[x] += v
 		}
 	}
+	n := uint32((2*r + 1) * (2*r + 1))
 	for y := range h {
 		out := p[y*w:][:w]
 		for x, v := range col {
-			out[x] = uint8((uint32(v) + 12) / 25)
+			out[x] = uint8((v + n/2) / n)
 		}
-		add, sub := rowAt(y+3), rowAt(y-2)
+		add, sub := rowAt(y+r+1), rowAt(y-r)
 		for x := range col {
 			col[x] += add[x] - sub[x]
 		}
