@@ -109,33 +109,43 @@ func figureMatte(t *texture, g *grid, face Box) []float32 {
 	return m
 }
 
-// fill returns a copy of t's texels in which the figure (alpha) is
+// fill returns a copy of t's texels in which the near layer (alpha) is
 // replaced by the background around it, by push-pull interpolation: the
 // known texels are averaged down a pyramid and the holes filled from the
-// coarsest level that knows them. Where the matte is soft the near
-// layer's colours in t are unmixed from the fill's.
+// coarsest level that knows them. The pyramid starts at half the
+// texture's size: a fill is smooth, and most texels are known and kept.
+// Where the matte is soft the near layer's colours in t are unmixed from
+// the fill's.
 func fill(t *texture) []uint8 {
 	w, h := t.w, t.h
-	// Level 0: colour times weight, and the weight; known where the
-	// matte is nearly zero, outside its soft edge.
+	// known is how far a texel is known background: where the matte is
+	// nearly zero, outside its soft edge.
+	var knownLUT, mixLUT [256]float32
+	for a := range 256 {
+		knownLUT[a] = 1 - smoothstep(0.02, 0.2, float32(a)/255)
+		mixLUT[a] = smoothstep(0.02, 0.3, float32(a)/255)
+	}
+	known := func(a uint8) float32 { return knownLUT[a] }
 	type level struct {
 		c    []float32 // 3 per texel, premultiplied by weight
 		wt   []float32
 		w, h int
 	}
-	l0 := level{c: make([]float32, 3*w*h), wt: make([]float32, w*h), w: w, h: h}
+	nw, nh := (w+1)/2, (h+1)/2
+	l1 := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
 	for y := range h {
 		row := t.pix[y*t.stride:][:4*w]
+		cells := (y / 2) * nw
 		for x := range w {
-			k := 1 - smoothstep(0.02, 0.2, float32(row[4*x+3])/255)
-			i := y*w + x
-			l0.wt[i] = k
+			k := known(row[4*x+3])
+			j := cells + x/2
+			l1.wt[j] += k
 			for c := range 3 {
-				l0.c[3*i+c] = float32(row[4*x+c]) * k
+				l1.c[3*j+c] += float32(row[4*x+c]) * k
 			}
 		}
 	}
-	pyr := []level{l0}
+	pyr := []level{l1}
 	for p := pyr[0]; p.w > 1 || p.h > 1; p = pyr[len(pyr)-1] {
 		nw, nh := (p.w+1)/2, (p.h+1)/2
 		n := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
@@ -150,6 +160,23 @@ func fill(t *texture) []uint8 {
 		}
 		pyr = append(pyr, n)
 	}
+	// up reads the level of size cw x ch, one step coarser than the
+	// point (x, y), bilinearly, so that the fill is smooth rather than
+	// made of its blocks.
+	up := func(col []float32, cw, ch, x, y int) [3]float32 {
+		u := min(max((float32(x)+0.5)/2-0.5, 0), float32(cw-1))
+		v := min(max((float32(y)+0.5)/2-0.5, 0), float32(ch-1))
+		x0, y0 := int(u), int(v)
+		x1, y1 := min(x0+1, cw-1), min(y0+1, ch-1)
+		fx, fy := u-float32(x0), v-float32(y0)
+		var o [3]float32
+		for c := range 3 {
+			top := col[3*(y0*cw+x0)+c]*(1-fx) + col[3*(y0*cw+x1)+c]*fx
+			bot := col[3*(y1*cw+x0)+c]*(1-fx) + col[3*(y1*cw+x1)+c]*fx
+			o[c] = top*(1-fy) + bot*fy
+		}
+		return o
+	}
 	// Pull: from the coarsest level down, each texel's colour is its own
 	// mean where it is well known, blended towards the coarser level's
 	// where it is not.
@@ -163,15 +190,7 @@ func fill(t *texture) []uint8 {
 		out := make([]float32, 3*p.w*p.h)
 		cw, ch := pyr[li+1].w, pyr[li+1].h
 		for y := range p.h {
-			// The coarser level is read bilinearly, so that the fill
-			// is smooth rather than made of its blocks.
-			v := min(max((float32(y)+0.5)/2-0.5, 0), float32(ch-1))
-			y0 := int(v)
-			y1, fy := min(y0+1, ch-1), v-float32(y0)
 			for x := range p.w {
-				u := min(max((float32(x)+0.5)/2-0.5, 0), float32(cw-1))
-				x0 := int(u)
-				x1, fx := min(x0+1, cw-1), u-float32(x0)
 				i := y*p.w + x
 				k := min(p.wt[i], 1)
 				if k == 1 {
@@ -181,14 +200,13 @@ func fill(t *texture) []uint8 {
 					}
 					continue
 				}
+				u := up(col, cw, ch, x, y)
 				for c := range 3 {
 					own := float32(0)
 					if p.wt[i] > 0 {
 						own = p.c[3*i+c] / p.wt[i]
 					}
-					top := col[3*(y0*cw+x0)+c]*(1-fx) + col[3*(y0*cw+x1)+c]*fx
-					bot := col[3*(y1*cw+x0)+c]*(1-fx) + col[3*(y1*cw+x1)+c]*fx
-					out[3*i+c] = own*k + (top*(1-fy)+bot*fy)*(1-k)
+					out[3*i+c] = own*k + u[c]*(1-k)
 				}
 			}
 		}
@@ -204,11 +222,13 @@ func fill(t *texture) []uint8 {
 				continue // the background itself
 			}
 			a := float32(row[4*x+3]) / 255
-			m := smoothstep(0.02, 0.3, a)
-			i := y*w + x
+			m := mixLUT[row[4*x+3]]
+			k := known(row[4*x+3])
+			u := up(col, nw, nh, x, y)
 			src := t.pix[y*t.stride+4*x:][:3]
 			for c := range 3 {
-				b := float32(row[4*x+c])*(1-m) + col[3*i+c]*m
+				own := float32(row[4*x+c])
+				b := own*(1-m) + (own*k+u[c]*(1-k))*m
 				row[4*x+c] = unit8(b / 255)
 				// Where the matte is soft the near layer's colour is
 				// unmixed from the background's, so that over the
@@ -216,8 +236,8 @@ func fill(t *texture) []uint8 {
 				// The fill then holds none of the near layer's
 				// colour, which would show as a halo once the layers
 				// part.
-				if a > 0 && a < 1 {
-					f := (float32(src[c]) - (1-a)*b) / a
+				if a < 1 {
+					f := (own - (1-a)*b) / a
 					src[c] = unit8(f / 255)
 				}
 			}
