@@ -126,6 +126,27 @@ func localize(g *grid, p []float32) []float32 {
 		v []float32
 	}
 	fit := func(wt []float32) model {
+		// The picture's own statistics are a prior worth a twentieth
+		// of a window, so that where the layer has few sure cells
+		// nearby (a thin mast in the sky) its model is the layer's
+		// overall colours rather than noise.
+		const prior = 0.05
+		var gw, gm, g2 float64
+		var gc [3]float64
+		for i := range n {
+			gw += float64(wt[i])
+			for c := range 3 {
+				v := float64(g.c[3*i+c])
+				gc[c] += float64(wt[i]) * v
+				g2 += float64(wt[i]) * v * v
+			}
+		}
+		gw = max(gw, 1e-6)
+		for c := range 3 {
+			gc[c] /= gw
+			gm += gc[c] * gc[c]
+		}
+		g2 /= gw
 		sw := boxMean(wt, w, h, R)
 		var md model
 		sq := make([]float32, n)
@@ -139,15 +160,15 @@ func localize(g *grid, p []float32) []float32 {
 		}
 		md.v = boxMean(sq, w, h, R)
 		for i := range n {
-			k := 1 / max(sw[i], 1e-6)
+			k := 1 / (sw[i] + prior)
 			var e float32
 			for c := range 3 {
-				md.m[c][i] *= k
+				md.m[c][i] = (md.m[c][i] + prior*float32(gc[c])) * k
 				e += md.m[c][i] * md.m[c][i]
 			}
 			// The mean variance per channel, with a floor of about
 			// 5 levels so that a flat region is not infinitely sure.
-			md.v[i] = max(md.v[i]*k-e, 0)/3 + 0.02*0.02
+			md.v[i] = max((md.v[i]+prior*float32(g2))*k-e, 0)/3 + 0.02*0.02
 		}
 		return md
 	}
