@@ -344,14 +344,6 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 		of[x], wf[x] = texel(xf[x], t.w)
 		ob[x], wb[x] = texel(xb[x], t.w)
 	}
-	// at returns the bilinear sample at texel (i+f/256, j+g/256).
-	at := func(i int, f uint64, j int, g uint64) uint32 {
-		p := pix[j*t.stride+4*i:][:8:8]
-		q := pix[(j+1)*t.stride+4*i:][:8:8]
-		top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
-		bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
-		return pack((top*(256-g)+bot*g+laneHalf)>>8&laneMask) | 0xff000000
-	}
 	for y := range h {
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
@@ -360,27 +352,47 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 		jb, gb := texel(yb, t.h)
 		a0 := pix[jf*t.stride:][:4*t.w]
 		a1 := pix[(jf+1)*t.stride:][:4*t.w]
+		b0 := pix[jb*t.stride:][:4*t.w]
+		b1 := pix[(jb+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for x := range w {
 			// The matte at the near layer's point, 0..255*65536.
 			o, f := 4*of[x], wf[x]
 			top := uint64(a0[o+3])*(256-f) + uint64(a0[o+7])*f
 			bot := uint64(a1[o+3])*(256-f) + uint64(a1[o+7])*f
-			var c uint32
+			// Wholly outside or inside the matte the sample comes
+			// from the preloaded rows of the background's or the near
+			// layer's window.
+			r0, r1, g := a0, a1, gf
 			switch m := top*(256-gf) + bot*gf; m {
 			case 0:
-				c = at(ob[x], wb[x], jb, gb)
+				r0, r1, g = b0, b1, gb
+				o, f = 4*ob[x], wb[x]
 			case 255 * 65536:
-				c = at(of[x], f, jf, gf)
 			default:
 				k := float64(m) / (255 * 65536)
 				i, f := texel(xb[x]+(xf[x]-xb[x])*k, t.w)
 				j, g := texel(yb+(yf-yb)*k, t.h)
-				c = at(i, f, j, g)
+				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g)|0xff000000)
+				continue
 			}
-			le.PutUint32(out[4*x:4*x+4], c)
+			p, q := r0[o:o+8:o+8], r1[o:o+8:o+8]
+			pt := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+			pb := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+			le.PutUint32(out[4*x:4*x+4], pack((pt*(256-g)+pb*g+laneHalf)>>8&laneMask)|0xff000000)
 		}
 	}
+}
+
+// bilerp returns the bilinear sample of the texels pix (rows stride
+// bytes apart) at (i+f/256, j+g/256).
+func bilerp(pix []uint8, stride, i int, f uint64, j int, g uint64) uint32 {
+	le := binary.LittleEndian
+	p := pix[j*stride+4*i:][:8:8]
+	q := pix[(j+1)*stride+4*i:][:8:8]
+	top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+	bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+	return pack((top*(256-g) + bot*g + laneHalf) >> 8 & laneMask)
 }
 
 // texel splits the texel coordinate p into the index of the left (or top)
