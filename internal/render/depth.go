@@ -15,12 +15,12 @@ type Box struct{ Min, Max Point }
 func (b Box) Empty() bool { return b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y }
 
 // bgDepth is how much of the camera's magnification the background layer
-// of a push in gets: it grows as s^bgDepth while the figure grows as s, so
-// the figure comes forward from what is behind it.
+// of a push in gets: it grows as s^bgDepth while the near layer grows as
+// s, so the near layer comes forward from what is behind it.
 const bgDepth = 0.8
 
 // truckDepth is how far the background of a truck or pedestal slides,
-// relative to the figure in front of it.
+// relative to the near layer in front of it.
 const truckDepth = 0.5
 
 // layers is a move's depth: a near layer (a figure, a subject, or the
