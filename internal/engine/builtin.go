@@ -181,7 +181,8 @@ func (p *Prepared) Encode(ctx context.Context, out string, progress func(float64
 		return nil, tm, err
 	}
 	tm.Encode = time.Since(t)
-	plan := c.shot.Description()
+	// The renderer's shot also says what it separated into layers.
+	plan := c.r.Shot().Description()
 	if c.voice != "" {
 		plan += fmt.Sprintf("; voice %s", c.voice)
 	}

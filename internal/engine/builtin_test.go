@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,10 @@ func TestRender(t *testing.T) {
 	}
 	if o.Width != 1080 || o.Height != 720 || o.Duration != 5 || o.FPS != 24 || !o.HasAudio || o.Plan == "" {
 		t.Errorf("output %+v", o)
+	}
+	// The plan is the renderer's: it says what was separated.
+	if !strings.Contains(o.Plan, "land before sky") {
+		t.Errorf("plan %q does not say the rocket's land comes before its sky", o.Plan)
 	}
 	info, err := media.Probe(context.Background(), out)
 	if err != nil {

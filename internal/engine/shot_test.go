@@ -114,8 +114,12 @@ func TestRendererMatchesPlan(t *testing.T) {
 	if frames != 5*FPS {
 		t.Errorf("%d frames", frames)
 	}
-	if want := planShot(req, frames, render.Hint{}).Description(); r.Shot().Description() != want {
-		t.Errorf("shot %q, want %q", r.Shot().Description(), want)
+	// The renderer adds what it separated into layers: the rocket's
+	// land before its sky.
+	want := planShot(req, frames, render.Hint{})
+	want.Depth = render.SkyDepth
+	if r.Shot().Description() != want.Description() {
+		t.Errorf("shot %q, want %q", r.Shot().Description(), want.Description())
 	}
 	r2, _, _ := b.Renderer(context.Background(), req)
 	a, c := image.NewRGBA(image.Rect(0, 0, 640, 360)), image.NewRGBA(image.Rect(0, 0, 640, 360))
@@ -151,6 +155,34 @@ func TestHairNeedsFace(t *testing.T) {
 			}
 			if got := s.Figure == box; got != tt.wantFigure {
 				t.Errorf("figure %+v, want the face's: %v", s.Figure, tt.wantFigure)
+			}
+		})
+	}
+}
+
+// TestPhotoDepth checks the layers the renderer separates in the test
+// photos on moves with parallax: the portrait's face gives a figure before
+// the background, and the rocket, with no face, stands with its towers
+// and pad before a smooth evening sky that fills the top edge.
+func TestPhotoDepth(t *testing.T) {
+	tests := []struct {
+		image, prompt string
+		want          render.Depth
+	}{
+		{"astronaut-portrait.png", "zoom in", render.FigureDepth},
+		{"astronaut-portrait.png", "pan left", render.FigureDepth},
+		{"rocket.jpg", "zoom in", render.SkyDepth},
+		{"rocket.jpg", "truck right", render.SkyDepth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.image+"/"+tt.prompt, func(t *testing.T) {
+			req := &generation.Request{Prompt: tt.prompt, ImageURL: dataURI(t, tt.image), Resolution: "360p", Duration: 5, Seed: 2}
+			r, _, err := (&Builtin{}).Renderer(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := r.Shot(); s.Depth != tt.want || !strings.Contains(s.Description(), tt.want.String()) {
+				t.Errorf("layers %q (%q), want %q", s.Depth, s.Description(), tt.want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"image"
 	"math"
 	"sync"
@@ -14,28 +15,75 @@ type Box struct{ Min, Max Point }
 func (b Box) Empty() bool { return b.Max.X <= b.Min.X || b.Max.Y <= b.Min.Y }
 
 // bgDepth is how much of the camera's magnification the background layer
-// of a push in gets: it grows as s^bgDepth while the figure grows as s, so
-// the figure comes forward from what is behind it.
+// of a push in gets: it grows as s^bgDepth while the near layer grows as
+// s, so the near layer comes forward from what is behind it.
 const bgDepth = 0.8
 
 // truckDepth is how far the background of a truck or pedestal slides,
-// relative to the figure in front of it.
+// relative to the near layer in front of it.
 const truckDepth = 0.5
 
-// layers is a push in's depth: the figure (the person whose face is
-// Shot.Figure) in front of a background whose part behind the figure is
-// filled in. The figure's matte is the prepared source's alpha channel;
-// the background is its own texture.
+// layers is a move's depth: a near layer (a figure, a subject, or the
+// land below a sky) in front of a far one. The near layer's matte is the
+// prepared source's alpha channel. For the moves that uncover what is
+// behind the near layer the far layer is its own texture, with the near
+// layer filled in; a push in uncovers nothing, so it needs none (see
+// stretch).
 type layers struct {
-	bg      []uint8   // texels like the source's, the figure filled in
-	scratch sync.Pool // of *image.RGBA frames for the figure layer
+	bg      []uint8   // texels like the source's, the near layer filled in; nil for a push in
+	scratch sync.Pool // of *image.RGBA frames for the near layer
 }
 
-// newLayers separates the figure from the background in t: a soft matte
-// of a head around face and shoulders and a body below it, to the bottom
-// of the picture, goes into the texels' alpha, and the background behind
-// it is filled from around it.
-func newLayers(t *texture, face Box) *layers {
+// newLayers separates the near layer of t for the shot's move and reports
+// what it is: the figure whose face is shot.Figure, or else what the cues
+// find (see cueMatte). It returns nil and NoDepth when there is nothing to
+// separate, leaving t as it was.
+func newLayers(t *texture, shot Shot) (*layers, Depth) {
+	g := newGrid(t)
+	var p []float32
+	var d Depth
+	r := 4 // the guided filter's radius in cells: about 3% of the short side
+	if !shot.Figure.Empty() {
+		p = figureMatte(t, g, shot.Figure)
+		d = FigureDepth
+	} else if p, d = cueMatte(g); d == NoDepth {
+		return nil, NoDepth
+	}
+	refine(t, g, p, r)
+	l := &layers{}
+	if shot.Move != ZoomIn {
+		l.bg = fill(t)
+		return l, d
+	}
+	// A push in stretches the picture between the layers' positions,
+	// which differ by up to D texels (see stretch). The stretch keeps the
+	// pixels' order while the matte changes by less than 1/D a texel; a
+	// box of width 1.5 D bounds its slope by 1/(1.5 D) along the axes
+	// and by √2 times that along a diagonal.
+	full := (1 + shot.amount()) * (1 + 2.5*shot.Shake)
+	span := max(t.sx, t.sy) * (math.Pow(full, -bgDepth) - 1/full)
+	if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
+		a := make([]uint8, t.w*t.h)
+		for y := range t.h {
+			for x := range t.w {
+				a[y*t.w+x] = t.pix[y*t.stride+4*x+3]
+			}
+		}
+		box(a, t.w, t.h, rad)
+		for y := range t.h {
+			for x := range t.w {
+				t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
+			}
+		}
+	}
+	return l, d
+}
+
+// figureMatte returns the coarse matte of the person whose face is the
+// box face, one value per cell of g: a head around the face and a body
+// below it, to the bottom of the picture, with soft edges for the guided
+// filter to move onto the person's outline.
+func figureMatte(t *texture, g *grid, face Box) []float32 {
 	// The face box in texels.
 	tx := func(x float64) float64 { return t.ox + (x+0.5)*t.sx }
 	ty := func(y float64) float64 { return t.oy + (y+0.5)*t.sy }
@@ -47,49 +95,57 @@ func newLayers(t *texture, face Box) *layers {
 	// Body: a wide ellipse from the chin down, past the bottom edge.
 	bcx, bcy := cx, cy+0.5*fh+1.6*fh
 	brx, bry := 1.7*fw, 1.9*fh
-	soft := 0.22 * fw // the width of the matte's edge
-	alpha := func(x, y float64) float64 {
-		dh := (math.Hypot((x-cx)/hrx, (y-cy)/hry) - 1) * min(hrx, hry)
-		db := (math.Hypot((x-bcx)/brx, (y-bcy)/bry) - 1) * min(brx, bry)
-		d := min(dh, db)
-		return 1 - smooth01(d/soft+0.5)
-	}
-	for y := range t.h {
-		row := t.pix[y*t.stride:][:4*t.w]
-		for x := range t.w {
-			row[4*x+3] = uint8(math.Round(255 * alpha(float64(x)+0.5, float64(y)+0.5)))
+	soft := 0.22 * fw // the width of the coarse matte's edge
+	m := make([]float32, g.w*g.h)
+	k := float64(g.k)
+	for j := range g.h {
+		for i := range g.w {
+			x, y := (float64(i)+0.5)*k, (float64(j)+0.5)*k
+			dh := (math.Hypot((x-cx)/hrx, (y-cy)/hry) - 1) * min(hrx, hry)
+			db := (math.Hypot((x-bcx)/brx, (y-bcy)/bry) - 1) * min(brx, bry)
+			m[j*g.w+i] = float32(1 - smooth01(min(dh, db)/soft+0.5))
 		}
 	}
-	return &layers{bg: fill(t)}
+	return m
 }
 
-// fill returns a copy of t's texels in which the figure (alpha) is
+// fill returns a copy of t's texels in which the near layer (alpha) is
 // replaced by the background around it, by push-pull interpolation: the
 // known texels are averaged down a pyramid and the holes filled from the
-// coarsest level that knows them. Where the matte is soft the copy blends
-// the two, so that with the figure over it frame 0 is still the picture.
+// coarsest level that knows them. The pyramid starts at half the
+// texture's size: a fill is smooth, and most texels are known and kept.
+// Where the matte is soft the near layer's colours in t are unmixed from
+// the fill's.
 func fill(t *texture) []uint8 {
 	w, h := t.w, t.h
-	// Level 0: colour times weight, and the weight; known where the
-	// matte is well below a half.
+	// known is how far a texel is known background: where the matte is
+	// nearly zero, outside its soft edge.
+	var knownLUT, mixLUT [256]float32
+	for a := range 256 {
+		knownLUT[a] = 1 - smoothstep(0.02, 0.2, float32(a)/255)
+		mixLUT[a] = smoothstep(0.02, 0.3, float32(a)/255)
+	}
+	known := func(a uint8) float32 { return knownLUT[a] }
 	type level struct {
 		c    []float32 // 3 per texel, premultiplied by weight
 		wt   []float32
 		w, h int
 	}
-	l0 := level{c: make([]float32, 3*w*h), wt: make([]float32, w*h), w: w, h: h}
+	nw, nh := (w+1)/2, (h+1)/2
+	l1 := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
 	for y := range h {
 		row := t.pix[y*t.stride:][:4*w]
+		cells := (y / 2) * nw
 		for x := range w {
-			k := 1 - smoothstep(0.05, 0.45, float32(row[4*x+3])/255)
-			i := y*w + x
-			l0.wt[i] = k
+			k := known(row[4*x+3])
+			j := cells + x/2
+			l1.wt[j] += k
 			for c := range 3 {
-				l0.c[3*i+c] = float32(row[4*x+c]) * k
+				l1.c[3*j+c] += float32(row[4*x+c]) * k
 			}
 		}
 	}
-	pyr := []level{l0}
+	pyr := []level{l1}
 	for p := pyr[0]; p.w > 1 || p.h > 1; p = pyr[len(pyr)-1] {
 		nw, nh := (p.w+1)/2, (p.h+1)/2
 		n := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
@@ -104,6 +160,23 @@ func fill(t *texture) []uint8 {
 		}
 		pyr = append(pyr, n)
 	}
+	// up reads the level of size cw x ch, one step coarser than the
+	// point (x, y), bilinearly, so that the fill is smooth rather than
+	// made of its blocks.
+	up := func(col []float32, cw, ch, x, y int) [3]float32 {
+		u := min(max((float32(x)+0.5)/2-0.5, 0), float32(cw-1))
+		v := min(max((float32(y)+0.5)/2-0.5, 0), float32(ch-1))
+		x0, y0 := int(u), int(v)
+		x1, y1 := min(x0+1, cw-1), min(y0+1, ch-1)
+		fx, fy := u-float32(x0), v-float32(y0)
+		var o [3]float32
+		for c := range 3 {
+			top := col[3*(y0*cw+x0)+c]*(1-fx) + col[3*(y0*cw+x1)+c]*fx
+			bot := col[3*(y1*cw+x0)+c]*(1-fx) + col[3*(y1*cw+x1)+c]*fx
+			o[c] = top*(1-fy) + bot*fy
+		}
+		return o
+	}
 	// Pull: from the coarsest level down, each texel's colour is its own
 	// mean where it is well known, blended towards the coarser level's
 	// where it is not.
@@ -115,17 +188,25 @@ func fill(t *texture) []uint8 {
 	for li := len(pyr) - 2; li >= 0; li-- {
 		p := pyr[li]
 		out := make([]float32, 3*p.w*p.h)
-		cw := pyr[li+1].w
+		cw, ch := pyr[li+1].w, pyr[li+1].h
 		for y := range p.h {
 			for x := range p.w {
-				i, j := y*p.w+x, (y/2)*cw+x/2
+				i := y*p.w + x
 				k := min(p.wt[i], 1)
+				if k == 1 {
+					// Known: most of the picture, and cheap.
+					for c := range 3 {
+						out[3*i+c] = p.c[3*i+c] / p.wt[i]
+					}
+					continue
+				}
+				u := up(col, cw, ch, x, y)
 				for c := range 3 {
 					own := float32(0)
 					if p.wt[i] > 0 {
 						own = p.c[3*i+c] / p.wt[i]
 					}
-					out[3*i+c] = own*k + col[3*j+c]*(1-k)
+					out[3*i+c] = own*k + u[c]*(1-k)
 				}
 			}
 		}
@@ -136,10 +217,29 @@ func fill(t *texture) []uint8 {
 	for y := range h {
 		row := bg[y*t.stride:][:4*w]
 		for x := range w {
-			m := smoothstep(0.4, 1, float32(row[4*x+3])/255)
-			i := y*w + x
+			if row[4*x+3] == 0 {
+				row[4*x+3] = 255
+				continue // the background itself
+			}
+			a := float32(row[4*x+3]) / 255
+			m := mixLUT[row[4*x+3]]
+			k := known(row[4*x+3])
+			u := up(col, nw, nh, x, y)
+			src := t.pix[y*t.stride+4*x:][:3]
 			for c := range 3 {
-				row[4*x+c] = unit8((float32(row[4*x+c])*(1-m) + col[3*i+c]*m) / 255)
+				own := float32(row[4*x+c])
+				b := own*(1-m) + (own*k+u[c]*(1-k))*m
+				row[4*x+c] = unit8(b / 255)
+				// Where the matte is soft the near layer's colour is
+				// unmixed from the background's, so that over the
+				// fill it still gives the picture: a F + (1-a) B = I.
+				// The fill then holds none of the near layer's
+				// colour, which would show as a halo once the layers
+				// part.
+				if a < 1 {
+					f := (own - (1-a)*b) / a
+					src[c] = unit8(f / 255)
+				}
 			}
 			row[4*x+3] = 255
 		}
@@ -147,7 +247,8 @@ func fill(t *texture) []uint8 {
 	return bg
 }
 
-// layered reports whether a move separates a figure from the background.
+// layered reports whether a move separates a near layer from the
+// background (see newLayers).
 func layered(m Move) bool {
 	switch m {
 	case ZoomIn, PanLeft, PanRight, TiltUp, TiltDown, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom:
@@ -156,14 +257,15 @@ func layered(m Move) bool {
 	return false
 }
 
-// composite draws the two layers: the background into dst, magnified less
-// than the figure on a push in, sliding less on a pan or tilt and more on
-// an orbit, then the figure, sampled from pix with its matte in alpha,
-// over it.
+// composite draws the two layers: the background, magnified less than
+// the near layer on a push in, sliding less on a pan or tilt and more on
+// an orbit, and the near layer, sampled from pix with its matte in alpha.
+// A push in is a stretch (see stretch); the other moves draw the
+// background into dst and the near layer over it.
 func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
-	// The background's window is larger than the figure's; its centre is
-	// kept as far inside the picture as that leaves room for, so that it
-	// never reaches past an edge.
+	// The background's window is larger than the near layer's; its
+	// centre is kept as far inside the picture as that leaves room for,
+	// so that it never reaches past an edge.
 	sb, bx, by := math.Pow(s, bgDepth), cx, cy
 	switch r.shot.Move {
 	case PanLeft, PanRight, TiltUp, TiltDown:
@@ -187,6 +289,10 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 	}
 	m := 0.5 - 0.5/sb
 	bx, by = 0.5+min(max(bx-0.5, -m), m), 0.5+min(max(by-0.5, -m), m)
+	if r.layers.bg == nil {
+		r.stretch(s, cx, cy, sb, bx, by, pix, dst, w, h)
+		return
+	}
 	r.sample(sb, bx, by, r.layers.bg, dst, w, h)
 	fg, _ := r.layers.scratch.Get().(*image.RGBA)
 	if fg == nil || fg.Rect.Dx() < w || fg.Rect.Dy() < h {
@@ -206,4 +312,85 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 			out[x+3] = 255
 		}
 	}
+}
+
+// stretch draws a push in's two layers as one warped picture: each pixel
+// is sampled once, at the point between where the near layer's window (s,
+// cx, cy) and the background's (sb, bx, by) put it, weighted by the matte
+// at the near layer's point. Inside the near layer the picture grows at
+// the camera's rate, outside at the background's, and across the matte's
+// soft edge it stretches between them. Blending two offset copies instead
+// would show an object that the soft edge crosses twice. The near layer
+// grows faster, so along any line from the centre of the zoom its points
+// move outwards more than the background's: the stretch keeps the order
+// of the pixels and never folds where the near layer holds the centre of
+// the zoom. Off the centre its edge nearer the centre moves outwards
+// faster than what is behind it; there newLayers has made the matte
+// change slowly enough for its order to hold too. Both windows lie inside
+// the picture, and so does every point between them.
+func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *image.RGBA, w, h int) {
+	t := &r.tex
+	le := binary.LittleEndian
+	fw, fh := float64(r.fw), float64(r.fh)
+	// Texel columns of both windows, the same on every row, and their
+	// bilinear pairs for the pixels wholly inside or outside the matte.
+	xf, xb := make([]float64, w), make([]float64, w)
+	of, wf := make([]int, w), make([]uint64, w)
+	ob, wb := make([]int, w), make([]uint64, w)
+	for x := range w {
+		u := (float64(x)+0.5)/fw - 0.5
+		xf[x] = t.ox + (cx+u/s)*t.sx - 0.5
+		xb[x] = t.ox + (bx+u/sb)*t.sx - 0.5
+		of[x], wf[x] = split(xf[x], t.w)
+		ob[x], wb[x] = split(xb[x], t.w)
+	}
+	for y := range h {
+		v := (float64(y)+0.5)/fh - 0.5
+		yf := t.oy + (cy+v/s)*t.sy - 0.5
+		yb := t.oy + (by+v/sb)*t.sy - 0.5
+		jf, gf := split(yf, t.h)
+		jb, gb := split(yb, t.h)
+		a0 := pix[jf*t.stride:][:4*t.w]
+		a1 := pix[(jf+1)*t.stride:][:4*t.w]
+		b0 := pix[jb*t.stride:][:4*t.w]
+		b1 := pix[(jb+1)*t.stride:][:4*t.w]
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range w {
+			// The matte at the near layer's point, 0..255*65536.
+			o, f := 4*of[x], wf[x]
+			top := uint64(a0[o+3])*(256-f) + uint64(a0[o+7])*f
+			bot := uint64(a1[o+3])*(256-f) + uint64(a1[o+7])*f
+			// Wholly outside or inside the matte the sample comes
+			// from the preloaded rows of the background's or the near
+			// layer's window.
+			r0, r1, g := a0, a1, gf
+			switch m := top*(256-gf) + bot*gf; m {
+			case 0:
+				r0, r1, g = b0, b1, gb
+				o, f = 4*ob[x], wb[x]
+			case 255 * 65536:
+			default:
+				k := float64(m) / (255 * 65536)
+				i, f := split(xb[x]+(xf[x]-xb[x])*k, t.w)
+				j, g := split(yb+(yf-yb)*k, t.h)
+				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g)|0xff000000)
+				continue
+			}
+			p, q := r0[o:o+8:o+8], r1[o:o+8:o+8]
+			pt := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+			pb := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+			le.PutUint32(out[4*x:4*x+4], pack((pt*(256-g)+pb*g+laneHalf)>>8&laneMask)|0xff000000)
+		}
+	}
+}
+
+// bilerp returns the bilinear sample of the texels pix (rows stride
+// bytes apart) at (i+f/256, j+g/256).
+func bilerp(pix []uint8, stride, i int, f uint64, j int, g uint64) uint32 {
+	le := binary.LittleEndian
+	p := pix[j*stride+4*i:][:8:8]
+	q := pix[(j+1)*stride+4*i:][:8:8]
+	top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
+	bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
+	return pack((top*(256-g) + bot*g + laneHalf) >> 8 & laneMask)
 }

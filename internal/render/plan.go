@@ -138,6 +138,10 @@ type Shot struct {
 	// separate from the background and bring forward (parallax); the
 	// zero Box means none.
 	Figure Box
+	// Depth is what New separated into layers for the move's parallax:
+	// the figure, a subject found without a face, or the land before the
+	// sky. Plans leave it zero; New sets it on the renderer's shot.
+	Depth Depth
 	// Shake is the amplitude of a handheld camera's wander, as a fraction
 	// of the frame; zero for a camera on a tripod or dolly.
 	Shake float64
@@ -152,6 +156,32 @@ type Shot struct {
 	Flashes []Flash
 	// Atmosphere is the particles and fog drawn over the picture.
 	Atmosphere Atmosphere
+}
+
+// Depth is what the near layer of a shot's parallax is.
+type Depth int
+
+// The kinds of layers.
+const (
+	NoDepth      Depth = iota // one layer: the picture moves as a whole
+	FigureDepth               // a person, from the face found in the picture
+	SubjectDepth              // a salient subject that stands out from the border
+	SkyDepth                  // the land and what stands on it, before the sky
+)
+
+var depthNames = [...]string{
+	NoDepth:      "no layers",
+	FigureDepth:  "figure before background",
+	SubjectDepth: "subject before background",
+	SkyDepth:     "land before sky",
+}
+
+// String returns the layers in words, such as "land before sky".
+func (d Depth) String() string {
+	if d >= 0 && int(d) < len(depthNames) {
+		return depthNames[d]
+	}
+	return fmt.Sprintf("depth(%d)", int(d))
 }
 
 // Point is a point in fractions of the frame's size.
@@ -189,8 +219,8 @@ func (s Shot) Description() string {
 	if s.Move == ZoomIn && s.Subject != (Point{}) {
 		b.WriteString(", towards the subject")
 	}
-	if !s.Figure.Empty() && s.Move != Static {
-		b.WriteString(", figure before background")
+	if s.Depth != NoDepth && s.Move != Static {
+		fmt.Fprintf(&b, ", %s", s.Depth)
 	} else if s.Move == DollyZoom {
 		b.WriteString(", centre held")
 	}

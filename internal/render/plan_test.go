@@ -134,6 +134,12 @@ func TestShotDescription(t *testing.T) {
 		{Plan("Locked-off", "", 0), `static (from prompt: "Locked-off")`},
 		{Plan("a cup", "camera movement", 0), `static (every camera move is excluded)`},
 		{Shot{Move: ZoomOut}, `zoom out, steady, ease in-out`},
+		{Shot{Move: ZoomIn, Depth: FigureDepth}, `zoom in, steady, ease in-out, figure before background`},
+		{Shot{Move: PanLeft, Depth: SubjectDepth}, `pan left, steady, ease in-out, subject before background`},
+		{Shot{Move: TruckRight, Depth: SkyDepth}, `truck right, steady, ease in-out, land before sky`},
+		{Shot{Move: DollyZoom}, `dolly zoom, steady, ease in-out, centre held`},
+		{Shot{Move: DollyZoom, Depth: SubjectDepth}, `dolly zoom, steady, ease in-out, subject before background`},
+		{Shot{Move: Static, Depth: SkyDepth}, `static`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -12,12 +12,12 @@
 // moves left in the frame; PanLeft the reverse; TiltUp moves the window up,
 // so content moves down in the frame; TiltDown the reverse. TruckLeft and
 // TruckRight move the window like PanLeft and PanRight, PedestalUp and
-// PedestalDown like TiltUp and TiltDown; with a figure, the background
-// behind it slides only truckDepth as far (a travelling camera's
-// parallax). DollyZoom raises the background's scale while the subject
-// keeps scale 1: with a figure, the figure layer stays and the background
-// layer zooms in; without one, the centre of the frame stays and the scale
-// grows towards the edges (see warp).
+// PedestalDown like TiltUp and TiltDown; with layers, the background
+// behind the near layer slides only truckDepth as far (a travelling
+// camera's parallax). DollyZoom raises the background's scale while the
+// subject keeps scale 1: with layers, the near layer stays and the
+// background layer zooms in; without them, the centre of the frame stays
+// and the scale grows towards the edges (see warp).
 //
 // Frame 0 is always the identity view: the input image, cover-fitted to
 // the frame. Static is truly static: every frame is frame 0. A locked-off
@@ -35,10 +35,19 @@
 // frame 0 stays the picture. What of them belongs to the scene (foliage,
 // the rays, the flare's light) is found once on the prepared source and
 // drawn through each frame's view, so it stays in place as the camera
-// moves. A push
-// in with a Figure draws two layers, the person and the background behind
-// them, magnified at different rates (see depth.go). Everything is
-// deterministic: the seeded parts take Shot.Seed.
+// moves.
+//
+// Depth. The moves with parallax (push in, pans and tilts, trucks and
+// pedestals, orbits, dolly zoom) separate a near layer from the
+// background with a soft matte that follows the picture's edges: the
+// person whose face is Shot.Figure or, without one, a salient subject or
+// the land below a sky, found from the picture itself; when the cues are
+// unsure the picture stays one layer. New records which in Shot.Depth. A
+// push in warps the picture, the near layer growing faster than the
+// background; the other moves draw the near layer over a background
+// whose part behind it is filled in (see depth.go and cues.go).
+//
+// Everything is deterministic: the seeded parts take Shot.Seed.
 package render
 
 import (
@@ -62,7 +71,7 @@ type Renderer struct {
 	tex    texture
 	anim   *animation  // set by Animate; see animate.go
 	atmo   *atmosphere // nil without effects
-	layers *layers     // nil unless a push in separates a figure
+	layers *layers     // nil unless the move separates a near layer (see Shot.Depth)
 }
 
 // New prepares src for frames of fw x fh. The source is converted once to
@@ -107,9 +116,10 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 			g.apply(t.pix[y*t.stride:][:4*t.w])
 		}
 	}
-	if layered(shot.Move) && !shot.Figure.Empty() {
-		// After the style and grade, which write opaque alpha.
-		r.layers = newLayers(t, shot.Figure)
+	if layered(shot.Move) {
+		// After the style and grade, which write opaque alpha. The
+		// shot says what was separated, for its description.
+		r.layers, r.shot.Depth = newLayers(t, shot)
 	}
 	r.atmo = newAtmosphere(shot, fw, fh, t)
 	return r

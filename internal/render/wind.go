@@ -117,8 +117,6 @@ func foliage(t *texture) ([]float32, int, int, float64) {
 	return m, sw, sh, float64(k)
 }
 
-func abs32(v float32) float32 { return max(v, -v) }
-
 // at returns the value of m, a mask like wd.mask, at the crop point
 // (u, v), bilinearly.
 func (wd *wind) at(m []float32, u, v float64) float64 {
@@ -235,9 +233,11 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 				cu, cv := sc.bg.crop(x, y, wd.fw, wd.fh)
 				m := wd.at(wd.mask, cu, cv)
 				if m > 0.004 && wd.matte != nil {
-					// Foliage behind the figure moves; the figure does not.
+					// Foliage behind the figure moves; the figure does
+					// not, to the last level, where its soft matte is
+					// nearly whole.
 					fu, fv := sc.fg.crop(x, y, wd.fw, wd.fh)
-					m *= 1 - wd.at(wd.matte, fu, fv)
+					m *= 1 - smooth01((wd.at(wd.matte, fu, fv)-0.1)/0.8)
 				}
 				if m > 0.004 {
 					a, b := sway[(j/step)*gw+i/step:], sway[(j/step+1)*gw+i/step:]
@@ -312,7 +312,7 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 					}
 					ix, kx := clampTap(int32(px>>8), w)
 					iy, ky := clampTap(int32(py>>8), h)
-					le.PutUint32(out[4*x:4*x+4], bilerp(src[4*(iy*w+ix):][:8:8], src[4*((iy+1)*w+ix):][:8:8], kx, ky))
+					le.PutUint32(out[4*x:4*x+4], bilerp(src, 4*w, ix, kx, iy, ky))
 				}
 				continue
 			}
@@ -337,15 +337,6 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 			}
 		}
 	}
-}
-
-// bilerp blends the pixel pairs a (above) and b (below) with the weights
-// kx of each pair's second pixel and ky of b, both 0..256.
-func bilerp(a, b []uint8, kx, ky uint64) uint32 {
-	le := binary.LittleEndian
-	top := (spread(le.Uint32(a[0:4]))*(256-kx) + spread(le.Uint32(a[4:8]))*kx + laneHalf) >> 8 & laneMask
-	bot := (spread(le.Uint32(b[0:4]))*(256-kx) + spread(le.Uint32(b[4:8]))*kx + laneHalf) >> 8 & laneMask
-	return pack((top*(256-ky) + bot*ky + laneHalf) >> 8 & laneMask)
 }
 
 // clampTap splits the position p, in 1/256 pixel, into the first of two
