@@ -34,11 +34,13 @@ type layers struct {
 	scratch sync.Pool // of *image.RGBA frames for the near layer
 }
 
-// newLayers separates the near layer of t for the shot's move and reports
-// what it is: the figure whose face is shot.Figure, or else what the cues
-// find (see cueMatte). It returns nil and NoDepth when there is nothing to
-// separate, leaving t as it was.
-func newLayers(t *texture, shot Shot) (*layers, Depth) {
+// separate finds the near layer of t for the shot and reports what it
+// is: the figure whose face is shot.Figure, or else what the cues find
+// (see cueMatte). It returns the near layer's matte, one alpha a texel,
+// or nil and NoDepth when there is nothing to separate. It runs on the
+// picture as it is, before a style or grade changes its colours, so that
+// the layers follow what the picture shows.
+func separate(t *texture, shot Shot) ([]uint8, Depth) {
 	g := newGrid(t)
 	var p []float32
 	var d Depth
@@ -50,33 +52,43 @@ func newLayers(t *texture, shot Shot) (*layers, Depth) {
 		return nil, NoDepth
 	}
 	refine(t, g, p, r)
+	a := make([]uint8, t.w*t.h)
+	for y := range t.h {
+		for x := range t.w {
+			a[y*t.w+x] = t.pix[y*t.stride+4*x+3]
+			t.pix[y*t.stride+4*x+3] = 255
+		}
+	}
+	return a, d
+}
+
+// newLayers makes the layers of t for the shot's move from the near
+// layer's matte a (see separate), which goes into t's alpha.
+func newLayers(t *texture, shot Shot, a []uint8) *layers {
+	if shot.Move == ZoomIn {
+		// A push in stretches the picture between the layers'
+		// positions, which differ by up to D texels (see stretch). The
+		// stretch keeps the pixels' order while the matte changes by
+		// less than 1/D a texel; a box of width 1.5 D bounds its slope
+		// by 1/(1.5 D) along the axes and by √2 times that along a
+		// diagonal.
+		full := (1 + shot.amount()) * (1 + 2.5*shot.Shake)
+		span := max(t.sx, t.sy) * (math.Pow(full, -bgDepth) - 1/full)
+		if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
+			box(a, t.w, t.h, rad)
+		}
+	}
+	for y := range t.h {
+		for x := range t.w {
+			t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
+		}
+	}
 	l := &layers{}
 	if shot.Move != ZoomIn {
+		// What the near layer uncovers is filled in.
 		l.bg = fill(t)
-		return l, d
 	}
-	// A push in stretches the picture between the layers' positions,
-	// which differ by up to D texels (see stretch). The stretch keeps the
-	// pixels' order while the matte changes by less than 1/D a texel; a
-	// box of width 1.5 D bounds its slope by 1/(1.5 D) along the axes
-	// and by √2 times that along a diagonal.
-	full := (1 + shot.amount()) * (1 + 2.5*shot.Shake)
-	span := max(t.sx, t.sy) * (math.Pow(full, -bgDepth) - 1/full)
-	if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
-		a := make([]uint8, t.w*t.h)
-		for y := range t.h {
-			for x := range t.w {
-				a[y*t.w+x] = t.pix[y*t.stride+4*x+3]
-			}
-		}
-		box(a, t.w, t.h, rad)
-		for y := range t.h {
-			for x := range t.w {
-				t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
-			}
-		}
-	}
-	return l, d
+	return l
 }
 
 // figureMatte returns the coarse matte of the person whose face is the

@@ -107,6 +107,13 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		tex:    newTexture(src, fw, fh, zoom, surround),
 	}
 	t := &r.tex
+	// The layers are found on the picture itself, before a style or
+	// grade changes it; the shot says what was separated, for its
+	// description.
+	var matte []uint8
+	if layered(shot.Move) {
+		matte, r.shot.Depth = separate(t, shot)
+	}
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
 	// A grade that does not change is painted on the source once, like
 	// the style; one that changes, and flashes, are applied per frame.
@@ -116,10 +123,9 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 			g.apply(t.pix[y*t.stride:][:4*t.w])
 		}
 	}
-	if layered(shot.Move) {
-		// After the style and grade, which write opaque alpha. The
-		// shot says what was separated, for its description.
-		r.layers, r.shot.Depth = newLayers(t, shot)
+	if matte != nil {
+		// After the style and grade, which write opaque alpha.
+		r.layers = newLayers(t, shot, matte)
 	}
 	r.atmo = newAtmosphere(shot, fw, fh, t)
 	return r
