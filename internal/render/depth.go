@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
-	"sync"
 )
 
 // Box is a rectangle in the frame, in the offsets from its centre that
@@ -24,15 +23,10 @@ const bgDepth = 0.8
 const truckDepth = 0.5
 
 // layers is a move's depth: a near layer (a figure, a subject, or the
-// land below a sky) in front of a far one. The near layer's matte is the
-// prepared source's alpha channel. For the moves that uncover what is
-// behind the near layer the far layer is its own texture, with the near
-// layer filled in; a push in uncovers nothing, so it needs none (see
-// stretch).
-type layers struct {
-	bg      []uint8   // texels like the source's, the near layer filled in; nil for a push in
-	scratch sync.Pool // of *image.RGBA frames for the near layer
-}
+// land below a sky) in front of a far one, drawn as one stretched picture
+// (see stretch). The near layer's matte is the prepared source's alpha
+// channel.
+type layers struct{}
 
 // separate finds the near layer of t for the shot and reports what it
 // is: the figure whose face is shot.Figure, or else what the cues find
@@ -62,33 +56,42 @@ func separate(t *texture, shot Shot) ([]uint8, Depth) {
 	return a, d
 }
 
-// newLayers makes the layers of t for the shot's move from the near
-// layer's matte a (see separate), which goes into t's alpha.
-func newLayers(t *texture, shot Shot, a []uint8) *layers {
-	if shot.Move == ZoomIn {
-		// A push in stretches the picture between the layers'
-		// positions, which differ by up to D texels (see stretch). The
-		// stretch keeps the pixels' order while the matte changes by
-		// less than 1/D a texel; a box of width 1.5 D bounds its slope
-		// by 1/(1.5 D) along the axes and by √2 times that along a
-		// diagonal.
-		full := (1 + shot.amount()) * (1 + 2.5*shot.Shake)
-		span := max(t.sx, t.sy) * (math.Pow(full, -bgDepth) - 1/full)
-		if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
-			box(a, t.w, t.h, rad)
-		}
+// newLayers makes the layers of t for a move from the near layer's matte
+// a (see separate), which goes into t's alpha. span is the most texels by
+// which the two layers' windows place a pixel apart over the clip. The
+// stretch keeps the pixels' order while the matte changes by less than
+// 1/span a texel; a box of width 1.5 span bounds its slope by 1/(1.5 span)
+// along the axes and by √2 times that along a diagonal.
+func newLayers(t *texture, a []uint8, span float64) *layers {
+	if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
+		box(a, t.w, t.h, rad)
 	}
 	for y := range t.h {
 		for x := range t.w {
 			t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
 		}
 	}
-	l := &layers{}
-	if shot.Move != ZoomIn {
-		// What the near layer uncovers is filled in.
-		l.bg = fill(t)
+	return &layers{}
+}
+
+// layerSpan returns the most texels by which the layers' windows place a
+// pixel of the frame apart over the clip: a corner's, since both windows
+// map the frame affinely.
+func (r *Renderer) layerSpan() float64 {
+	t := &r.tex
+	span := 0.0
+	for i := range r.frames {
+		s, cx, cy := r.view(i)
+		fg, bg := windows(r.shot.Move, s, cx, cy)
+		for _, u := range [2]float64{-0.5, 0.5} {
+			for _, v := range [2]float64{-0.5, 0.5} {
+				dx := (fg.cx + u/fg.s - bg.cx - u/bg.s) * t.sx
+				dy := (fg.cy + v/fg.s - bg.cy - v/bg.s) * t.sy
+				span = max(span, math.Hypot(dx, dy))
+			}
+		}
 	}
-	return l
+	return span
 }
 
 // figureMatte returns the coarse matte of the person whose face is the
@@ -121,144 +124,6 @@ func figureMatte(t *texture, g *grid, face Box) []float32 {
 	return m
 }
 
-// fill returns a copy of t's texels in which the near layer (alpha) is
-// replaced by the background around it, by push-pull interpolation: the
-// known texels are averaged down a pyramid and the holes filled from the
-// coarsest level that knows them. The pyramid starts at half the
-// texture's size: a fill is smooth, and most texels are known and kept.
-// Where the matte is soft the near layer's colours in t are unmixed from
-// the fill's.
-func fill(t *texture) []uint8 {
-	w, h := t.w, t.h
-	// known is how far a texel is known background: where the matte is
-	// nearly zero, outside its soft edge.
-	var knownLUT, mixLUT [256]float32
-	for a := range 256 {
-		knownLUT[a] = 1 - smoothstep(0.02, 0.2, float32(a)/255)
-		mixLUT[a] = smoothstep(0.02, 0.3, float32(a)/255)
-	}
-	known := func(a uint8) float32 { return knownLUT[a] }
-	type level struct {
-		c    []float32 // 3 per texel, premultiplied by weight
-		wt   []float32
-		w, h int
-	}
-	nw, nh := (w+1)/2, (h+1)/2
-	l1 := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
-	for y := range h {
-		row := t.pix[y*t.stride:][:4*w]
-		cells := (y / 2) * nw
-		for x := range w {
-			k := known(row[4*x+3])
-			j := cells + x/2
-			l1.wt[j] += k
-			for c := range 3 {
-				l1.c[3*j+c] += float32(row[4*x+c]) * k
-			}
-		}
-	}
-	pyr := []level{l1}
-	for p := pyr[0]; p.w > 1 || p.h > 1; p = pyr[len(pyr)-1] {
-		nw, nh := (p.w+1)/2, (p.h+1)/2
-		n := level{c: make([]float32, 3*nw*nh), wt: make([]float32, nw*nh), w: nw, h: nh}
-		for y := range p.h {
-			for x := range p.w {
-				i, j := y*p.w+x, (y/2)*nw+x/2
-				n.wt[j] += p.wt[i]
-				for c := range 3 {
-					n.c[3*j+c] += p.c[3*i+c]
-				}
-			}
-		}
-		pyr = append(pyr, n)
-	}
-	// up reads the level of size cw x ch, one step coarser than the
-	// point (x, y), bilinearly, so that the fill is smooth rather than
-	// made of its blocks.
-	up := func(col []float32, cw, ch, x, y int) [3]float32 {
-		u := min(max((float32(x)+0.5)/2-0.5, 0), float32(cw-1))
-		v := min(max((float32(y)+0.5)/2-0.5, 0), float32(ch-1))
-		x0, y0 := int(u), int(v)
-		x1, y1 := min(x0+1, cw-1), min(y0+1, ch-1)
-		fx, fy := u-float32(x0), v-float32(y0)
-		var o [3]float32
-		for c := range 3 {
-			top := col[3*(y0*cw+x0)+c]*(1-fx) + col[3*(y0*cw+x1)+c]*fx
-			bot := col[3*(y1*cw+x0)+c]*(1-fx) + col[3*(y1*cw+x1)+c]*fx
-			o[c] = top*(1-fy) + bot*fy
-		}
-		return o
-	}
-	// Pull: from the coarsest level down, each texel's colour is its own
-	// mean where it is well known, blended towards the coarser level's
-	// where it is not.
-	top := pyr[len(pyr)-1]
-	col := make([]float32, 3)
-	for c := range 3 {
-		col[c] = top.c[c] / max(top.wt[0], 1e-6)
-	}
-	for li := len(pyr) - 2; li >= 0; li-- {
-		p := pyr[li]
-		out := make([]float32, 3*p.w*p.h)
-		cw, ch := pyr[li+1].w, pyr[li+1].h
-		for y := range p.h {
-			for x := range p.w {
-				i := y*p.w + x
-				k := min(p.wt[i], 1)
-				if k == 1 {
-					// Known: most of the picture, and cheap.
-					for c := range 3 {
-						out[3*i+c] = p.c[3*i+c] / p.wt[i]
-					}
-					continue
-				}
-				u := up(col, cw, ch, x, y)
-				for c := range 3 {
-					own := float32(0)
-					if p.wt[i] > 0 {
-						own = p.c[3*i+c] / p.wt[i]
-					}
-					out[3*i+c] = own*k + u[c]*(1-k)
-				}
-			}
-		}
-		col = out
-	}
-	bg := make([]uint8, len(t.pix))
-	copy(bg, t.pix)
-	for y := range h {
-		row := bg[y*t.stride:][:4*w]
-		for x := range w {
-			if row[4*x+3] == 0 {
-				row[4*x+3] = 255
-				continue // the background itself
-			}
-			a := float32(row[4*x+3]) / 255
-			m := mixLUT[row[4*x+3]]
-			k := known(row[4*x+3])
-			u := up(col, nw, nh, x, y)
-			src := t.pix[y*t.stride+4*x:][:3]
-			for c := range 3 {
-				own := float32(row[4*x+c])
-				b := own*(1-m) + (own*k+u[c]*(1-k))*m
-				row[4*x+c] = unit8(b / 255)
-				// Where the matte is soft the near layer's colour is
-				// unmixed from the background's, so that over the
-				// fill it still gives the picture: a F + (1-a) B = I.
-				// The fill then holds none of the near layer's
-				// colour, which would show as a halo once the layers
-				// part.
-				if a < 1 {
-					f := (own - (1-a)*b) / a
-					src[c] = unit8(f / 255)
-				}
-			}
-			row[4*x+3] = 255
-		}
-	}
-	return bg
-}
-
 // layered reports whether a move separates a near layer from the
 // background (see newLayers).
 func layered(m Move) bool {
@@ -269,77 +134,26 @@ func layered(m Move) bool {
 	return false
 }
 
-// composite draws the two layers: the background, magnified less than
-// the near layer on a push in, sliding less on a pan or tilt and more on
-// an orbit, and the near layer, sampled from pix with its matte in alpha.
-// A push in is a stretch (see stretch); the other moves draw the
-// background into dst and the near layer over it.
+// composite draws the two layers of the frame whose camera is (s, cx,
+// cy) as one stretched picture (see windows and stretch).
 func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
-	// The background's window is larger than the near layer's; its
-	// centre is kept as far inside the picture as that leaves room for,
-	// so that it never reaches past an edge.
-	sb, bx, by := math.Pow(s, bgDepth), cx, cy
-	switch r.shot.Move {
-	case PanLeft, PanRight, TiltUp, TiltDown:
-		// The background is further away: it slides less.
-		sb = s
-		bx, by = 0.5+(cx-0.5)*bgDepth, 0.5+(cy-0.5)*bgDepth
-	case TruckLeft, TruckRight, PedestalUp, PedestalDown:
-		// The camera travels: the background, further away, slides much
-		// less than the figure.
-		sb = s
-		bx, by = 0.5+(cx-0.5)*truckDepth, 0.5+(cy-0.5)*truckDepth
-	case DollyZoom:
-		// The figure keeps its size and place; the background zooms in.
-		sb, bx, by = s, 0.5, 0.5
-		s, cx, cy = 1, 0.5, 0.5
-	case OrbitLeft, OrbitRight:
-		// Circling the subject: the background slides the whole way
-		// while the subject stays nearly where it is.
-		sb = s
-		cx = 0.5 - (cx-0.5)*0.15
-	}
-	m := 0.5 - 0.5/sb
-	bx, by = 0.5+min(max(bx-0.5, -m), m), 0.5+min(max(by-0.5, -m), m)
-	if r.layers.bg == nil {
-		r.stretch(s, cx, cy, sb, bx, by, pix, dst, w, h)
-		return
-	}
-	r.sample(sb, bx, by, r.layers.bg, dst, w, h)
-	fg, _ := r.layers.scratch.Get().(*image.RGBA)
-	if fg == nil || fg.Rect.Dx() < w || fg.Rect.Dy() < h {
-		fg = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
-	}
-	defer r.layers.scratch.Put(fg)
-	r.sample(s, cx, cy, pix, fg, w, h)
-	for y := range h {
-		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-		f := fg.Pix[y*fg.Stride:][:4*w]
-		for x := 0; x < 4*w; x += 4 {
-			a := int32(f[x+3])
-			for c := range 3 {
-				b := int32(out[x+c])
-				out[x+c] = uint8(b + ((int32(f[x+c])-b)*a+127)/255)
-			}
-			out[x+3] = 255
-		}
-	}
+	fg, bg := windows(r.shot.Move, s, cx, cy)
+	r.stretch(fg.s, fg.cx, fg.cy, bg.s, bg.cx, bg.cy, pix, dst, w, h)
 }
 
-// stretch draws a push in's two layers as one warped picture: each pixel
-// is sampled once, at the point between where the near layer's window (s,
+// stretch draws the two layers as one warped picture: each pixel is
+// sampled once, at the point between where the near layer's window (s,
 // cx, cy) and the background's (sb, bx, by) put it, weighted by the matte
-// at the near layer's point. Inside the near layer the picture grows at
-// the camera's rate, outside at the background's, and across the matte's
-// soft edge it stretches between them. Blending two offset copies instead
-// would show an object that the soft edge crosses twice. The near layer
-// grows faster, so along any line from the centre of the zoom its points
-// move outwards more than the background's: the stretch keeps the order
-// of the pixels and never folds where the near layer holds the centre of
-// the zoom. Off the centre its edge nearer the centre moves outwards
-// faster than what is behind it; there newLayers has made the matte
-// change slowly enough for its order to hold too. Both windows lie inside
-// the picture, and so does every point between them.
+// at the near layer's point. Inside the near layer the picture moves with
+// the near layer, outside with the background, and across the matte's
+// soft edge it stretches between them, so what the near layer uncovers is
+// the background drawn out towards it. Blending two offset copies instead
+// (a near layer over an inpainted background) shows twice whatever the
+// matte misses, such as a mast too thin for it. Where the near layer
+// moves towards what is behind it, the picture is squeezed; newLayers has
+// made the matte change slowly enough for the pixels to keep their order
+// (see layerSpan). Both windows lie inside the picture, and so does every
+// point between them.
 func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *image.RGBA, w, h int) {
 	t := &r.tex
 	le := binary.LittleEndian

@@ -21,17 +21,29 @@ func (c view) crop(x, y float64, fw, fh int) (u, v float64) {
 // figure (the whole picture without layers) and of the scenery behind it.
 type scene struct{ fg, bg view }
 
-// scene returns the views of a frame drawn with the camera (s, cx, cy). It
-// follows composite, where the background of a layered shot moves less
-// than the figure; a dolly zoom without a figure is taken as its outer
-// part, at scale s, where scenery such as foliage and lights mostly is.
+// scene returns the views of a frame drawn with the camera (s, cx, cy):
+// the layers' windows (see windows) when the shot has layers.
 func (r *Renderer) scene(s, cx, cy float64) scene {
-	c := view{s, cx, cy}
 	if r.layers == nil {
+		c := view{s, cx, cy}
 		return scene{c, c}
 	}
-	fg, bg := c, c
-	switch r.shot.Move {
+	fg, bg := windows(r.shot.Move, s, cx, cy)
+	return scene{fg, bg}
+}
+
+// windows returns the near layer's and the background's windows of a
+// layered move whose camera is (s, cx, cy). The background is further
+// away: it is magnified less than the near layer on a push in, slides
+// less on a pan or tilt and much less on a truck or pedestal (the camera
+// travels); a dolly zoom holds the near layer and zooms the background;
+// an orbit slides the background the whole way while the subject stays
+// nearly where it is. The background's window is larger than the near
+// layer's; its centre is kept as far inside the picture as that leaves
+// room for, so that it never reaches past an edge.
+func windows(mv Move, s, cx, cy float64) (fg, bg view) {
+	fg, bg = view{s, cx, cy}, view{s, cx, cy}
+	switch mv {
 	case ZoomIn:
 		bg.s = math.Pow(s, bgDepth)
 	case PanLeft, PanRight, TiltUp, TiltDown:
@@ -46,5 +58,5 @@ func (r *Renderer) scene(s, cx, cy float64) scene {
 	}
 	m := 0.5 - 0.5/bg.s
 	bg.cx, bg.cy = 0.5+min(max(bg.cx-0.5, -m), m), 0.5+min(max(bg.cy-0.5, -m), m)
-	return scene{fg, bg}
+	return fg, bg
 }
