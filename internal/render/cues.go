@@ -425,3 +425,181 @@ func soften(m []float32, w, h int) []float32 {
 }
 
 func abs32(v float32) float32 { return max(v, -v) }
+
+// skyDetail adds to the land's matte in t's alpha what stands in the sky
+// too thin for the grid to see (masts, wires, a rocket's nose): every
+// texel whose colour differs from the sky's colour around it by more than
+// the sky's own variation. p is the coarse matte, 0 on the sky.
+func skyDetail(t *texture, g *grid, p []float32) {
+	w, h := g.w, g.h
+	// The sky's colour over the whole grid, spread from the sure sky's
+	// cells, and how much its grey level varies within a cell.
+	col := make([]float32, 3*w*h)
+	wt := make([]float32, w*h)
+	dev, n := 0.0, 0
+	for i := range wt {
+		if p[i] < 0.1 && g.dev[i] < skyDev {
+			wt[i] = 1
+			copy(col[3*i:3*i+3], g.c[3*i:3*i+3])
+			dev += float64(g.dev[i])
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	sky := pushPull(col, wt, w, h)
+	// Differences within tau are the sky's own grain; from 2 tau a texel
+	// is wholly something standing in it.
+	tau := float32(max(3*dev/float64(n), 0.03)) * 255
+	k := float32(g.k)
+	q := make([]uint8, t.w*t.h)
+	for y := range t.h {
+		v := min(max((float32(y)+0.5)/k-0.5, 0), float32(h-1))
+		j := min(int(v), max(h-2, 0))
+		fy := v - float32(j)
+		j1 := min(j+1, h-1)
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			u := min(max((float32(x)+0.5)/k-0.5, 0), float32(w-1))
+			i := min(int(u), max(w-2, 0))
+			fx := u - float32(i)
+			i1 := min(i+1, w-1)
+			d := float32(0)
+			for c := range 3 {
+				s := (sky[3*(j*w+i)+c]*(1-fx)+sky[3*(j*w+i1)+c]*fx)*(1-fy) +
+					(sky[3*(j1*w+i)+c]*(1-fx)+sky[3*(j1*w+i1)+c]*fx)*fy
+				d = max(d, abs32(float32(row[4*x+c])-255*s))
+			}
+			q[y*t.w+x] = max(row[4*x+3], unit8(smoothstep(tau, 2*tau, d)))
+		}
+	}
+	// Soft edges of a texel or two.
+	box(q, t.w, t.h, 1)
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x, v := range q[y*t.w:][:t.w] {
+			row[4*x+3] = v
+		}
+	}
+}
+
+// pushPull returns the colours col (3 a cell of a w x h grid) where their
+// weights wt are 1, and elsewhere colours spread smoothly from them: the
+// known cells are averaged down a pyramid and the unknown filled from the
+// coarsest level that knows them.
+func pushPull(col, wt []float32, w, h int) []float32 {
+	if w <= 1 && h <= 1 {
+		out := make([]float32, 3)
+		for c := range 3 {
+			out[c] = col[c] / max(wt[0], 1e-6)
+		}
+		return out
+	}
+	nw, nh := (w+1)/2, (h+1)/2
+	nc, nwt := make([]float32, 3*nw*nh), make([]float32, nw*nh)
+	for y := range h {
+		for x := range w {
+			i, j := y*w+x, (y/2)*nw+x/2
+			nwt[j] += wt[i]
+			for c := range 3 {
+				nc[3*j+c] += col[3*i+c] * wt[i]
+			}
+		}
+	}
+	for j := range nwt {
+		if nwt[j] > 0 {
+			for c := range 3 {
+				nc[3*j+c] /= nwt[j]
+			}
+			nwt[j] = min(nwt[j], 1)
+		}
+	}
+	coarse := pushPull(nc, nwt, nw, nh)
+	// The coarse level is read bilinearly, so that the filled parts are
+	// smooth rather than blocks.
+	at := func(n, m int) (int, int, float32) {
+		p := min(max((float32(n)+0.5)/2-0.5, 0), float32(m-1))
+		i := int(p)
+		return i, min(i+1, m-1), p - float32(i)
+	}
+	out := make([]float32, 3*w*h)
+	for y := range h {
+		j0, j1, fy := at(y, nh)
+		for x := range w {
+			i0, i1, fx := at(x, nw)
+			i := y*w + x
+			k := min(wt[i], 1)
+			for c := range 3 {
+				v := (coarse[3*(j0*nw+i0)+c]*(1-fx)+coarse[3*(j0*nw+i1)+c]*fx)*(1-fy) +
+					(coarse[3*(j1*nw+i0)+c]*(1-fx)+coarse[3*(j1*nw+i1)+c]*fx)*fy
+				out[3*i+c] = col[3*i+c]*k + v*(1-k)
+			}
+		}
+	}
+	return out
+}
+
+// skyFill returns a copy of t's texels in which the land (alpha) is
+// replaced by the sky's colour there: the mean colour of the clear sky in
+// each cell of a grid about gridSide cells on the short side, spread over
+// the land (see pushPull) and read bilinearly. A sky is smooth, so this
+// is what stands behind the land; and wherever the matte is more than a
+// trace the texel takes the sky's colour, so nothing of a see-through
+// mast is left behind in the sky.
+func skyFill(t *texture) []uint8 {
+	k := max(1, int(math.Round(float64(min(t.w, t.h))/gridSide)))
+	w, h := (t.w+k-1)/k, (t.h+k-1)/k
+	col := make([]float32, 3*w*h)
+	wt := make([]float32, w*h)
+	n := make([]float32, w*h)
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			i := y/k*w + x/k
+			n[i]++
+			if row[4*x+3] < 8 {
+				wt[i]++
+				for c := range 3 {
+					col[3*i+c] += float32(row[4*x+c]) / 255
+				}
+			}
+		}
+	}
+	for i := range wt {
+		if wt[i] > 0 {
+			for c := range 3 {
+				col[3*i+c] /= wt[i]
+			}
+			wt[i] /= n[i]
+		}
+	}
+	sky := pushPull(col, wt, w, h)
+	bg := make([]uint8, len(t.pix))
+	copy(bg, t.pix)
+	kf := float32(k)
+	for y := range t.h {
+		v := min(max((float32(y)+0.5)/kf-0.5, 0), float32(h-1))
+		j := min(int(v), max(h-2, 0))
+		fy := v - float32(j)
+		j1 := min(j+1, h-1)
+		row := bg[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			m := smoothstep(0, 0.1, float32(row[4*x+3])/255)
+			row[4*x+3] = 255
+			if m == 0 {
+				continue
+			}
+			u := min(max((float32(x)+0.5)/kf-0.5, 0), float32(w-1))
+			i := min(int(u), max(w-2, 0))
+			fx := u - float32(i)
+			i1 := min(i+1, w-1)
+			for c := range 3 {
+				s := (sky[3*(j*w+i)+c]*(1-fx)+sky[3*(j*w+i1)+c]*fx)*(1-fy) +
+					(sky[3*(j1*w+i)+c]*(1-fx)+sky[3*(j1*w+i1)+c]*fx)*fy
+				row[4*x+c] = unit8(float32(row[4*x+c])/255*(1-m) + s*m)
+			}
+		}
+	}
+	return bg
+}

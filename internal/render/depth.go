@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+	"sync"
 )
 
 // Box is a rectangle in the frame, in the offsets from its centre that
@@ -23,10 +24,17 @@ const bgDepth = 0.8
 const truckDepth = 0.5
 
 // layers is a move's depth: a near layer (a figure, a subject, or the
-// land below a sky) in front of a far one, drawn as one stretched picture
-// (see stretch). The near layer's matte is the prepared source's alpha
-// channel.
-type layers struct{}
+// land below a sky) in front of a far one. The near layer's matte is the
+// prepared source's alpha channel. Land before a sky is drawn as two
+// layers, the land over the sky with what the land uncovers filled in
+// (bg): a sky is smooth, so its fill is convincing, and the sky's matte
+// follows every mast and wire (see skyDetail). Other near layers are drawn
+// as one stretched picture (see stretch), since a matte found by cues may
+// miss part of a figure or subject, which two layers would show twice.
+type layers struct {
+	bg      []uint8   // the sky with the land filled in; nil for a stretch
+	scratch sync.Pool // of *image.RGBA frames for the land
+}
 
 // separate finds the near layer of t for the shot and reports what it
 // is: the figure whose face is shot.Figure, or else what the cues find
@@ -46,6 +54,9 @@ func separate(t *texture, shot Shot) ([]uint8, Depth) {
 		return nil, NoDepth
 	}
 	refine(t, g, p, r)
+	if d == SkyDepth {
+		skyDetail(t, g, p)
+	}
 	a := make([]uint8, t.w*t.h)
 	for y := range t.h {
 		for x := range t.w {
@@ -58,12 +69,12 @@ func separate(t *texture, shot Shot) ([]uint8, Depth) {
 
 // newLayers makes the layers of t for a move from the near layer's matte
 // a (see separate), which goes into t's alpha. span is the most texels by
-// which the two layers' windows place a pixel apart over the clip. The
+// which the two layers' windows place a pixel apart over the clip. A
 // stretch keeps the pixels' order while the matte changes by less than
 // 1/span a texel; a box of width 1.5 span bounds its slope by 1/(1.5 span)
 // along the axes and by √2 times that along a diagonal.
-func newLayers(t *texture, a []uint8, span float64) *layers {
-	if rad := int(math.Ceil((1.5*span - 1) / 2)); rad > 0 {
+func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
+	if rad := int(math.Ceil((1.5*span - 1) / 2)); d != SkyDepth && rad > 0 {
 		box(a, t.w, t.h, rad)
 	}
 	for y := range t.h {
@@ -71,7 +82,11 @@ func newLayers(t *texture, a []uint8, span float64) *layers {
 			t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
 		}
 	}
-	return &layers{}
+	l := &layers{}
+	if d == SkyDepth {
+		l.bg = skyFill(t)
+	}
+	return l
 }
 
 // layerSpan returns the most texels by which the layers' windows place a
@@ -135,10 +150,33 @@ func layered(m Move) bool {
 }
 
 // composite draws the two layers of the frame whose camera is (s, cx,
-// cy) as one stretched picture (see windows and stretch).
+// cy) (see windows): as one stretched picture (see stretch), or the sky,
+// filled in, and the land over it.
 func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
 	fg, bg := windows(r.shot.Move, s, cx, cy)
-	r.stretch(fg.s, fg.cx, fg.cy, bg.s, bg.cx, bg.cy, pix, dst, w, h)
+	if r.layers.bg == nil {
+		r.stretch(fg.s, fg.cx, fg.cy, bg.s, bg.cx, bg.cy, pix, dst, w, h)
+		return
+	}
+	r.sample(bg.s, bg.cx, bg.cy, r.layers.bg, dst, w, h)
+	near, _ := r.layers.scratch.Get().(*image.RGBA)
+	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
+		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
+	}
+	defer r.layers.scratch.Put(near)
+	r.sample(fg.s, fg.cx, fg.cy, pix, near, w, h)
+	for y := range h {
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		f := near.Pix[y*near.Stride:][:4*w]
+		for x := 0; x < 4*w; x += 4 {
+			a := int32(f[x+3])
+			for c := range 3 {
+				b := int32(out[x+c])
+				out[x+c] = uint8(b + ((int32(f[x+c])-b)*a+127)/255)
+			}
+			out[x+3] = 255
+		}
+	}
 }
 
 // stretch draws the two layers as one warped picture: each pixel is

@@ -456,3 +456,55 @@ func BenchmarkFrame720pLayers(b *testing.B) {
 		})
 	}
 }
+
+// TestSkyKeepsMasts checks that a mast two pixels wide standing in a sky,
+// too thin for the cues' grid, goes with the land: on the last frame of
+// each move a row through the sky crosses it exactly once, right above
+// where it stands on the land, so it is neither left behind in the sky,
+// which moves less, nor bent.
+func TestSkyKeepsMasts(t *testing.T) {
+	src := landscape()
+	for y := 40; y < 200; y++ {
+		for x := 400; x < 402; x++ {
+			p := src.Pix[y*src.Stride+4*x:]
+			p[0], p[1], p[2] = 230, 30, 20 // red, unlike sky and ground
+		}
+	}
+	for x := 100; x < 300; x++ {
+		y := 60 + (x-100)/8 // a wire sloping down from the left
+		p := src.Pix[y*src.Stride+4*x:]
+		p[0], p[1], p[2] = 50, 50, 60
+	}
+	for _, mv := range []Move{TruckRight, PanLeft, OrbitLeft, ZoomIn} {
+		t.Run(mv.String(), func(t *testing.T) {
+			r := New(src, 640, 360, Shot{Move: mv, Amount: 0.3}, 24)
+			if r.shot.Depth != SkyDepth {
+				t.Fatalf("layers %v, want land before sky", r.shot.Depth)
+			}
+			f := frame(r, 23)
+			// red returns where runs of the mast's red start in row y.
+			red := func(y int) []int {
+				var xs []int
+				in := false
+				for x := range 640 {
+					p := f.Pix[y*f.Stride+4*x:]
+					now := p[0] > 180 && p[1] < 80 && p[2] < 80
+					if now && !in {
+						xs = append(xs, x)
+					}
+					in = now
+				}
+				return xs
+			}
+			sky, land := red(110), red(185)
+			if len(sky) != 1 {
+				t.Fatalf("row 110 crosses the mast at %v, want once", sky)
+			}
+			// The mast stands straight: in the sky it is where it is
+			// above the land.
+			if len(land) != 1 || math.Abs(float64(sky[0]-land[0])) > 1 {
+				t.Errorf("the mast is at x=%d in the sky and %v on the land", sky[0], land)
+			}
+		})
+	}
+}

@@ -125,7 +125,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	}
 	if matte != nil {
 		// After the style and grade, which write opaque alpha.
-		r.layers = newLayers(t, matte, r.layerSpan())
+		r.layers = newLayers(t, r.shot.Depth, matte, r.layerSpan())
 	}
 	r.atmo = newAtmosphere(shot, fw, fh, t)
 	return r
