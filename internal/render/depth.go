@@ -158,7 +158,7 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		r.stretch(fg.s, fg.cx, fg.cy, bg.s, bg.cx, bg.cy, pix, dst, w, h)
 		return
 	}
-	r.sample(bg.s, bg.cx, bg.cy, r.layers.bg, dst, w, h)
+	r.sampleSmooth(bg.s, bg.cx, bg.cy, r.layers.bg, dst, w, h)
 	near, _ := r.layers.scratch.Get().(*image.RGBA)
 	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))

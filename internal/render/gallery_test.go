@@ -3,6 +3,7 @@ package render
 import (
 	"flag"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
 	"os"
@@ -78,6 +79,8 @@ func TestGallery(t *testing.T) {
 		}
 		writePNG(t, "atmosphere-"+base+".png", sheet(rows, []int{0, 47}))
 	}
+	writePNG(t, "depth.png", depthSheet(t))
+
 	img := loadImage(t, "rocket.jpg")
 	b := img.Bounds()
 	fw, fh := FrameSize(b.Dx(), b.Dy(), 144)
@@ -88,4 +91,44 @@ func TestGallery(t *testing.T) {
 	rows = append(rows, New(img, fw, fh, Shot{Move: ZoomIn, Subject: Point{X: 0.3, Y: -0.2}}, 48))
 	rows = append(rows, New(img, fw, fh, Shot{Move: Static, Shake: defaultShake * 3, Seed: 1}, 48))
 	writePNG(t, "camera-rocket.png", sheet(rows, []int{0, 16, 23, 24, 47}))
+}
+
+// depthSheet draws the layers found without a face: for each shot, frames
+// 0, 24 and 47 (exaggerated moves, so the parallax shows) and the near
+// layer's matte, white on black, as the renderer holds it.
+func depthSheet(t *testing.T) *image.RGBA {
+	shots := []struct {
+		image string
+		shot  Shot
+	}{
+		{"rocket.jpg", Shot{Move: TruckRight, Amount: 0.3}},
+		{"rocket.jpg", Shot{Move: OrbitLeft, Amount: 0.3}},
+		{"rocket.jpg", Shot{Move: ZoomIn, Amount: 0.4}},
+		{"coffee.png", Shot{Move: PanRight, Amount: 0.3}},
+		{"coffee.png", Shot{Move: ZoomIn, Amount: 0.4}},
+	}
+	const fw, fh, gap = 384, 216, 4
+	out := image.NewRGBA(image.Rect(0, 0, 4*(fw+gap)-gap, len(shots)*(fh+gap)-gap))
+	draw.Draw(out, out.Rect, image.White, image.Point{}, draw.Src)
+	for j, s := range shots {
+		r := New(loadImage(t, s.image), fw, fh, s.shot, 48)
+		t.Logf("%s: %s", s.image, r.Shot().Description())
+		for k, i := range []int{0, 24, 47} {
+			dst := image.NewRGBA(image.Rect(0, 0, fw, fh))
+			r.Frame(i, dst)
+			at := image.Pt(k*(fw+gap), j*(fh+gap))
+			draw.Draw(out, image.Rectangle{at, at.Add(image.Pt(fw, fh))}, dst, image.Point{}, draw.Src)
+		}
+		// The matte over the frame-0 view of the prepared source.
+		tx := &r.tex
+		for y := range fh {
+			for x := range fw {
+				u := int(tx.ox + (float64(x)+0.5)/fw*tx.sx)
+				v := int(tx.oy + (float64(y)+0.5)/fh*tx.sy)
+				a := tx.pix[v*tx.stride+4*u+3]
+				out.Set(3*(fw+gap)+x, j*(fh+gap)+y, color.Gray{Y: a})
+			}
+		}
+	}
+	return out
 }
