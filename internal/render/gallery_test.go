@@ -94,8 +94,9 @@ func TestGallery(t *testing.T) {
 }
 
 // depthSheet draws the layers found without a face: for each shot, frames
-// 0, 24 and 47 (exaggerated moves, so the parallax shows) and the near
-// layer's matte, white on black, as the renderer holds it.
+// 0 and 47 (exaggerated moves, so the parallax shows) and the near layer's
+// matte, white on black, as the renderer holds it, at the smallest size
+// the service renders.
 func depthSheet(t *testing.T) *image.RGBA {
 	shots := []struct {
 		image string
@@ -107,13 +108,13 @@ func depthSheet(t *testing.T) *image.RGBA {
 		{"coffee.png", Shot{Move: PanRight, Amount: 0.3}},
 		{"coffee.png", Shot{Move: ZoomIn, Amount: 0.4}},
 	}
-	const fw, fh, gap = 384, 216, 4
-	out := image.NewRGBA(image.Rect(0, 0, 4*(fw+gap)-gap, len(shots)*(fh+gap)-gap))
+	const fw, fh, gap = 640, 360, 4
+	out := image.NewRGBA(image.Rect(0, 0, 3*(fw+gap)-gap, len(shots)*(fh+gap)-gap))
 	draw.Draw(out, out.Rect, image.White, image.Point{}, draw.Src)
 	for j, s := range shots {
 		r := New(loadImage(t, s.image), fw, fh, s.shot, 48)
 		t.Logf("%s: %s", s.image, r.Shot().Description())
-		for k, i := range []int{0, 24, 47} {
+		for k, i := range []int{0, 47} {
 			dst := image.NewRGBA(image.Rect(0, 0, fw, fh))
 			r.Frame(i, dst)
 			at := image.Pt(k*(fw+gap), j*(fh+gap))
@@ -126,7 +127,7 @@ func depthSheet(t *testing.T) *image.RGBA {
 				u := int(tx.ox + (float64(x)+0.5)/fw*tx.sx)
 				v := int(tx.oy + (float64(y)+0.5)/fh*tx.sy)
 				a := tx.pix[v*tx.stride+4*u+3]
-				out.Set(3*(fw+gap)+x, j*(fh+gap)+y, color.Gray{Y: a})
+				out.Set(2*(fw+gap)+x, j*(fh+gap)+y, color.Gray{Y: a})
 			}
 		}
 	}
