@@ -34,6 +34,10 @@ const truckDepth = 0.5
 type layers struct {
 	bg      []uint8   // the sky with the land filled in; nil for a stretch
 	scratch sync.Pool // of *image.RGBA frames for the land
+	// matte is a stretch's widened matte in 16 bits, one a texel: its
+	// slope is often below a level of 8 bits a texel, where the steps of
+	// 8 bits would fold the picture.
+	matte []uint16
 }
 
 // separate finds the near layer of t for the shot and reports what it
@@ -74,19 +78,61 @@ func separate(t *texture, shot Shot) ([]uint8, Depth) {
 // 1/span a texel; a box of width 1.5 span bounds its slope by 1/(1.5 span)
 // along the axes and by √2 times that along a diagonal.
 func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
-	if rad := int(math.Ceil((1.5*span - 1) / 2)); d != SkyDepth && rad > 0 {
-		box(a, t.w, t.h, rad)
+	l := &layers{}
+	if d != SkyDepth {
+		l.matte = widen(a, t.w, t.h, max(int(math.Ceil((1.5*span-1)/2)), 0))
+		for i, v := range l.matte {
+			a[i] = uint8((uint32(v) + 128) / 257)
+		}
 	}
 	for y := range t.h {
 		for x := range t.w {
 			t.pix[y*t.stride+4*x+3] = a[y*t.w+x]
 		}
 	}
-	l := &layers{}
 	if d == SkyDepth {
 		l.bg = skyFill(t)
 	}
 	return l
+}
+
+// widen returns the w x h plane a filtered with a (2r+1)² box, repeating
+// the edge values, scaled to 16 bits.
+func widen(a []uint8, w, h, r int) []uint16 {
+	tmp := make([]uint32, w*h)
+	for y := range h {
+		row := a[y*w:][:w]
+		out := tmp[y*w:][:w]
+		at := func(x int) uint32 { return uint32(row[min(max(x, 0), w-1)]) }
+		var s uint32
+		for x := -r; x <= r; x++ {
+			s += at(x)
+		}
+		for x := range w {
+			out[x] = s
+			s += at(x+r+1) - at(x-r)
+		}
+	}
+	col := make([]uint64, w)
+	rowAt := func(y int) []uint32 { return tmp[min(max(y, 0), h-1)*w:][:w] }
+	for d := -r; d <= r; d++ {
+		for x, v := range rowAt(d) {
+			col[x] += uint64(v)
+		}
+	}
+	n := uint64((2*r + 1) * (2*r + 1) * 255)
+	m := make([]uint16, w*h)
+	for y := range h {
+		out := m[y*w:][:w]
+		for x, v := range col {
+			out[x] = uint16((v*65535 + n/2) / n)
+		}
+		add, sub := rowAt(y+r+1), rowAt(y-r)
+		for x := range col {
+			col[x] += uint64(add[x]) - uint64(sub[x])
+		}
+	}
+	return m
 }
 
 // layerSpan returns the most texels by which the layers' windows place a
@@ -216,14 +262,17 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 		jb, gb := split(yb, t.h)
 		a0 := pix[jf*t.stride:][:4*t.w]
 		a1 := pix[(jf+1)*t.stride:][:4*t.w]
+		m0 := r.layers.matte[jf*t.w:][:t.w]
+		m1 := r.layers.matte[(jf+1)*t.w:][:t.w]
 		b0 := pix[jb*t.stride:][:4*t.w]
 		b1 := pix[(jb+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for x := range w {
-			// The matte at the near layer's point, 0..255*65536.
-			o, f := 4*of[x], wf[x]
-			top := uint64(a0[o+3])*(256-f) + uint64(a0[o+7])*f
-			bot := uint64(a1[o+3])*(256-f) + uint64(a1[o+7])*f
+			// The matte at the near layer's point, 0..65535*65536.
+			i, f := of[x], wf[x]
+			top := uint64(m0[i])*(256-f) + uint64(m0[i+1])*f
+			bot := uint64(m1[i])*(256-f) + uint64(m1[i+1])*f
+			o := 4 * i
 			// Wholly outside or inside the matte the sample comes
 			// from the preloaded rows of the background's or the near
 			// layer's window.
@@ -232,9 +281,9 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 			case 0:
 				r0, r1, g = b0, b1, gb
 				o, f = 4*ob[x], wb[x]
-			case 255 * 65536:
+			case 65535 * 65536:
 			default:
-				k := float64(m) / (255 * 65536)
+				k := float64(m) / (65535 * 65536)
 				i, f := split(xb[x]+(xf[x]-xb[x])*k, t.w)
 				j, g := split(yb+(yf-yb)*k, t.h)
 				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g)|0xff000000)

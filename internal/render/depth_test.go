@@ -339,29 +339,37 @@ func TestStretchKeepsOrder(t *testing.T) {
 			bg.Pix[i] = bg.Pix[i]/2 + 20
 		}
 	}
-	r := New(object(bg, 1500, 540, 150), 1280, 720, Shot{Move: ZoomIn, Amount: 0.5}, 24)
-	if r.shot.Depth != SubjectDepth {
-		t.Fatalf("layers %q, want a subject", r.shot.Depth)
-	}
-	// The column code climbs 4 levels a texel across 60 texels around
-	// the object's left edge, so that a fold of half a texel shows.
-	tx := &r.tex
-	edge := int(tx.ox + 1350.0/1920*tx.sx)
-	for y := range tx.h {
-		for x := range tx.w {
-			p := tx.pix[y*tx.stride+4*x:]
-			p[0] = uint8(min(max(10+4*(x-edge+30), 10), 250))
-		}
-	}
-	f := frame(r, 23)
-	worst := 0
-	for y := range 720 {
-		for x := 1; x < 1280; x++ {
-			worst = max(worst, int(f.Pix[y*f.Stride+4*x-4])-int(f.Pix[y*f.Stride+4*x]))
-		}
-	}
-	if worst > 1 {
-		t.Errorf("a row steps back %d levels", worst)
+	src := object(bg, 1500, 540, 150)
+	for _, mv := range []Move{ZoomIn, PanLeft, PanRight, TruckLeft, TruckRight, OrbitLeft, OrbitRight, DollyZoom} {
+		t.Run(mv.String(), func(t *testing.T) {
+			r := New(src, 1280, 720, Shot{Move: mv, Amount: 0.5}, 24)
+			if r.shot.Depth != SubjectDepth {
+				t.Fatalf("layers %q, want a subject", r.shot.Depth)
+			}
+			// The column code climbs 4 levels a texel across 60 texels
+			// around the object's left edge, so that a fold of half a
+			// texel shows.
+			tx := &r.tex
+			edge := int(tx.ox + 1350.0/1920*tx.sx)
+			for y := range tx.h {
+				for x := range tx.w {
+					p := tx.pix[y*tx.stride+4*x:]
+					p[0] = uint8(min(max(10+4*(x-edge+30), 10), 250))
+				}
+			}
+			worst := 0
+			for _, i := range []int{12, 23} {
+				f := frame(r, i)
+				for y := range 720 {
+					for x := 1; x < 1280; x++ {
+						worst = max(worst, int(f.Pix[y*f.Stride+4*x-4])-int(f.Pix[y*f.Stride+4*x]))
+					}
+				}
+			}
+			if worst > 1 {
+				t.Errorf("a row steps back %d levels", worst)
+			}
+		})
 	}
 }
 
