@@ -96,45 +96,6 @@ func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
 	return l
 }
 
-// widen returns the w x h plane a filtered with a (2r+1)² box, repeating
-// the edge values, scaled to 16 bits.
-func widen(a []uint8, w, h, r int) []uint16 {
-	tmp := make([]uint32, w*h)
-	for y := range h {
-		row := a[y*w:][:w]
-		out := tmp[y*w:][:w]
-		at := func(x int) uint32 { return uint32(row[min(max(x, 0), w-1)]) }
-		var s uint32
-		for x := -r; x <= r; x++ {
-			s += at(x)
-		}
-		for x := range w {
-			out[x] = s
-			s += at(x+r+1) - at(x-r)
-		}
-	}
-	col := make([]uint64, w)
-	rowAt := func(y int) []uint32 { return tmp[min(max(y, 0), h-1)*w:][:w] }
-	for d := -r; d <= r; d++ {
-		for x, v := range rowAt(d) {
-			col[x] += uint64(v)
-		}
-	}
-	n := uint64((2*r + 1) * (2*r + 1) * 255)
-	m := make([]uint16, w*h)
-	for y := range h {
-		out := m[y*w:][:w]
-		for x, v := range col {
-			out[x] = uint16((v*65535 + n/2) / n)
-		}
-		add, sub := rowAt(y+r+1), rowAt(y-r)
-		for x := range col {
-			col[x] += uint64(add[x]) - uint64(sub[x])
-		}
-	}
-	return m
-}
-
 // layerSpan returns the most texels by which the layers' windows place a
 // pixel of the frame apart over the clip: a corner's, since both windows
 // map the frame affinely.

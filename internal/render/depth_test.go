@@ -454,13 +454,7 @@ func BenchmarkFrame720pLayers(b *testing.B) {
 	for _, mv := range []Move{ZoomIn, PanRight} {
 		b.Run(mv.String(), func(b *testing.B) {
 			r := New(src, 1280, 720, Shot{Move: mv, Figure: figure}, 120)
-			dst := image.NewRGBA(image.Rect(0, 0, 1280, 720))
-			i := 0
-			for b.Loop() {
-				r.Frame(i%120, dst)
-				i++
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/frame")
+			benchFrames(b, r, 0)
 		})
 	}
 }

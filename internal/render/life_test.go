@@ -85,13 +85,7 @@ func BenchmarkFrame720pLife(b *testing.B) {
 	} {
 		b.Run(c.name+"/"+c.shot.Description(), func(b *testing.B) {
 			r := New(c.src, 1280, 720, c.shot, 120)
-			dst := image.NewRGBA(image.Rect(0, 0, 1280, 720))
-			i := 0
-			for b.Loop() {
-				r.Frame(12+i%108, dst)
-				i++
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/float64(b.N), "ms/frame")
+			benchFrames(b, r, 12)
 		})
 	}
 }

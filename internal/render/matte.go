@@ -280,9 +280,17 @@ func box5(p []uint8, w, h int) { box(p, w, h, 2) }
 // box filters the w x h plane p in place with a (2r+1)² box, repeating
 // the edge values.
 func box(p []uint8, w, h, r int) {
+	for i, v := range widen(p, w, h, r) {
+		p[i] = uint8((uint32(v) + 128) / 257)
+	}
+}
+
+// widen returns the w x h plane a filtered with a (2r+1)² box, repeating
+// the edge values, scaled to 16 bits.
+func widen(a []uint8, w, h, r int) []uint16 {
 	tmp := make([]uint32, w*h)
 	for y := range h {
-		row := p[y*w:][:w]
+		row := a[y*w:][:w]
 		out := tmp[y*w:][:w]
 		at := func(x int) uint32 { return uint32(row[min(max(x, 0), w-1)]) }
 		var s uint32
@@ -294,22 +302,24 @@ func box(p []uint8, w, h, r int) {
 			s += at(x+r+1) - at(x-r)
 		}
 	}
-	col := make([]uint32, w)
+	col := make([]uint64, w)
 	rowAt := func(y int) []uint32 { return tmp[min(max(y, 0), h-1)*w:][:w] }
 	for d := -r; d <= r; d++ {
 		for x, v := range rowAt(d) {
-			col[x] += v
+			col[x] += uint64(v)
 		}
 	}
-	n := uint32((2*r + 1) * (2*r + 1))
+	n := uint64((2*r + 1) * (2*r + 1) * 255)
+	m := make([]uint16, w*h)
 	for y := range h {
-		out := p[y*w:][:w]
+		out := m[y*w:][:w]
 		for x, v := range col {
-			out[x] = uint8((v + n/2) / n)
+			out[x] = uint16((v*65535 + n/2) / n)
 		}
 		add, sub := rowAt(y+r+1), rowAt(y-r)
 		for x := range col {
-			col[x] += add[x] - sub[x]
+			col[x] += uint64(add[x]) - uint64(sub[x])
 		}
 	}
+	return m
 }
