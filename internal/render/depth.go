@@ -36,8 +36,10 @@ type layers struct {
 	scratch sync.Pool // of *image.RGBA frames for the land
 	// matte is a stretch's widened matte in 16 bits, one a texel: its
 	// slope is often below a level of 8 bits a texel, where the steps of
-	// 8 bits would fold the picture.
-	matte []uint16
+	// 8 bits would fold the picture. extent is where it is not zero, in
+	// texels.
+	matte  []uint16
+	extent image.Rectangle
 }
 
 // separate finds the near layer of t for the shot and reports what it
@@ -81,8 +83,16 @@ func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
 	l := &layers{}
 	if d != SkyDepth {
 		l.matte = widen(a, t.w, t.h, max(int(math.Ceil((1.5*span-1)/2)), 0))
+		x0, y0, x1, y1 := t.w, t.h, 0, 0
 		for i, v := range l.matte {
 			a[i] = uint8((uint32(v) + 128) / 257)
+			if v != 0 {
+				x, y := i%t.w, i/t.w
+				x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x+1), max(y1, y+1)
+			}
+		}
+		if x1 > x0 {
+			l.extent = image.Rectangle{image.Pt(x0, y0), image.Pt(x1, y1)}
 		}
 	}
 	for y := range t.h {
@@ -198,64 +208,89 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 // moves towards what is behind it, the picture is squeezed; newLayers has
 // made the matte change slowly enough for the pixels to keep their order
 // (see layerSpan). Both windows lie inside the picture, and so does every
-// point between them.
+// point between them. The pixels wholly of one layer, most of the frame,
+// are drawn with the sharp sampler; those in the soft edge, sampled each
+// at its own point, are blended bilinearly.
 func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *image.RGBA, w, h int) {
 	t := &r.tex
 	le := binary.LittleEndian
 	fw, fh := float64(r.fw), float64(r.fh)
-	// Texel columns of both windows, the same on every row, and their
-	// bilinear pairs for the pixels wholly inside or outside the matte.
+	// Pixels wholly outside or inside the matte are the background's
+	// and the near layer's views, drawn whole with the sharp sampler: the
+	// background into dst, the near layer into a scratch frame, only
+	// over the part of the frame its matte can reach.
+	r.sample(sb, bx, by, pix, dst, w, h)
+	near, _ := r.layers.scratch.Get().(*image.RGBA)
+	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
+		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
+	}
+	defer r.layers.scratch.Put(near)
+	nb := r.layers.reach(s, cx, cy, t, r.fw, r.fh).Intersect(image.Rect(0, 0, w, h))
+	if !nb.Empty() {
+		sub := near.SubImage(nb).(*image.RGBA)
+		r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nb.Dx(), nb.Dy())
+	}
 	xf, xb := make([]float64, w), make([]float64, w)
 	of, wf := make([]int, w), make([]uint64, w)
-	ob, wb := make([]int, w), make([]uint64, w)
 	for x := range w {
 		u := (float64(x)+0.5)/fw - 0.5
 		xf[x] = t.ox + (cx+u/s)*t.sx - 0.5
 		xb[x] = t.ox + (bx+u/sb)*t.sx - 0.5
 		of[x], wf[x] = split(xf[x], t.w)
-		ob[x], wb[x] = split(xb[x], t.w)
 	}
 	for y := range h {
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		if y < nb.Min.Y || y >= nb.Max.Y {
+			for x := range w {
+				out[4*x+3] = 255
+			}
+			continue
+		}
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
 		yb := t.oy + (by+v/sb)*t.sy - 0.5
 		jf, gf := split(yf, t.h)
-		jb, gb := split(yb, t.h)
-		a0 := pix[jf*t.stride:][:4*t.w]
-		a1 := pix[(jf+1)*t.stride:][:4*t.w]
 		m0 := r.layers.matte[jf*t.w:][:t.w]
 		m1 := r.layers.matte[(jf+1)*t.w:][:t.w]
-		b0 := pix[jb*t.stride:][:4*t.w]
-		b1 := pix[(jb+1)*t.stride:][:4*t.w]
-		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		in := near.Pix[near.PixOffset(0, y):][:4*w]
 		for x := range w {
+			out[4*x+3] = 255
+			if x < nb.Min.X || x >= nb.Max.X {
+				continue
+			}
 			// The matte at the near layer's point, 0..65535*65536.
 			i, f := of[x], wf[x]
 			top := uint64(m0[i])*(256-f) + uint64(m0[i+1])*f
 			bot := uint64(m1[i])*(256-f) + uint64(m1[i+1])*f
-			o := 4 * i
-			// Wholly outside or inside the matte the sample comes
-			// from the preloaded rows of the background's or the near
-			// layer's window.
-			r0, r1, g := a0, a1, gf
 			switch m := top*(256-gf) + bot*gf; m {
 			case 0:
-				r0, r1, g = b0, b1, gb
-				o, f = 4*ob[x], wb[x]
 			case 65535 * 65536:
+				copy(out[4*x:4*x+3], in[4*x:4*x+3])
 			default:
 				k := float64(m) / (65535 * 65536)
 				i, f := split(xb[x]+(xf[x]-xb[x])*k, t.w)
 				j, g := split(yb+(yf-yb)*k, t.h)
 				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g)|0xff000000)
-				continue
 			}
-			p, q := r0[o:o+8:o+8], r1[o:o+8:o+8]
-			pt := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
-			pb := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
-			le.PutUint32(out[4*x:4*x+4], pack((pt*(256-g)+pb*g+laneHalf)>>8&laneMask)|0xff000000)
 		}
 	}
+}
+
+// reach returns the part of a frame drawn with the near layer's window
+// (s, cx, cy) where the matte is not zero: its extent in texels, widened
+// by a texel for the bilinear reading of the matte, in frame pixels.
+func (l *layers) reach(s, cx, cy float64, t *texture, fw, fh int) image.Rectangle {
+	if l.extent.Empty() {
+		return image.Rectangle{}
+	}
+	at := func(tx, ty float64) (float64, float64) {
+		u, v := (tx-t.ox)/t.sx, (ty-t.oy)/t.sy
+		return ((u-cx)*s + 0.5) * float64(fw), ((v-cy)*s + 0.5) * float64(fh)
+	}
+	e := l.extent
+	x0, y0 := at(float64(e.Min.X)-1.5, float64(e.Min.Y)-1.5)
+	x1, y1 := at(float64(e.Max.X)+1.5, float64(e.Max.Y)+1.5)
+	return image.Rect(int(math.Floor(x0)), int(math.Floor(y0)), int(math.Ceil(x1)), int(math.Ceil(y1)))
 }
 
 // bilerp returns the bilinear sample of the texels pix (rows stride
