@@ -309,7 +309,7 @@ type atmosphere struct {
 // newAtmosphere prepares the effects of shot for fw x fh frames of the
 // prepared source t; the fog takes the colour of the picture's bright sky,
 // lightened. Hair and cloth need the shot's figure.
-func newAtmosphere(shot Shot, fw, fh int, t *texture) *atmosphere {
+func newAtmosphere(shot Shot, fw, fh int, t, scene *texture) *atmosphere {
 	a := shot.Atmosphere
 	if shot.Figure.Empty() {
 		a &^= Hair
@@ -344,13 +344,13 @@ func newAtmosphere(shot Shot, fw, fh int, t *texture) *atmosphere {
 		if a&Hair != 0 {
 			face = shot.Figure
 		}
-		at.wind = newWind(t, a&Sway != 0, face, seed, fw, fh)
+		at.wind = newWind(t, scene, a&Sway != 0, face, seed, fw, fh)
 	}
 	if a&Rays != 0 {
 		at.rays = newRays(t, seed, fw, fh)
 	}
 	if a&Flare != 0 {
-		at.flare = newFlare(t, seed, fw, fh)
+		at.flare = newFlare(scene, seed, fw, fh)
 	}
 	return at
 }

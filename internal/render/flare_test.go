@@ -135,3 +135,33 @@ func TestFlareCorner(t *testing.T) {
 		t.Errorf("seeds 0..7 put the flare only on the %v", sides)
 	}
 }
+
+// TestFlareFindsLightUnderLook checks that the flare's light is found in
+// the picture as it is, not as a style or grade repaints it: under the
+// cyberpunk style and a night grade a lamp no longer reads as bright, yet
+// the flare still comes from it.
+func TestFlareFindsLightUnderLook(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 640, 360))
+	for y := range 360 {
+		for x := range 640 {
+			v := uint8(70)
+			if math.Hypot(float64(x)-448, float64(y)-108) < 10 {
+				v = 255
+			}
+			p := img.Pix[y*img.Stride+4*x:]
+			p[0], p[1], p[2], p[3] = v, v, v, 255
+		}
+	}
+	for _, shot := range []Shot{
+		{Atmosphere: Flare},
+		{Atmosphere: Flare, Style: Cyberpunk},
+		{Atmosphere: Flare, Style: Cyberpunk, Light: Light{From: Night, To: Night}},
+	} {
+		t.Run(shot.Description(), func(t *testing.T) {
+			fl := New(img, 640, 360, shot, 24).atmo.flare
+			if math.Abs(fl.u-0.7) > 0.03 || math.Abs(fl.v-0.3) > 0.03 {
+				t.Errorf("the flare's light at (%.2f, %.2f), want the lamp at (0.70, 0.30)", fl.u, fl.v)
+			}
+		})
+	}
+}

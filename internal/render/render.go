@@ -114,6 +114,14 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	if layered(shot.Move) {
 		matte, r.shot.Depth = separate(t, shot)
 	}
+	// What the atmosphere finds in the picture (a flare's light, foliage)
+	// is found before a style or grade recolours it too.
+	scene := t
+	if shot.Atmosphere&(Flare|Sway) != 0 && (shot.Style != NoStyle || shot.Light.From == shot.Light.To && shot.Light.From != 0) {
+		c := *t
+		c.pix = append([]uint8(nil), t.pix...)
+		scene = &c
+	}
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
 	// A grade that does not change is painted on the source once, like
 	// the style; one that changes, and flashes, are applied per frame.
@@ -127,7 +135,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 		// After the style and grade, which write opaque alpha.
 		r.layers = newLayers(t, r.shot.Depth, matte, r.layerSpan())
 	}
-	r.atmo = newAtmosphere(shot, fw, fh, t)
+	r.atmo = newAtmosphere(shot, fw, fh, t, scene)
 	return r
 }
 

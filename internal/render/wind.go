@@ -29,14 +29,14 @@ type wind struct {
 // windCell is the spacing of the displacement grid in pixels.
 const windCell = 8
 
-func newWind(t *texture, sway bool, face Box, seed int64, fw, fh int) *wind {
+func newWind(t, scene *texture, sway bool, face Box, seed int64, fw, fh int) *wind {
 	wd := &wind{fw: fw, fh: fh, g: newFog(seed^0x3717d, [3]float64{}), dir: 1,
 		ox: t.ox, oy: t.oy, sx: t.sx, sy: t.sy, face: face}
 	if mix(uint64(seed)^0xd1)&1 == 0 {
 		wd.dir = -1
 	}
 	if sway {
-		wd.mask, wd.mw, wd.mh, wd.k = foliage(t)
+		wd.mask, wd.mw, wd.mh, wd.k = foliage(scene)
 		wd.matte = matte(t, int(wd.k))
 	}
 	return wd
