@@ -144,7 +144,6 @@ func TestIntelligibility(t *testing.T) {
 	type row struct {
 		voice, engines  string
 		errs, words     int
-		synth, speech   time.Duration
 		worst, worstHyp string
 		worstErr        int
 	}
