@@ -220,6 +220,10 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 	PRIMARY KEY (key_id, idem_key)
 );
 `},
+	// Expired idempotency keys are swept by age.
+	{5, `
+CREATE INDEX IF NOT EXISTS idempotency_key_created ON idempotency_key (created_at);
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -329,6 +333,13 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 	err = d.inTx(ctx, func(t tx) error {
 		if g.IdempotencyKey != "" {
 			if err := reusedKey(ctx, t, g); err != nil {
+				return err
+			}
+			// Every submit with a key also forgets the keys of all API
+			// keys that have expired, so the table holds about a window's
+			// worth of keys; the index on created_at keeps this cheap.
+			if _, err := t.exec(ctx, `DELETE FROM idempotency_key WHERE created_at <= ?`,
+				ms(g.Created.Add(-generation.IdempotencyWindow))); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -389,6 +390,24 @@ func runSuite(t *testing.T, openQ opener) {
 		var bal int64
 		if err := s.b.queryRow(ctx, `SELECT credits FROM api_key WHERE id = 'k'`).Scan(&bal); err != nil || bal != 1_000_000-2000 {
 			t.Errorf("balance %d (%v), want two debits only", bal, err)
+		}
+		// A submit with any key sweeps the expired keys of every API key:
+		// "other" (k) and "same" (k2), made at now, are gone a window
+		// later; i6's "same" (k), made then, stays.
+		if err := s.Insert(ctx, withKey("i8", "later", "h3", now.Add(generation.IdempotencyWindow+time.Minute)), true); err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string]bool{}
+		for _, key := range []string{"k/other", "k2/same", "k/same", "k/later"} {
+			var n int
+			id, idem, _ := strings.Cut(key, "/")
+			if err := s.b.queryRow(ctx, `SELECT count(*) FROM idempotency_key WHERE key_id = ? AND idem_key = ?`, id, idem).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			rows[key] = n == 1
+		}
+		if want := map[string]bool{"k/other": false, "k2/same": false, "k/same": true, "k/later": true}; !maps.Equal(rows, want) {
+			t.Errorf("idempotency rows kept %v, want %v", rows, want)
 		}
 	})
 	t.Run("idempotency key race", func(t *testing.T) {
