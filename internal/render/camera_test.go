@@ -94,6 +94,9 @@ func TestOrbitWords(t *testing.T) {
 		{"an arc shot of the dancer", OrbitRight},
 		{"circling around the tree to the left", OrbitLeft},
 		{"the space station in orbit, zoom in", ZoomIn},
+		{"orbit around the cup, steam rising", OrbitRight},
+		{"circle around the car", OrbitRight},
+		{"orbit around the statue to the left", OrbitLeft},
 	}
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {

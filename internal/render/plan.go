@@ -286,7 +286,7 @@ var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, Whi
 var specific = []phrase{
 	mustPhrase(`(?:no|without) camera (?:movement|motion|moves?)|camera (?:does not|doesn't|doesnt|never) moves?|static|still camera|camera (?:is |stays |remains )?(?:still|fixed|stationary)|(?:fixed|stationary|locked) (?:camera|shot)|locked (?:off|down)|tripod`, Static),
 	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?left(?:ward|wards)?|(?:counter ?clockwise|anti ?clockwise) orbit`, OrbitLeft),
-	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?right(?:ward|wards)?|clockwise orbit|(?:orbit|orbiting|orbital|arc|360) shot|camera (?:orbits|circles|arcs)|(?:orbits|orbiting|circles|circling) around`, OrbitRight),
+	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?right(?:ward|wards)?|clockwise orbit|(?:orbit|orbiting|orbital|arc|360) shot|camera (?:orbits|circles|arcs)|(?:orbit|orbits|orbiting|circle|circles|circling) around`, OrbitRight),
 	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, WhipLeft),
 	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?right(?:ward|wards)?|whip pans?|whip panning|swish pans?`, WhipRight),
 	mustPhrase(`dolly zoom(?:s|ing)?|zolly|hitchcock(?: zoom| shot| effect)?|vertigo(?: zoom| shot| effect)?|contra zoom|trombone shot`, DollyZoom),
