@@ -180,27 +180,33 @@ func across(dst []uint64, src []uint8, xo []int, xt []taps) {
 // to bytes; alpha is 255 if opaque.
 func down(out []uint8, r0, r1, r2, r3 []uint64, t taps, opaque bool) {
 	const bias = vBias * cubicOne * 0x0001000100010001
-	const off = hBias + vBias
+	le := binary.LittleEndian
+	var alpha uint32
+	if opaque {
+		alpha = 0xff000000
+	}
 	n := len(out) / 4
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
 	for x := range n {
-		v := t.apply(r0[x], r1[x], r2[x], r3[x], bias)
-		// Lanes: R, B, G, A (see spread).
-		p := out[4*x : 4*x+4 : 4*x+4]
-		p[0] = clampLane(v, off)
-		p[1] = clampLane(v>>32, off)
-		p[2] = clampLane(v>>16, off)
-		if opaque {
-			p[3] = 255
-		} else {
-			p[3] = clampLane(v>>48, off)
-		}
+		v := clampLanes(t.apply(r0[x], r1[x], r2[x], r3[x], bias))
+		le.PutUint32(out[4*x:4*x+4], pack(v)|alpha)
 	}
 }
 
-// clampLane returns the low lane of v less off, clamped to a byte.
-func clampLane(v uint64, off int) uint8 {
-	return uint8(min(max(int(v&0x1ff)-off, 0), 255))
+// clampLanes returns the lanes of v (9-bit values, each the channel plus
+// hBias+vBias) less that offset and clamped to 0..255, all lanes at once:
+// a guard bit above each lane shows which went below zero, and adding
+// 0x7f00 carries into it those above 255.
+func clampLanes(v uint64) uint64 {
+	const (
+		ones  = 0x0001000100010001
+		guard = 0x8000 * ones
+		low15 = 0x7fff * ones
+	)
+	z := (v | guard) - (hBias+vBias)*ones
+	v = z & low15 & ((z >> 15 & ones) * 0xffff) // below zero: 0
+	over := ((v + 0x7f00*ones) >> 15 & ones) * 0xff
+	return (v | over) & laneMask
 }
 
 // sampleSmooth draws the view like sample but blends bilinearly: for a
