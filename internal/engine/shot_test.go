@@ -163,25 +163,31 @@ func TestHairNeedsFace(t *testing.T) {
 // TestPhotoDepth checks the layers the renderer separates in the test
 // photos on moves with parallax: the portrait's face gives a figure before
 // the background, and the rocket, with no face, stands with its towers
-// and pad before a smooth evening sky that fills the top edge.
+// and pad before a smooth evening sky that fills the top edge, unless the
+// negative prompt refuses parallax.
 func TestPhotoDepth(t *testing.T) {
 	tests := []struct {
-		image, prompt string
-		want          render.Depth
+		image, prompt, negative string
+		want                    render.Depth
 	}{
-		{"astronaut-portrait.png", "zoom in", render.FigureDepth},
-		{"astronaut-portrait.png", "pan left", render.FigureDepth},
-		{"rocket.jpg", "zoom in", render.SkyDepth},
-		{"rocket.jpg", "truck right", render.SkyDepth},
+		{"astronaut-portrait.png", "zoom in", "", render.FigureDepth},
+		{"astronaut-portrait.png", "pan left", "", render.FigureDepth},
+		{"rocket.jpg", "zoom in", "", render.SkyDepth},
+		{"rocket.jpg", "truck right", "", render.SkyDepth},
+		{"rocket.jpg", "truck right", "parallax", render.NoDepth},
 	}
 	for _, tt := range tests {
-		t.Run(tt.image+"/"+tt.prompt, func(t *testing.T) {
-			req := &generation.Request{Prompt: tt.prompt, ImageURL: dataURI(t, tt.image), Resolution: "360p", Duration: 5, Seed: 2}
+		t.Run(tt.image+"/"+tt.prompt+"/"+tt.negative, func(t *testing.T) {
+			req := &generation.Request{Prompt: tt.prompt, NegativePrompt: tt.negative, ImageURL: dataURI(t, tt.image), Resolution: "360p", Duration: 5, Seed: 2}
 			r, _, err := (&Builtin{}).Renderer(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := r.Shot(); s.Depth != tt.want || !strings.Contains(s.Description(), tt.want.String()) {
+			said := tt.want.String()
+			if tt.want == render.NoDepth {
+				said = "no parallax"
+			}
+			if s := r.Shot(); s.Depth != tt.want || !strings.Contains(s.Description(), said) {
 				t.Errorf("layers %q (%q), want %q", s.Depth, s.Description(), tt.want)
 			}
 		})

@@ -142,6 +142,10 @@ type Shot struct {
 	// the figure, a subject found without a face, or the land before the
 	// sky. Plans leave it zero; New sets it on the renderer's shot.
 	Depth Depth
+	// Flat keeps the picture one layer: no parallax, as the negative
+	// prompt asks with "parallax" or "3d effect", or the prompt with "no
+	// parallax".
+	Flat bool
 	// Shake is the amplitude of a handheld camera's wander, as a fraction
 	// of the frame; zero for a camera on a tripod or dolly.
 	Shake float64
@@ -223,6 +227,9 @@ func (s Shot) Description() string {
 		fmt.Fprintf(&b, ", %s", s.Depth)
 	} else if s.Move == DollyZoom {
 		b.WriteString(", centre held")
+	}
+	if s.Flat && layered(s.Move) {
+		b.WriteString(", no parallax")
 	}
 	if s.Shake > 0 {
 		b.WriteString(", handheld")
@@ -434,7 +441,27 @@ func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
 	if handheld(prompt, negative) {
 		s.Shake = defaultShake
 	}
+	s.Flat = flat(prompt, negative)
 	return s
+}
+
+var depthWords = regexp.MustCompile(`\b(?:parallax|depth effect|3d effect|depth layers)\b`)
+
+// flat reports whether the negative prompt names parallax ("parallax",
+// "depth effect", "3d effect") or the prompt negates it ("no parallax").
+// A bare "depth" is not enough: "depth of field" is about blur.
+func flat(prompt, negative string) bool {
+	neg := normalize(negative)
+	if depthWords.MatchString(neg) {
+		return true
+	}
+	text := normalize(prompt)
+	for _, loc := range depthWords.FindAllStringIndex(text, -1) {
+		if negated(text[:loc[0]]) {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultShake is a handheld camera's wander: 0.4% of the frame.

@@ -204,3 +204,37 @@ func TestWideSceneDrifts(t *testing.T) {
 		t.Error("IsWide: 640x427 is wide; 600x800 and 500x400 are not")
 	}
 }
+
+// TestFlat checks that the negative prompt, or a negation in the prompt,
+// keeps the picture one layer, and that New then separates nothing.
+func TestFlat(t *testing.T) {
+	tests := []struct {
+		prompt, negative string
+		want             bool
+	}{
+		{"zoom in", "", false},
+		{"zoom in", "parallax", true},
+		{"zoom in", "blur, 3d effect", true},
+		{"zoom in, no parallax", "", true},
+		{"zoom in with parallax", "", false},
+		{"zoom in", "shallow depth of field", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prompt+"/"+tt.negative, func(t *testing.T) {
+			s := Plan(tt.prompt, tt.negative, 1)
+			if s.Flat != tt.want {
+				t.Errorf("Flat = %v, want %v", s.Flat, tt.want)
+			}
+			if got := strings.Contains(s.Description(), "no parallax"); got != tt.want {
+				t.Errorf("Description() = %q", s.Description())
+			}
+		})
+	}
+	r := New(landscape(), 640, 360, Shot{Move: TruckRight, Flat: true}, 24)
+	if r.layers != nil || r.Shot().Depth != NoDepth {
+		t.Errorf("a flat shot has layers: %v", r.Shot().Depth)
+	}
+	if r := New(landscape(), 640, 360, Shot{Move: TruckRight}, 24); r.layers == nil {
+		t.Error("the landscape has no layers without Flat")
+	}
+}

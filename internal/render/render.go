@@ -111,7 +111,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	// grade changes it; the shot says what was separated, for its
 	// description.
 	var matte []uint8
-	if layered(shot.Move) {
+	if layered(shot.Move) && !shot.Flat {
 		matte, r.shot.Depth = separate(t, shot)
 	}
 	// What the atmosphere finds in the picture (a flare's light, foliage)
