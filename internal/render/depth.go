@@ -33,6 +33,7 @@ const truckDepth = 0.5
 // miss part of a figure or subject, which two layers would show twice.
 type layers struct {
 	bg      []uint8   // the sky with the land filled in; nil for a stretch
+	near    []uint8   // the land, premultiplied by its matte (see premultiplied)
 	scratch sync.Pool // of *image.RGBA frames for the land
 	// matte is a stretch's widened matte in 16 bits, one a texel: its
 	// slope is often below a level of 8 bits a texel, where the steps of
@@ -102,6 +103,7 @@ func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
 	}
 	if d == SkyDepth {
 		l.bg = skyFill(t)
+		l.near = premultiplied(t, l.bg)
 	}
 	return l
 }
@@ -181,15 +183,14 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	}
 	defer r.layers.scratch.Put(near)
-	r.sample(fg.s, fg.cx, fg.cy, pix, near, w, h)
+	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h)
 	for y := range h {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
 		for x := 0; x < 4*w; x += 4 {
 			a := int32(f[x+3])
 			for c := range 3 {
-				b := int32(out[x+c])
-				out[x+c] = uint8(b + ((int32(f[x+c])-b)*a+127)/255)
+				out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
 			}
 			out[x+3] = 255
 		}
@@ -302,4 +303,41 @@ func bilerp(pix []uint8, stride, i int, f uint64, j int, g uint64) uint32 {
 	top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
 	bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
 	return pack((top*(256-g) + bot*g + laneHalf) >> 8 & laneMask)
+}
+
+// premultiplied returns the land of t ready to be drawn over the sky bg:
+// each texel's colour less what of the sky its matte lets through, that
+// is its own colour times its matte, so that the land drawn over the sky
+// gives the picture again where the layers have not moved apart (frame 0),
+// and a texel that is part mast and part sky lays down just the mast.
+// Sampled premultiplied, colour and matte blend together between texels.
+// The matte is raised where the picture cannot be made with it.
+func premultiplied(t *texture, bg []uint8) []uint8 {
+	near := make([]uint8, len(t.pix))
+	for y := range t.h {
+		row := t.pix[y*t.stride:][:4*t.w]
+		under := bg[y*t.stride:][:4*t.w]
+		out := near[y*t.stride:][:4*t.w]
+		for x := range t.w {
+			// The matte, raised where it lets through more of the sky
+			// than the picture has (a texel darker than that much sky,
+			// or brighter than the rest can make it): there the land is
+			// more opaque than the matte says.
+			a := int32(row[4*x+3])
+			for c := range 3 {
+				p, b := int32(row[4*x+c]), int32(under[4*x+c])
+				if p < b {
+					a = max(a, (255*(b-p)+b-1)/b)
+				} else if p > b {
+					a = max(a, (255*(p-b)+254-b)/(255-b))
+				}
+			}
+			for c := range 3 {
+				p, b := int32(row[4*x+c]), int32(under[4*x+c])
+				out[4*x+c] = uint8(min(max(p-((255-a)*b+127)/255, 0), a))
+			}
+			out[4*x+3] = uint8(a)
+		}
+	}
+	return near
 }

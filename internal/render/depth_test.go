@@ -510,3 +510,36 @@ func TestSkyKeepsMasts(t *testing.T) {
 		})
 	}
 }
+
+// TestSkyFrameZeroKeepsMasts checks that where the land and the sky have
+// not moved apart, on frame 0, the two layers give the picture again, a
+// thin mast whose matte is partial included: against the same frame drawn
+// as one layer, no pixel around the mast and the horizon below it differs
+// by more than 8 levels (6 here; drawing the land's own colours over the
+// sky with its matte gave 44, the mast faded by a third).
+func TestSkyFrameZeroKeepsMasts(t *testing.T) {
+	src := landscape()
+	for y := 40; y < 200; y++ {
+		for x := 400; x < 402; x++ {
+			p := src.Pix[y*src.Stride+4*x:]
+			p[0], p[1], p[2] = 30, 30, 35
+		}
+	}
+	layered := New(src, 640, 360, Shot{Move: TruckRight}, 24)
+	if layered.shot.Depth != SkyDepth {
+		t.Fatalf("layers %v, want land before sky", layered.shot.Depth)
+	}
+	a, b := frame(layered, 0), frame(New(src, 640, 360, Shot{Move: TruckRight, Flat: true}, 24), 0)
+	worst := 0
+	for y := 40; y < 150; y++ {
+		for x := 390; x < 412; x++ {
+			for c := range 3 {
+				i := y*a.Stride + 4*x + c
+				worst = max(worst, int(a.Pix[i])-int(b.Pix[i]), int(b.Pix[i])-int(a.Pix[i]))
+			}
+		}
+	}
+	if worst > 8 {
+		t.Errorf("frame 0 differs from the one-layer frame by up to %d levels at the mast", worst)
+	}
+}
