@@ -391,13 +391,9 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, err)
 		return
 	}
-	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
-	if err != nil {
-		s.fail(w, r, err)
+	g, replayed, ok := s.submitOnce(w, r, k, req)
+	if !ok {
 		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	g, waited, err := s.wait(w, r, k, g)
 	if err != nil {
@@ -585,4 +581,19 @@ func size(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// submitOnce submits req for k under the request's Idempotency-Key and
+// marks a replay in the answer's headers. ok is false when it failed, the
+// error already written.
+func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key, req *generation.Request) (g *generation.Generation, replayed, ok bool) {
+	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false, false
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	return g, replayed, true
 }

@@ -35,16 +35,13 @@ func (s *Server) listGenerations(w http.ResponseWriter, r *http.Request, k *auth
 		}
 		lq.Limit = n
 	}
-	want := lq.Limit
-	lq.Limit++ // one more says whether there is more
-	gs, err := s.Service.List(r.Context(), k.ID, lq)
+	gs, more, err := s.page(r, k.ID, lq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := generationList{Data: []*generationBody{}}
-	if len(gs) > want {
-		gs, out.HasMore = gs[:want], true
+	out := generationList{Data: []*generationBody{}, HasMore: more}
+	if more {
 		next := gs[len(gs)-1].ID
 		out.NextCursor = &next
 	}
@@ -57,4 +54,16 @@ func (s *Server) listGenerations(w http.ResponseWriter, r *http.Request, k *auth
 		out.Data = append(out.Data, b)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// page lists a page of keyID's generations as lq asks, and reports
+// whether more follow: it asks the store for one more than the page.
+func (s *Server) page(r *http.Request, keyID string, lq generation.ListQuery) ([]*generation.Generation, bool, error) {
+	want := lq.Limit
+	lq.Limit++
+	gs, err := s.Service.List(r.Context(), keyID, lq)
+	if err != nil || len(gs) <= want {
+		return gs, false, err
+	}
+	return gs[:want], true, nil
 }

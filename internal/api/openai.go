@@ -186,13 +186,9 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		s.fail(w, r, renameFields(err))
 		return
 	}
-	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
-	if err != nil {
-		s.fail(w, r, err)
+	g, _, ok := s.submitOnce(w, r, k, req)
+	if !ok {
 		return
-	}
-	if replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	noteGeneration(r, g.ID)
 	writeJSON(w, http.StatusOK, newVideoObject(g))
@@ -410,17 +406,12 @@ func (s *Server) listVideos(w http.ResponseWriter, r *http.Request, k *auth.Key)
 		s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Query validation error!", Fields: bad})
 		return
 	}
-	want := lq.Limit
-	lq.Limit++ // one more says whether there is more
-	gs, err := s.Service.List(r.Context(), k.ID, lq)
+	gs, more, err := s.page(r, k.ID, lq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := videoList{Object: "list", Data: []videoObject{}}
-	if len(gs) > want {
-		gs, out.HasMore = gs[:want], true
-	}
+	out := videoList{Object: "list", Data: []videoObject{}, HasMore: more}
 	for _, g := range gs {
 		out.Data = append(out.Data, newVideoObject(g))
 	}
