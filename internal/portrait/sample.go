@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+
+	"stillmotion/internal/pixel"
 )
 
 // rgb is a colour with float channels on the 0..255 scale.
@@ -82,8 +84,7 @@ func warpRow(src, dst *image.RGBA, y, x0, x1 int, dx, dy []float32) {
 			// Vertical only (the breath): two taps.
 			a := pix[(iy-r.Min.Y)*stride+(x0+i-r.Min.X)*4:]
 			b := a[stride : stride+4]
-			v := (spread(le.Uint32(a[0:4]))*(256-wy) + spread(le.Uint32(b))*wy + laneHalf) >> 8 & laneMask
-			le.PutUint32(out[o:o+4], pack(v))
+			le.PutUint32(out[o:o+4], pixel.Pack(pixel.Lerp(pixel.At(a[0:4]), pixel.At(b), wy)))
 			continue
 		}
 		fx := int((float32(x0+i+bias)-ddx)*256+0.5) - bias*256
@@ -95,27 +96,8 @@ func warpRow(src, dst *image.RGBA, y, x0, x1 int, dx, dy []float32) {
 		}
 		a := pix[(iy-r.Min.Y)*stride+(ix-r.Min.X)*4:]
 		b := a[stride : stride+8]
-		top := (spread(le.Uint32(a[0:4]))*(256-wx) + spread(le.Uint32(a[4:8]))*wx + laneHalf) >> 8 & laneMask
-		bot := (spread(le.Uint32(b[0:4]))*(256-wx) + spread(le.Uint32(b[4:8]))*wx + laneHalf) >> 8 & laneMask
-		le.PutUint32(out[o:o+4], pack((top*(256-wy)+bot*wy+laneHalf)>>8&laneMask))
+		le.PutUint32(out[o:o+4], pixel.Bilinear(a[0:8], b, wx, wy))
 	}
-}
-
-// Bilinear blending works on all four channels of a pixel at once, as in
-// the renderer: spread puts R, B, G and A in 16-bit lanes of a uint64,
-// where a product with a weight of at most 256 and a sum of two such
-// products cannot carry into the next lane.
-const (
-	laneMask = 0x00ff00ff00ff00ff
-	laneHalf = 0x0080008000800080
-)
-
-func spread(p uint32) uint64 {
-	return uint64(p&0x00ff00ff) | uint64(p>>8&0x00ff00ff)<<32
-}
-
-func pack(v uint64) uint32 {
-	return uint32(v)&0x00ff00ff | uint32(v>>32)&0x00ff00ff<<8
 }
 
 // smoothstep is 0 below e0, 1 above e1 and a smooth cubic between.

@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"sync"
+
+	"stillmotion/internal/pixel"
 )
 
 // Box is a rectangle in the frame, in the offsets from its centre that
@@ -297,12 +299,7 @@ func (l *layers) reach(s, cx, cy float64, t *texture, fw, fh int) image.Rectangl
 // bilerp returns the bilinear sample of the texels pix (rows stride
 // bytes apart) at (i+f/256, j+g/256).
 func bilerp(pix []uint8, stride, i int, f uint64, j int, g uint64) uint32 {
-	le := binary.LittleEndian
-	p := pix[j*stride+4*i:][:8:8]
-	q := pix[(j+1)*stride+4*i:][:8:8]
-	top := (spread(le.Uint32(p[0:4]))*(256-f) + spread(le.Uint32(p[4:8]))*f + laneHalf) >> 8 & laneMask
-	bot := (spread(le.Uint32(q[0:4]))*(256-f) + spread(le.Uint32(q[4:8]))*f + laneHalf) >> 8 & laneMask
-	return pack((top*(256-g) + bot*g + laneHalf) >> 8 & laneMask)
+	return pixel.Bilinear(pix[j*stride+4*i:][:8:8], pix[(j+1)*stride+4*i:][:8:8], f, g)
 }
 
 // premultiplied returns the land of t ready to be drawn over the sky bg:

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+
+	"stillmotion/internal/pixel"
 )
 
 // rays are light rays from the brightest part of the picture: its bright
@@ -113,7 +115,7 @@ func (r *rays) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 	const cell = rayCell
 	cols, rows := w/cell+2, h/cell+2
 	// The light to add at each node, R, G and B in the 16-bit lanes of a
-	// uint64 (see spread), at most 255 each.
+	// uint64 (see pixel.Spread), at most 255 each.
 	node := make([]uint64, cols*rows)
 	for j := range rows {
 		for i := range cols {
@@ -146,7 +148,7 @@ func (r *rays) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 		j, fy := y/cell, uint64(y%cell*256/cell)
 		a, b := node[j*cols:][:cols], node[(j+1)*cols:][:cols]
 		for i := range rd {
-			rd[i] = (a[i]*(256-fy) + b[i]*fy + laneHalf) >> 8 & laneMask
+			rd[i] = pixel.Lerp(a[i], b[i], fy)
 		}
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for i := 0; i*cell < w; i++ {
@@ -157,10 +159,10 @@ func (r *rays) draw(dst *image.RGBA, w, h int, f, fade float64, c view) {
 			for x := i * cell; x < min((i+1)*cell, w); x++ {
 				k := wt[x-i*cell]
 				q := out[4*x : 4*x+4 : 4*x+4]
-				v := spread(binary.LittleEndian.Uint32(q)) + (n0*(256-k)+n1*k+laneHalf)>>8&laneMask
+				v := pixel.At(q) + pixel.Lerp(n0, n1, k)
 				// Saturate: a lane that reached 256 becomes 255.
-				v = (v | (v>>8&bit8)*0xff) & laneMask
-				binary.LittleEndian.PutUint32(q, pack(v))
+				v = (v | (v>>8&bit8)*0xff) & pixel.Mask
+				binary.LittleEndian.PutUint32(q, pixel.Pack(v))
 			}
 		}
 	}

@@ -391,11 +391,7 @@ func (r *Renderer) warp(s float64, pix []uint8, dst *image.RGBA, w, h int) {
 				q := float64(x-x0) / span
 				i, f := split(ua+(ub-ua)*q, t.w)
 				j, g := split(va+(vb-va)*q, t.h)
-				a := pix[j*t.stride+4*i:][:8:8]
-				b := pix[(j+1)*t.stride+4*i:][:8:8]
-				top := (spread(le.Uint32(a[0:4]))*(256-f) + spread(le.Uint32(a[4:8]))*f + laneHalf) >> 8 & laneMask
-				bot := (spread(le.Uint32(b[0:4]))*(256-f) + spread(le.Uint32(b[4:8]))*f + laneHalf) >> 8 & laneMask
-				le.PutUint32(out[4*x:4*x+4], pack((top*(256-g)+bot*g+laneHalf)>>8&laneMask))
+				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g))
 			}
 		}
 	}
@@ -413,21 +409,4 @@ func split(p float64, n int) (int, uint64) {
 	}
 	i := int(p)
 	return i, uint64((p-float64(i))*256 + 0.5)
-}
-
-// Bilinear blending works on all four channels of a pixel at once: spread
-// puts R, B, G and A in 16-bit lanes of a uint64, where a product with a
-// weight of at most 256 and a sum of two such products cannot carry into
-// the next lane.
-const (
-	laneMask = 0x00ff00ff00ff00ff
-	laneHalf = 0x0080008000800080
-)
-
-func spread(p uint32) uint64 {
-	return uint64(p&0x00ff00ff) | uint64(p>>8&0x00ff00ff)<<32
-}
-
-func pack(v uint64) uint32 {
-	return uint32(v)&0x00ff00ff | uint32(v>>32)&0x00ff00ff<<8
 }

@@ -3,6 +3,8 @@ package render
 import (
 	"encoding/binary"
 	"image"
+
+	"stillmotion/internal/pixel"
 )
 
 // The camera samples the prepared source with a Catmull-Rom kernel, which
@@ -14,7 +16,7 @@ import (
 // same request gives the same bytes on every machine.
 //
 // Samples are computed on all four channels of a pixel at once, in the
-// 16-bit lanes of a uint64 (see spread). The kernel has negative lobes,
+// 16-bit lanes of a uint64 (see pixel.Spread). The kernel has negative lobes,
 // so each sum is formed as its positive terms plus a bias minus its
 // negative terms; the bias keeps every lane non-negative and below 2^16
 // throughout, so no lane borrows from or carries into another.
@@ -167,12 +169,11 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 // first of four texels) with the taps xt, into the 9-bit lanes of dst:
 // each channel's value plus hBias.
 func across(dst []uint64, src []uint8, xo []int, xt []taps) {
-	le := binary.LittleEndian
 	const bias = hBias * cubicOne * 0x0001000100010001
 	dst = dst[:len(xo)]
 	for x, o := range xo {
 		p := src[o : o+16 : o+16]
-		dst[x] = xt[x].apply(spread(le.Uint32(p[0:4])), spread(le.Uint32(p[4:8])), spread(le.Uint32(p[8:12])), spread(le.Uint32(p[12:16])), bias)
+		dst[x] = xt[x].apply(pixel.At(p[0:4]), pixel.At(p[4:8]), pixel.At(p[8:12]), pixel.At(p[12:16]), bias)
 	}
 }
 
@@ -189,7 +190,7 @@ func down(out []uint8, r0, r1, r2, r3 []uint64, t taps, opaque bool) {
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
 	for x := range n {
 		v := clampLanes(t.apply(r0[x], r1[x], r2[x], r3[x], bias))
-		le.PutUint32(out[4*x:4*x+4], pack(v)|alpha)
+		le.PutUint32(out[4*x:4*x+4], pixel.Pack(v)|alpha)
 	}
 }
 
@@ -206,7 +207,7 @@ func clampLanes(v uint64) uint64 {
 	z := (v | guard) - (hBias+vBias)*ones
 	v = z & low15 & ((z >> 15 & ones) * 0xffff) // below zero: 0
 	over := ((v + 0x7f00*ones) >> 15 & ones) * 0xff
-	return (v | over) & laneMask
+	return (v | over) & pixel.Mask
 }
 
 // sampleSmooth draws the view like sample but blends bilinearly: for a
@@ -229,12 +230,7 @@ func (r *Renderer) sampleSmooth(s, cx, cy float64, pix []uint8, dst *image.RGBA,
 		row1 := pix[(j+1)*t.stride:][:4*t.w]
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		for x, o := range xo {
-			a := row0[o : o+8 : o+8]
-			b := row1[o : o+8 : o+8]
-			f := xw[x]
-			top := (spread(le.Uint32(a[0:4]))*(256-f) + spread(le.Uint32(a[4:8]))*f + laneHalf) >> 8 & laneMask
-			bot := (spread(le.Uint32(b[0:4]))*(256-f) + spread(le.Uint32(b[4:8]))*f + laneHalf) >> 8 & laneMask
-			le.PutUint32(out[4*x:4*x+4], pack((top*(256-g)+bot*g+laneHalf)>>8&laneMask))
+			le.PutUint32(out[4*x:4*x+4], pixel.Bilinear(row0[o:o+8:o+8], row1[o:o+8:o+8], xw[x], g))
 		}
 	}
 }

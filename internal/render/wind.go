@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"sync"
+
+	"stillmotion/internal/pixel"
 )
 
 // wind moves the picture as a gusty wind would: foliage sways, and a
@@ -323,7 +325,7 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 					o := 4 * int(px>>16)
 					p := row[o : o+8 : o+8]
 					kx := uint64(px >> 8 & 255)
-					le.PutUint32(out[4*x:4*x+4], pack((spread(le.Uint32(p[0:]))*(256-kx)+spread(le.Uint32(p[4:]))*kx+laneHalf)>>8&laneMask))
+					le.PutUint32(out[4*x:4*x+4], pixel.Pack(pixel.Lerp(pixel.At(p[0:]), pixel.At(p[4:]), kx)))
 				}
 				continue
 			}
@@ -331,9 +333,7 @@ func (wd *wind) draw(dst *image.RGBA, w, h int, f, fade float64, sc scene) {
 				o := 4 * (int(py>>16)*w + int(px>>16))
 				p := src[o : o+4*w+8 : o+4*w+8]
 				kx, ky := uint64(px>>8&255), uint64(py>>8&255)
-				top := (spread(le.Uint32(p[0:]))*(256-kx) + spread(le.Uint32(p[4:]))*kx + laneHalf) >> 8 & laneMask
-				bot := (spread(le.Uint32(p[4*w:]))*(256-kx) + spread(le.Uint32(p[4*w+4:]))*kx + laneHalf) >> 8 & laneMask
-				le.PutUint32(out[4*x:4*x+4], pack((top*(256-ky)+bot*ky+laneHalf)>>8&laneMask))
+				le.PutUint32(out[4*x:4*x+4], pixel.Bilinear(p[0:8], p[4*w:4*w+8], kx, ky))
 			}
 		}
 	}
