@@ -2,34 +2,9 @@ package ambience
 
 import (
 	"math"
-	"math/cmplx"
-)
 
-// fft transforms x in place; len(x) must be a power of two.
-func fft(x []complex128) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
-	}
-	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, -2*math.Pi/float64(size)))
-		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
-			for k := range size / 2 {
-				a, b := x[start+k], x[start+k+size/2]*wk
-				x[start+k], x[start+k+size/2] = a+b, a-b
-				wk *= w
-			}
-		}
-	}
-}
+	"stillmotion/internal/dsp"
+)
 
 // spectrum returns the power spectrum of s averaged over Hann-windowed
 // frames of 4096 samples with half overlap; bin i is i·rate/4096 Hz.
@@ -42,7 +17,7 @@ func spectrum(s []int16) []float64 {
 			w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/size)
 			buf[i] = complex(w*float64(s[start+i])/32768, 0)
 		}
-		fft(buf)
+		dsp.FFT(buf)
 		for i := range power {
 			power[i] += real(buf[i])*real(buf[i]) + imag(buf[i])*imag(buf[i])
 		}
@@ -97,11 +72,11 @@ func maxAutocorr(s []int16, lo, hi int) float64 {
 	for i, v := range s {
 		x[i] = complex(float64(v), 0)
 	}
-	fft(x)
+	dsp.FFT(x)
 	for i, v := range x {
 		x[i] = complex(real(v)*real(v)+imag(v)*imag(v), 0)
 	}
-	fft(x) // the power spectrum is real and even, so a forward FFT inverts it up to scale
+	dsp.FFT(x) // the power spectrum is real and even, so a forward FFT inverts it up to scale
 	zero := real(x[0])
 	best := 0.0
 	for lag := lo; lag <= hi; lag++ {

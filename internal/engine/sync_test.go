@@ -17,6 +17,8 @@ import (
 	"stillmotion/internal/face"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/speech"
+
+	"stillmotion/internal/dsp"
 )
 
 // syncLines are short sentences the lip-sync test speaks, one per voice in
@@ -173,8 +175,8 @@ func frameLoudness(s []int16, n int) []float64 {
 		x[i] = float64(v)
 	}
 	for range 2 {
-		biquad(x, 800, true)
-		biquad(x, 3000, false)
+		dsp.Butterworth(x, 48000, 800, true)
+		dsp.Butterworth(x, 48000, 3000, false)
 	}
 	env := make([]float64, n)
 	for i := range env {
@@ -189,25 +191,6 @@ func frameLoudness(s []int16, n int) []float64 {
 		env[i] = math.Sqrt(e / float64(hi-lo))
 	}
 	return env
-}
-
-// biquad filters x at 48 kHz in place with a second-order Butterworth
-// high-pass (high) or low-pass filter at fc Hz (RBJ's cookbook).
-func biquad(x []float64, fc float64, high bool) {
-	w := 2 * math.Pi * fc / 48000
-	alpha := math.Sin(w) / (2 * math.Sqrt2 / 2)
-	c := math.Cos(w)
-	b0, b1, b2 := (1-c)/2, 1-c, (1-c)/2
-	if high {
-		b0, b1, b2 = (1+c)/2, -(1 + c), (1+c)/2
-	}
-	a0, a1, a2 := 1+alpha, -2*c, 1-alpha
-	var x1, x2, y1, y2 float64
-	for i, v := range x {
-		y := (b0*v + b1*x1 + b2*x2 - a1*y1 - a2*y2) / a0
-		x2, x1, y2, y1 = x1, v, y1, y
-		x[i] = y
-	}
 }
 
 // peakCorrelation returns the lag (in frames, positive when b lags a)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"stillmotion/internal/speech"
+
+	"stillmotion/internal/dsp"
 )
 
 // Mouth is the shape of the mouth at one moment, each part from 0 (none)
@@ -337,28 +339,9 @@ func speechBand(samples []int16, rate int) []float64 {
 	for i, v := range samples {
 		x[i] = float64(v)
 	}
-	biquad(x, rate, 800, true)
-	biquad(x, rate, 3000, false)
+	dsp.Butterworth(x, float64(rate), 800, true)
+	dsp.Butterworth(x, float64(rate), 3000, false)
 	return x
-}
-
-// biquad filters x, sampled at rate Hz, in place with a second-order
-// Butterworth high-pass (high) or low-pass filter at fc Hz.
-func biquad(x []float64, rate int, fc float64, high bool) {
-	w := 2 * math.Pi * fc / float64(rate)
-	alpha := math.Sin(w) / math.Sqrt2
-	c := math.Cos(w)
-	b0, b1, b2 := (1-c)/2, 1-c, (1-c)/2
-	if high {
-		b0, b1, b2 = (1+c)/2, -(1 + c), (1+c)/2
-	}
-	a0, a1, a2 := 1+alpha, -2*c, 1-alpha
-	var x1, x2, y1, y2 float64
-	for i, v := range x {
-		y := (b0*v + b1*x1 + b2*x2 - a1*y1 - a2*y2) / a0
-		x2, x1, y2, y1 = x1, v, y1, y
-		x[i] = y
-	}
 }
 
 // envelope returns the loudness of speech on each of frames video frames

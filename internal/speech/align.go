@@ -4,8 +4,9 @@ import (
 	"math"
 	"math/cmplx"
 	"slices"
-	"sync"
 	"time"
+
+	"stillmotion/internal/dsp"
 )
 
 // Alignment parameters. Frames are 25 ms every 10 ms, as speech recognizers
@@ -442,7 +443,7 @@ func cepstra(x []float64, rate float64) [][]float64 {
 		clear(buf)
 		load(f, false)
 		load(f+1, true)
-		fft(buf)
+		dsp.FFT(buf)
 		for k := 0; k <= nfft/2; k++ {
 			z, zc := buf[k], cmplx.Conj(buf[(nfft-k)%nfft])
 			a, b := (z+zc)*0.5, (z-zc)*complex(0, -0.5)
@@ -531,46 +532,4 @@ func melBank(nfft int, rate float64) []filter {
 		bank[b] = filter{lo: first, w: w}
 	}
 	return bank
-}
-
-// fft computes the discrete Fourier transform of x in place; len(x) must be
-// a power of two. Iterative radix-2 Cooley-Tukey.
-func fft(x []complex128) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
-	}
-	tw := twiddles(n)
-	for size := 2; size <= n; size <<= 1 {
-		half, stride := size/2, n/size
-		for start := 0; start < n; start += size {
-			for k := range half {
-				u, v := x[start+k], x[start+k+half]*tw[k*stride]
-				x[start+k], x[start+k+half] = u+v, u-v
-			}
-		}
-	}
-}
-
-var twiddleTables sync.Map // n int → []complex128
-
-// twiddles returns exp(-2πik/n) for k < n/2, cached: the alignment uses only
-// one or two sizes.
-func twiddles(n int) []complex128 {
-	if t, ok := twiddleTables.Load(n); ok {
-		return t.([]complex128)
-	}
-	t := make([]complex128, n/2)
-	for k := range t {
-		t[k] = cmplx.Exp(complex(0, -2*math.Pi*float64(k)/float64(n)))
-	}
-	actual, _ := twiddleTables.LoadOrStore(n, t)
-	return actual.([]complex128)
 }

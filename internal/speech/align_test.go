@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/cmplx"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,26 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-func TestFFT(t *testing.T) {
-	// Against the direct DFT.
-	x := make([]complex128, 64)
-	for i := range x {
-		x[i] = complex(math.Sin(float64(i)*0.3)+0.5*math.Cos(float64(i*i)*0.01), float64(i%5))
-	}
-	want := make([]complex128, len(x))
-	for k := range want {
-		for n, v := range x {
-			want[k] += v * cmplx.Exp(complex(0, -2*math.Pi*float64(k*n)/float64(len(x))))
-		}
-	}
-	fft(x)
-	for k := range x {
-		if cmplx.Abs(x[k]-want[k]) > 1e-9 {
-			t.Fatalf("bin %d = %v, want %v", k, x[k], want[k])
-		}
-	}
-}
 
 // bursts returns a signal at rate Hz of tones, one per (frequency, duration
 // in ms) pair, with frequency 0 for silence; and the pairs' end times.
