@@ -81,15 +81,7 @@ const minPause = 100 * time.Millisecond
 // nearest to it moves into it, the phones between squeeze out of it, and a
 // pause fills it.
 func insertPauses(phones []Phone, x []float64, rate float64) []Phone {
-	first, last := -1, -1
-	for i, p := range phones {
-		if !IsPause(p.Symbol) {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
+	first, last := spoken(phones)
 	if first < 0 {
 		return phones
 	}
@@ -221,13 +213,10 @@ func scalePhones(phones []Phone, end time.Duration) []Phone {
 	return out
 }
 
-// snapSpeech moves the start of the first speech phone and the end of the
-// last to where x (at rate Hz) turns loud and quiet, when that is within
-// 150 ms of where the warp put them: the warp matches two speakers' breaths
-// and releases only roughly, and the mouth must open and close with the
-// sound.
-func snapSpeech(phones []Phone, x []float64, rate float64) {
-	first, last := -1, -1
+// spoken returns the indices of the first and last phones that are not
+// pauses, or -1 and -1.
+func spoken(phones []Phone) (first, last int) {
+	first, last = -1, -1
 	for i, p := range phones {
 		if !IsPause(p.Symbol) {
 			if first < 0 {
@@ -236,6 +225,16 @@ func snapSpeech(phones []Phone, x []float64, rate float64) {
 			last = i
 		}
 	}
+	return first, last
+}
+
+// snapSpeech moves the start of the first speech phone and the end of the
+// last to where x (at rate Hz) turns loud and quiet, when that is within
+// 150 ms of where the warp put them: the warp matches two speakers' breaths
+// and releases only roughly, and the mouth must open and close with the
+// sound.
+func snapSpeech(phones []Phone, x []float64, rate float64) {
+	first, last := spoken(phones)
 	if first < 0 {
 		return
 	}
