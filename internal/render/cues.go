@@ -452,24 +452,15 @@ func skyDetail(t *texture, g *grid, p []float32) {
 	// Differences within tau are the sky's own grain; from 2 tau a texel
 	// is wholly something standing in it.
 	tau := float32(max(3*dev/float64(n), 0.03)) * 255
-	k := float32(g.k)
+	cells := newCellReader(w, h, g.k, t.w)
 	q := make([]uint8, t.w*t.h)
 	for y := range t.h {
-		v := min(max((float32(y)+0.5)/k-0.5, 0), float32(h-1))
-		j := min(int(v), max(h-2, 0))
-		fy := v - float32(j)
-		j1 := min(j+1, h-1)
+		cells.row(y)
 		row := t.pix[y*t.stride:][:4*t.w]
 		for x := range t.w {
-			u := min(max((float32(x)+0.5)/k-0.5, 0), float32(w-1))
-			i := min(int(u), max(w-2, 0))
-			fx := u - float32(i)
-			i1 := min(i+1, w-1)
 			d := float32(0)
 			for c := range 3 {
-				s := (sky[3*(j*w+i)+c]*(1-fx)+sky[3*(j*w+i1)+c]*fx)*(1-fy) +
-					(sky[3*(j1*w+i)+c]*(1-fx)+sky[3*(j1*w+i1)+c]*fx)*fy
-				d = max(d, abs32(float32(row[4*x+c])-255*s))
+				d = max(d, abs32(float32(row[4*x+c])-255*cells.at(sky, c, x)))
 			}
 			q[y*t.w+x] = max(row[4*x+3], unit8(smoothstep(tau, 2*tau, d)))
 		}
@@ -577,12 +568,9 @@ func skyFill(t *texture) []uint8 {
 	sky := pushPull(col, wt, w, h)
 	bg := make([]uint8, len(t.pix))
 	copy(bg, t.pix)
-	kf := float32(k)
+	cells := newCellReader(w, h, k, t.w)
 	for y := range t.h {
-		v := min(max((float32(y)+0.5)/kf-0.5, 0), float32(h-1))
-		j := min(int(v), max(h-2, 0))
-		fy := v - float32(j)
-		j1 := min(j+1, h-1)
+		cells.row(y)
 		row := bg[y*t.stride:][:4*t.w]
 		for x := range t.w {
 			m := smoothstep(0, 0.1, float32(row[4*x+3])/255)
@@ -590,16 +578,48 @@ func skyFill(t *texture) []uint8 {
 			if m == 0 {
 				continue
 			}
-			u := min(max((float32(x)+0.5)/kf-0.5, 0), float32(w-1))
-			i := min(int(u), max(w-2, 0))
-			fx := u - float32(i)
-			i1 := min(i+1, w-1)
 			for c := range 3 {
-				s := (sky[3*(j*w+i)+c]*(1-fx)+sky[3*(j*w+i1)+c]*fx)*(1-fy) +
-					(sky[3*(j1*w+i)+c]*(1-fx)+sky[3*(j1*w+i1)+c]*fx)*fy
-				row[4*x+c] = unit8(float32(row[4*x+c])/255*(1-m) + s*m)
+				row[4*x+c] = unit8(float32(row[4*x+c])/255*(1-m) + cells.at(sky, c, x)*m)
 			}
 		}
 	}
 	return bg
+}
+
+// cellReader reads a colour field of w x h cells of k x k texels (3
+// values a cell) at texels, bilinearly between the cells' centres and
+// clamped at the edges. The columns' cells and weights are worked out
+// once; row sets the row that at reads.
+type cellReader struct {
+	w, h   int
+	k      float32
+	i0, i1 []int // each texel column's two cells
+	fx     []float32
+	j0, j1 int // the current row's two cells
+	fy     float32
+}
+
+func newCellReader(w, h, k, texels int) *cellReader {
+	r := &cellReader{w: w, h: h, k: float32(k), i0: make([]int, texels), i1: make([]int, texels), fx: make([]float32, texels)}
+	for x := range texels {
+		u := min(max((float32(x)+0.5)/r.k-0.5, 0), float32(w-1))
+		i := min(int(u), max(w-2, 0))
+		r.i0[x], r.i1[x], r.fx[x] = i, min(i+1, w-1), u-float32(i)
+	}
+	return r
+}
+
+// row makes at read texel row y.
+func (r *cellReader) row(y int) {
+	v := min(max((float32(y)+0.5)/r.k-0.5, 0), float32(r.h-1))
+	r.j0 = min(int(v), max(r.h-2, 0))
+	r.fy = v - float32(r.j0)
+	r.j1 = min(r.j0+1, r.h-1)
+}
+
+// at returns channel c of the field f at texel column x of the row.
+func (r *cellReader) at(f []float32, c, x int) float32 {
+	i0, i1, fx, w := r.i0[x], r.i1[x], r.fx[x], r.w
+	return (f[3*(r.j0*w+i0)+c]*(1-fx)+f[3*(r.j0*w+i1)+c]*fx)*(1-r.fy) +
+		(f[3*(r.j1*w+i0)+c]*(1-fx)+f[3*(r.j1*w+i1)+c]*fx)*r.fy
 }
