@@ -54,6 +54,7 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+	"sync"
 )
 
 // panLead is the part of the clip over which a pan or tilt reaches its
@@ -65,13 +66,14 @@ const panLead = 0.7
 // prepared source and is read-only after New, so frames may be drawn
 // concurrently.
 type Renderer struct {
-	fw, fh int
-	shot   Shot
-	frames int
-	tex    texture
-	anim   *animation  // set by Animate; see animate.go
-	atmo   *atmosphere // nil without effects
-	layers *layers     // nil unless the move separates a near layer (see Shot.Depth)
+	fw, fh  int
+	shot    Shot
+	frames  int
+	tex     texture
+	anim    *animation  // set by Animate; see animate.go
+	atmo    *atmosphere // nil without effects
+	layers  *layers     // nil unless the move separates a near layer (see Shot.Depth)
+	samples sync.Pool   // of *sampleScratch, see sample
 }
 
 // New prepares src for frames of fw x fh. The source is converted once to

@@ -39,9 +39,8 @@ const (
 // cubicTaps returns the first of four consecutive texels and their
 // weights for the Catmull-Rom sample at the texel coordinate p, where
 // texel i's centre is at i. Taps beyond an edge are merged into the edge
-// texel, so that base stays within 0..n-4 (n must be at least 4); edge
-// reports whether that happened.
-func cubicTaps(p float64, n int) (base int, wt [4]int32, edge bool) {
+// texel, so that base stays within 0..n-4 (n must be at least 4).
+func cubicTaps(p float64, n int) (base int, wt [4]int32) {
 	if !(p > 0) { // also NaN
 		p = 0
 	}
@@ -70,7 +69,7 @@ func cubicTaps(p float64, n int) (base int, wt [4]int32, edge bool) {
 	for j := range 4 {
 		wt[min(max(i-1+j, 0), n-1)-base] += q[j]
 	}
-	return base, wt, base != i-1
+	return base, wt
 }
 
 func roundHalfUp(v float64) float64 {
@@ -114,6 +113,13 @@ func (t *taps) apply(a, b, c, d, bias uint64) uint64 {
 	return (v + lanes64) >> 7 & lanes9
 }
 
+// sampleScratch is what a call of sample works in, kept for the next.
+type sampleScratch struct {
+	xo   []int
+	xt   []taps
+	ring [8][]uint64
+}
+
 // sample draws the view of scale s centred on (cx, cy) from the texels pix
 // into the top-left w x h of dst. It is separable: each texel row the view
 // needs is filtered across once, into a ring of rows, and the output rows
@@ -131,35 +137,37 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 	}
 
 	// Texel columns and weights are the same on every row.
-	xo := make([]int, w)
-	xt := make([]taps, w)
+	sc, _ := r.samples.Get().(*sampleScratch)
+	if sc == nil || len(sc.xo) < w {
+		sc = &sampleScratch{xo: make([]int, w), xt: make([]taps, w)}
+		for k := range sc.ring {
+			sc.ring[k] = make([]uint64, w)
+		}
+	}
+	defer r.samples.Put(sc)
+	xo, xt := sc.xo[:w], sc.xt[:w]
 	for x := range w {
 		u := cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/s
-		base, wt, _ := cubicTaps(t.ox+u*t.sx-0.5, t.w)
+		base, wt := cubicTaps(t.ox+u*t.sx-0.5, t.w)
 		xo[x], xt[x] = 4*base, newTaps(wt)
 	}
 	// The ring holds filtered rows by texel row: a view's rows advance
 	// by at most a few texels, so the four a row needs are always among
 	// the last eight filtered.
-	var ring [8][]uint64
-	var tag [8]int
-	for k := range ring {
-		ring[k] = make([]uint64, w)
-		tag[k] = -1
-	}
+	tag := [8]int{-1, -1, -1, -1, -1, -1, -1, -1}
 	row := func(j int) []uint64 {
 		k := j & 7
 		if tag[k] != j {
-			across(ring[k], pix[j*t.stride:][:4*t.w], xo, xt)
+			across(sc.ring[k][:w], pix[j*t.stride:][:4*t.w], xo, xt)
 			tag[k] = j
 		}
-		return ring[k]
+		return sc.ring[k][:w]
 	}
 	// Alpha is kept only where it carries a matte; otherwise it is opaque.
 	opaque := r.layers == nil
 	for y := range h {
 		v := cy + ((float64(y)+0.5)/float64(r.fh)-0.5)/s
-		j, wt, _ := cubicTaps(t.oy+v*t.sy-0.5, t.h)
+		j, wt := cubicTaps(t.oy+v*t.sy-0.5, t.h)
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		down(out, row(j), row(j+1), row(j+2), row(j+3), newTaps(wt), opaque)
 	}
