@@ -33,11 +33,12 @@ func runDoctor(ctx context.Context, args []string) error {
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg program")
 	flite := fs.String("flite", "flite", "flite (text-to-speech) program")
 	storage := fs.String("storage", env("STILLMOTION_STORAGE_URL", ""), "video storage URL, as for serve (env STILLMOTION_STORAGE_URL)")
+	engines := fs.String("engines", env("STILLMOTION_ENGINES", ""), "engines file, as for serve: checks every engine is configured and reachable (env STILLMOTION_ENGINES)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg := c.config()
-	cfg.Storage = *storage
+	cfg.Storage, cfg.Engines = *storage, *engines
 	checks := []check{
 		{name: "ffmpeg", run: func(ctx context.Context) (string, error) {
 			v, err := firstLine(ctx, *ffmpeg, "-hide_banner", "-version")
@@ -102,6 +103,25 @@ func runDoctor(ctx context.Context, args []string) error {
 			}
 			return fmt.Sprintf("the S3 bucket %s answers", sc.Bucket), nil
 		}, fix: "check --storage, the bucket, and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"},
+		{name: "engines", run: func(ctx context.Context) (string, error) {
+			if cfg.Engines == "" {
+				return "no engines file: the built-in engine serves pixverse/v5/image-to-video", nil
+			}
+			reg, err := server.LoadEngines(&cfg)
+			if err != nil {
+				return "", err
+			}
+			lines, ok := reg.Check(ctx)
+			models := make([]string, len(reg.Routes))
+			for i, r := range reg.Routes {
+				models[i] = r.Model + " → " + r.Engine
+			}
+			detail := strings.Join(lines, "; ") + "; models: " + strings.Join(models, ", ")
+			if !ok {
+				return "", errors.New(detail)
+			}
+			return detail, nil
+		}, fix: "correct the engines file (docs/engines.md) or start the engine servers it names"},
 	}
 	failed := 0
 	for _, ch := range checks {

@@ -103,6 +103,8 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("DELETE "+p, s.authed(s.byID(s.Service.Cancel)))
 	}
 	mux.Handle("GET "+listPath, s.authed(s.listGenerations))
+	mux.Handle("GET /v2/models", s.authed(s.listModels))
+	mux.Handle("GET /v1/models", s.authed(s.listOpenAIModels))
 	mux.Handle("GET "+eventsPath, s.authed(s.events))
 	mux.Handle("POST "+videosPath, s.authed(s.createVideo))
 	mux.Handle("GET "+videosPath, s.authed(s.listVideos))
@@ -382,7 +384,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
 		return
 	}
-	req, err := generation.ParseRequest(body)
+	req, err := generation.ParseRequest(body, s.Service.Models()...)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +92,7 @@ func newOpenAIError(fe *fault.Error, status int, msg string) openAIError {
 
 // isOpenAI reports whether r is on the OpenAI-compatible routes.
 func isOpenAI(r *http.Request) bool {
-	return r.URL.Path == videosPath || strings.HasPrefix(r.URL.Path, videosPath+"/")
+	return r.URL.Path == videosPath || strings.HasPrefix(r.URL.Path, videosPath+"/") || r.URL.Path == "/v1/models"
 }
 
 // videoObject is OpenAI's video object.
@@ -125,7 +127,7 @@ func newVideoObject(g *generation.Generation) videoObject {
 	v := videoObject{
 		ID:        g.ID,
 		Object:    "video",
-		Model:     generation.Model,
+		Model:     cmp.Or(g.Request.Model, generation.Model),
 		CreatedAt: g.Created.Unix(),
 		Prompt:    g.Request.Prompt,
 		Seconds:   strconv.Itoa(g.Request.Duration),
@@ -176,7 +178,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		s.fail(w, r, renameFields(err))
 		return
 	}
-	req, err := generation.ParseRequest(body)
+	req, err := generation.ParseRequest(body, s.Service.Models()...)
 	if err != nil {
 		s.fail(w, r, renameFields(err))
 		return
@@ -276,11 +278,16 @@ func (s *Server) videoParams(r *http.Request) (body []byte, size string, err err
 		return nil, "", fault.Errorf(fault.UnsupportedMedia, "Unsupported Content-Type %q: send application/json or multipart/form-data", r.Header.Get("Content-Type"))
 	}
 
-	out := map[string]json.RawMessage{"model": str(generation.Model)}
+	// sora-2 names, and no model, go to the first model served.
+	models := s.Service.Models()
+	out := map[string]json.RawMessage{"model": str(models[0])}
 	var model string
-	if m, ok := fields["model"]; ok && json.Unmarshal(m, &model) == nil && model != "" &&
-		model != generation.Model && !strings.HasPrefix(model, "sora-2") {
-		bad = append(bad, fault.FieldError{Field: "model", Message: fmt.Sprintf("Invalid model %q. Expected '%s' or a sora-2 model name (all rendered by this server)", model, generation.Model)})
+	if m, ok := fields["model"]; ok && json.Unmarshal(m, &model) == nil && model != "" && !strings.HasPrefix(model, "sora-2") {
+		if slices.Contains(models, model) {
+			out["model"] = m
+		} else {
+			bad = append(bad, fault.FieldError{Field: "model", Message: fmt.Sprintf("Invalid model %q. Expected '%s' or a sora-2 model name (rendered as %s)", model, strings.Join(models, "' | '"), models[0])})
+		}
 	}
 	for _, f := range append([]string{"prompt", "image_url"}, passThrough...) {
 		if v, ok := fields[f]; ok {

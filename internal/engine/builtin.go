@@ -43,9 +43,13 @@ type Timings struct {
 	Face                   time.Duration // finding the face and preparing its animation
 }
 
-// Render implements generation.Engine.
-func (b *Builtin) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
-	o, _, err := b.RenderTimed(ctx, req, out, progress)
+// Render implements generation.Engine. Output.Timings says where the
+// time went.
+func (b *Builtin) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	o, tm, err := b.RenderTimed(ctx, t.Request, t.Out, t.Report)
+	if o != nil {
+		o.Timings = generation.Timings{Intake: tm.Intake, Speech: tm.Speech, Encode: tm.Encode, Face: tm.Face}
+	}
 	return o, err
 }
 

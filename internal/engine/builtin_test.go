@@ -39,11 +39,11 @@ func TestRender(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "o.mp4")
 	var mu sync.Mutex
 	var seen []float64
-	o, err := (&Builtin{}).Render(context.Background(), request(t, "rocket.jpg", line), out, func(p float64) {
+	o, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: request(t, "rocket.jpg", line), Out: out, Progress: func(p float64) {
 		mu.Lock()
 		seen = append(seen, p)
 		mu.Unlock()
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestRenderFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "o.mp4")
-			_, err := tt.eng.Render(context.Background(), tt.req, out, nil)
+			_, err := tt.eng.Render(context.Background(), &generation.Task{Request: tt.req, Out: out})
 			if fault.KindOf(err) != tt.want {
 				t.Fatalf("err = %v, want kind %v", err, tt.want)
 			}
@@ -101,7 +101,7 @@ func TestRenderCancel(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "o.mp4")
 	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
 	start := time.Now()
-	_, err := (&Builtin{}).Render(ctx, &generation.Request{ImageURL: dataURI(t, "rocket.jpg"), Resolution: "720p", Duration: 8, Seed: 2, Prompt: "zoom in"}, out, nil)
+	_, err := (&Builtin{}).Render(ctx, &generation.Task{Request: &generation.Request{ImageURL: dataURI(t, "rocket.jpg"), Resolution: "720p", Duration: 8, Seed: 2, Prompt: "zoom in"}, Out: out})
 	if fault.KindOf(err) != fault.Cancelled {
 		t.Fatalf("err = %v, want Cancelled", err)
 	}

@@ -19,7 +19,7 @@ func cinematic(b *testing.B, resolution string, seconds int) {
 		Resolution: resolution, Duration: seconds, Seed: 1, SeedGiven: true}
 	out := filepath.Join(b.TempDir(), "o.mp4")
 	for b.Loop() {
-		o, err := (&Builtin{}).Render(context.Background(), req, out, nil)
+		o, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: out})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -38,7 +38,7 @@ func TestRenderFaces(t *testing.T) {
 			t.Parallel()
 			req := &generation.Request{Model: generation.Model, Prompt: "zoom in", ImageURL: dataURI(t, tt.image),
 				Resolution: "360p", Duration: 5, Seed: 4, SeedGiven: true, Speech: tt.speech, Speaker: "Julia"}
-			o, err := (&Builtin{}).Render(context.Background(), req, filepath.Join(t.TempDir(), "o.mp4"), nil)
+			o, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: filepath.Join(t.TempDir(), "o.mp4")})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +58,7 @@ func TestTalkingDeterministic(t *testing.T) {
 	var files [][]byte
 	for i := range 2 {
 		out := filepath.Join(dir, string(rune('a'+i))+".mp4")
-		if _, err := (&Builtin{}).Render(context.Background(), req, out, nil); err != nil {
+		if _, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: out}); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(out)

@@ -55,7 +55,7 @@ func TestLipSync(t *testing.T) {
 					ImageURL: dataURI(t, "astronaut-portrait.png"), Resolution: "360p", Duration: 5,
 					Seed: int64(i), SeedGiven: true, Speech: syncLines[i%len(syncLines)], Speaker: voice}
 				out := filepath.Join(t.TempDir(), "o.mp4")
-				o, err := (&Builtin{}).Render(context.Background(), req, out, nil)
+				o, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: out})
 				if err != nil {
 					t.Fatal(err)
 				}

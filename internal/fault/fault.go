@@ -34,6 +34,8 @@ const (
 	Render         // rendering or encoding failed
 	Cancelled      // the generation was cancelled
 	Timeout        // the generation ran out of time
+	Upstream       // the engine's server could not be reached or kept failing
+	Rejected       // the engine's model refused the request (its message says why)
 )
 
 var names = [...]string{
@@ -55,6 +57,8 @@ var names = [...]string{
 	Render:           "render_failed",
 	Cancelled:        "cancelled",
 	Timeout:          "timeout",
+	Upstream:         "upstream_unavailable",
+	Rejected:         "input_rejected",
 }
 
 // String returns the kind's wire name, as used in a generation's error.name.

@@ -8,6 +8,7 @@ import (
 
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/webhook"
 )
 
 func TestCallbackURL(t *testing.T) {
@@ -27,14 +28,15 @@ func TestCallbackURL(t *testing.T) {
 	}
 
 	svc, _ := setup(t, &scriptedEngine{})
+	svc.CheckCallback = func(u string) error { return webhook.CheckURL(u, false) }
 	req, _ := generation.ParseRequest(body(`"http://10.0.0.1/hook"`))
 	_, err = svc.Submit(context.Background(), "k", true, req)
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Kind != fault.Invalid || len(fe.Fields) != 1 || fe.Fields[0].Field != "callback_url" {
 		t.Errorf("Submit with a private callback_url = %v, want Invalid", err)
 	}
-	svc.AllowPrivateCallback = true
+	svc.CheckCallback = func(u string) error { return webhook.CheckURL(u, true) }
 	if _, err := svc.Submit(context.Background(), "k", true, req); err != nil {
-		t.Errorf("Submit with AllowPrivateCallback = %v", err)
+		t.Errorf("Submit allowing private callbacks = %v", err)
 	}
 }

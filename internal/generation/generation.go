@@ -34,16 +34,21 @@ func (s Status) Terminal() bool { return s == Completed || s == Failed }
 
 // Generation is one accepted request and what became of it.
 type Generation struct {
-	ID       string
-	KeyID    string // the API key that created it; only that key may read it
-	Status   Status
-	Request  Request
-	Engine   string  // the engine that renders it, which names its queue; "" is the built-in one
+	ID      string
+	KeyID   string // the API key that created it; only that key may read it
+	Status  Status
+	Request Request
+	Engine  string // the engine that renders it
+	// Queue is the render queue its job goes to; "" is its engine's name.
+	// It is not read back.
+	Queue    string
 	Credits  int64   // reserved at submit; refunded (and reported as 0) on error
 	Progress float64 // 0..1 while generating
 	Plan     string  // the renderer's description of the shot, once known
-	Video    *Video  // set when Completed
-	Failure  *Failure
+	// EngineState is what the engine's last attempt recorded (Task.Save).
+	EngineState string
+	Video       *Video // set when Completed
+	Failure     *Failure
 	// Orphaned reports that the generation has not ended but its render
 	// job has: the job ran out of attempts without a worker recording
 	// the outcome (each attempt's worker died, or the database was down
@@ -125,12 +130,64 @@ type Observer interface {
 	Failed(name string)
 }
 
-// Engine renders a request into an MP4 file at path out. It calls progress
-// with values in 0..1 as it goes. It returns a *fault.Error whose Kind says
-// why it failed; the context's cancellation stops it promptly and leaves no
-// partial file.
+// Engine renders generations into MP4 files: the built-in renderer, or a
+// remote model behind an adapter. Render writes t.Out and reports what it
+// wrote; it calls t.Progress with values in 0..1 that never go backwards. It
+// returns a *fault.Error whose Kind says why it failed (Invalid or Rejected
+// for input the model refuses, Upstream when the engine's server cannot be
+// reached, Timeout, Cancelled); ctx's cancellation stops it within a couple
+// of seconds and leaves no file at t.Out.
 type Engine interface {
-	Render(ctx context.Context, req *Request, out string, progress func(float64)) (*Output, error)
+	Render(ctx context.Context, t *Task) (*Output, error)
+}
+
+// Task is one attempt at rendering a generation.
+type Task struct {
+	// ID is the generation's id, the same on every attempt: a remote engine
+	// uses it to make its submit idempotent.
+	ID      string
+	Request *Request
+	// Image is the request's input image. When nil, an engine reads
+	// Request.ImageURL itself.
+	Image Image
+	// Out is the path of the MP4 to write.
+	Out string
+	// Progress is told how far the render is, in 0..1. It may be nil.
+	Progress func(float64)
+	// State is what an earlier attempt of this generation recorded with
+	// Save; "" on the first.
+	State string
+	// Save records state durably for the attempts after this one: a remote
+	// engine saves its job's id before it waits on it, so that an attempt
+	// after a crash resumes the job instead of submitting it again. It may
+	// be nil (nothing is kept).
+	Save func(ctx context.Context, state string) error
+}
+
+// Report calls t.Progress if it is set.
+func (t *Task) Report(p float64) {
+	if t.Progress != nil {
+		t.Progress(p)
+	}
+}
+
+// SaveState calls t.Save if it is set.
+func (t *Task) SaveState(ctx context.Context, state string) error {
+	if t.Save == nil {
+		return nil
+	}
+	return t.Save(ctx, state)
+}
+
+// Image is a request's input image as engines reach it.
+type Image interface {
+	// Bytes returns the image file's bytes, fetched under the server's
+	// address rules.
+	Bytes(ctx context.Context) ([]byte, error)
+	// URL returns an http(s) URL a remote engine can fetch the image from
+	// (the client's own, or a signed URL to our copy), or "" when there is
+	// none and the engine must send the bytes.
+	URL(ctx context.Context) (string, error)
 }
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"

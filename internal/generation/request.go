@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"stillmotion/internal/fault"
-	"stillmotion/internal/webhook"
 )
 
-// Model is the one model this service implements.
+// Model is the model the built-in engine serves by default.
 const Model = "pixverse/v5/image-to-video"
+
+// MaxCallbackURL is the longest callback_url, in bytes.
+const MaxCallbackURL = 2048
 
 // Allowed values of the enumerated request fields, in wire order.
 var (
@@ -60,6 +63,9 @@ type Request struct {
 	// CallbackURL, if set, receives this generation's webhook events
 	// (an extension field).
 	CallbackURL string `json:"callback_url,omitempty"`
+	// Warnings are what the client should know of the request itself (a
+	// field its model ignores); they are reported with the video.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ShortSide returns the frame's short side in pixels (720 for "720p").
@@ -68,11 +74,15 @@ func (r *Request) ShortSide() int {
 	return n
 }
 
-// ParseRequest decodes and validates a JSON request body. Unknown fields are
-// ignored; every invalid known field is reported in one fault.Invalid error,
-// with the allowed values. The seed is left zero with SeedGiven false when
-// the client gave none.
-func ParseRequest(body []byte) (*Request, error) {
+// ParseRequest decodes and validates a JSON request body for one of models
+// (Model when none are given). Unknown fields are ignored; every invalid
+// known field is reported in one fault.Invalid error, with the allowed
+// values. The seed is left zero with SeedGiven false when the client gave
+// none.
+func ParseRequest(body []byte, models ...string) (*Request, error) {
+	if len(models) == 0 {
+		models = []string{Model}
+	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -90,7 +100,7 @@ func ParseRequest(body []byte) (*Request, error) {
 	}
 	p := parser{raw: raw}
 	r := &Request{}
-	r.Model = p.enum("model", true, "", []string{Model})
+	r.Model = p.enum("model", true, "", models)
 	r.Prompt = p.text("prompt", true, 1, MaxPrompt)
 	r.ImageURL = p.text("image_url", true, 1, 1<<30)
 	r.Resolution = p.enum(resolutionKey, false, defaultRes, Resolutions)
@@ -106,10 +116,11 @@ func ParseRequest(body []byte) (*Request, error) {
 	if r.Speech != "" && r.Speaker == "" {
 		r.Speaker = defaultVoice
 	}
-	if r.CallbackURL = p.text(callbackField, false, 1, webhook.MaxURL); r.CallbackURL != "" {
-		// The address rules apply at submit (Service) and at delivery.
-		if err := webhook.CheckURL(r.CallbackURL, true); err != nil {
-			p.add(callbackField, "Invalid URL: "+err.Error())
+	if r.CallbackURL = p.text(callbackField, false, 1, MaxCallbackURL); r.CallbackURL != "" {
+		// The address rules apply at submit (Service.CheckCallback) and at
+		// delivery.
+		if u, err := url.Parse(r.CallbackURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			p.add(callbackField, "Invalid URL: must be an http(s) URL with a host (and no user info)")
 			r.CallbackURL = ""
 		}
 	}

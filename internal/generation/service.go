@@ -14,13 +14,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"stillmotion/internal/billing"
 	"stillmotion/internal/fault"
-	"stillmotion/internal/queue"
-	"stillmotion/internal/webhook"
 )
 
 // Store persists generations and their render jobs.
@@ -70,6 +69,10 @@ type Store interface {
 	// generations of its engine, from 1 for the next to start; 0 when it is
 	// not queued.
 	QueuePosition(ctx context.Context, id string) (int, error)
+	// SaveState records an engine's state for a generation that has not
+	// ended (see Task.Save); Get returns it as EngineState. A generation
+	// that has ended is left alone and a fault.Conflict error returned.
+	SaveState(ctx context.Context, id, state string) error
 }
 
 // MaxListLimit is the largest page of generations a list route serves.
@@ -95,13 +98,16 @@ type Blobs interface {
 
 // Service accepts, reads and runs generations.
 type Service struct {
-	Store  Store
-	Blobs  Blobs
-	Engine Engine
-	// EngineName names Engine; generations record it and their jobs go to
-	// its queue. Defaults to queue.DefaultEngine.
-	EngineName string
-	Prices     billing.Prices
+	Store Store
+	Blobs Blobs
+	// Engines are the engine instances by name; a generation records the
+	// name of its engine, which also names its queue.
+	Engines map[string]Engine
+	// Routes are the models served, each with its engine. Defaults to
+	// DefaultRoutes.
+	Routes []Route
+	// Prices price generations whose route has none.
+	Prices billing.Prices
 	// TempDir holds files being rendered. Defaults to os.TempDir().
 	TempDir string
 	Logger  *slog.Logger
@@ -115,11 +121,42 @@ type Service struct {
 	Heartbeat time.Duration
 	// Observer, if set, is told how generations end (metrics).
 	Observer Observer
-	// AllowPrivateCallback accepts a callback_url whose host is a
-	// loopback, private or otherwise forbidden IP literal (see
-	// intake.IsForbiddenIP). Defaults to false.
-	AllowPrivateCallback bool
+	// Images, if set, gives engines a request's input image.
+	Images func(req *Request) Image
+	// CheckCallback, if set, vets a request's callback_url at submit (the
+	// address rules); its error says what is wrong with the URL.
+	CheckCallback func(url string) error
 }
+
+func (s *Service) routes() []Route {
+	if len(s.Routes) > 0 {
+		return s.Routes
+	}
+	return DefaultRoutes()
+}
+
+// Models returns the ids of the models served, in the order configured.
+func (s *Service) Models() []string {
+	rs := s.routes()
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = r.Model
+	}
+	return ids
+}
+
+// Route returns the route of model, or false when it is not served.
+func (s *Service) Route(model string) (Route, bool) {
+	for _, r := range s.routes() {
+		if r.Model == model {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// RoutesServed returns the routes of the models served.
+func (s *Service) RoutesServed() []Route { return slices.Clone(s.routes()) }
 
 func (s *Service) failed(name string) {
 	if s.Observer != nil {
@@ -180,13 +217,16 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 		return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Header validation error!",
 			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: fmt.Sprintf("Expected 1 to %d printable ASCII characters", MaxIdempotencyKey)}}}
 	}
-	if req.CallbackURL != "" {
-		if err := webhook.CheckURL(req.CallbackURL, s.AllowPrivateCallback); err != nil {
+	if req.CallbackURL != "" && s.CheckCallback != nil {
+		if err := s.CheckCallback(req.CallbackURL); err != nil {
 			return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!",
 				Fields: []fault.FieldError{{Field: "callback_url", Message: "Refused URL: callback_url " + err.Error()}}}
 		}
 	}
-	g = s.newGeneration(keyID, req)
+	g, err = s.newGeneration(keyID, req)
+	if err != nil {
+		return nil, false, err
+	}
 	if key != "" {
 		g.IdempotencyKey, g.RequestHash = key, RequestHash(req)
 	}
@@ -221,10 +261,24 @@ func validIdempotencyKey(key string) bool {
 	return true
 }
 
-// newGeneration returns the Queued generation of req for keyID, its seed
-// fixed and its price set.
-func (s *Service) newGeneration(keyID string, req *Request) *Generation {
+// newGeneration returns the Queued generation of req for keyID, its engine
+// chosen by its model, its seed fixed and its price set.
+func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error) {
+	route, ok := s.Route(cmp.Or(req.Model, Model))
+	if !ok {
+		return nil, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Fields: []fault.FieldError{{Field: "model",
+			Message: fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(s.Models()), clip(req.Model))}}}
+	}
+	warnings, err := route.check(req, s.routes())
+	if err != nil {
+		return nil, err
+	}
+	prices := s.Prices
+	if route.Prices != nil {
+		prices = *route.Prices
+	}
 	r := *req
+	r.Warnings = warnings
 	if !r.SeedGiven {
 		var b [8]byte
 		rand.Read(b[:])
@@ -236,11 +290,12 @@ func (s *Service) newGeneration(keyID string, req *Request) *Generation {
 		KeyID:   keyID,
 		Status:  Queued,
 		Request: r,
-		Engine:  cmp.Or(s.EngineName, queue.DefaultEngine),
-		Credits: s.Prices.Cost(r.Resolution, r.Duration, r.Speech),
+		Engine:  route.Engine,
+		Queue:   route.Queue,
+		Credits: prices.Cost(r.Resolution, r.Duration, r.Speech),
 		Created: now,
 		Updated: now,
-	}
+	}, nil
 }
 
 // Get returns the generation id if the key keyID created it. Any other
@@ -369,31 +424,58 @@ func (s *Service) Cancel(ctx context.Context, keyID, id string) (*Generation, er
 func permanent(k fault.Kind) bool {
 	switch k {
 	case fault.Internal, fault.Render, fault.Timeout, fault.Unavailable:
+		// Upstream is not here: a remote engine has already retried
+		// within its attempt, as its entry allows.
 		return false
 	}
 	return true
 }
 
-// Run renders generation job.GenerationID. It is the queue's RunFunc: it
-// returns nil when the generation has ended (either way), queue.ErrCancelled
-// when it was cancelled under it, queue.ErrRequeue when ctx was cancelled
-// under it (the process is stopping), and an error to have the job retried.
-func (s *Service) Run(ctx context.Context, job queue.Job) error {
-	err := s.run(ctx, job)
+// Attempt is one try at rendering a generation, as a queue hands it out.
+type Attempt struct {
+	GenerationID string
+	Number       int // 1 on the first try
+	Max          int // the tries a generation gets
+}
+
+// Last reports whether a failure of this attempt ends the generation.
+func (a Attempt) Last() bool { return a.Number >= a.Max }
+
+// The outcomes of Run besides nil (the generation has ended) and an error
+// to retry.
+var (
+	// ErrRequeue asks for the attempt to be run again later, by any
+	// worker, without counting it (the process is stopping).
+	ErrRequeue = errors.New("requeue")
+	// ErrCancelled says the generation was cancelled under the attempt:
+	// it never runs again. It is also the cause of a render's context
+	// when the client cancelled the generation (see Cancelled).
+	ErrCancelled = errors.New("generation cancelled")
+)
+
+// Cancelled reports whether ctx, a render's context, ended because the
+// client cancelled the generation. A remote engine then cancels its job
+// upstream; when ctx ends for any other reason (the process is stopping,
+// the attempt ran out of time) the job is left running for the next
+// attempt to resume from the saved state.
+func Cancelled(ctx context.Context) bool { return errors.Is(context.Cause(ctx), ErrCancelled) }
+
+// Run renders generation a.GenerationID with its engine. It returns nil
+// when the generation has ended (either way), ErrCancelled when it was
+// cancelled under it, ErrRequeue when ctx was cancelled under it (the
+// process is stopping), and an error to have the attempt retried.
+func (s *Service) Run(ctx context.Context, a Attempt) error {
+	err := s.run(ctx, a)
 	switch {
-	case errors.Is(err, errEnded):
-		s.log().Info("render stopped: the generation was cancelled", "id", job.GenerationID)
-		return queue.ErrCancelled
+	case errors.Is(err, ErrCancelled):
+		s.log().Info("render stopped: the generation was cancelled", "id", a.GenerationID)
+		return ErrCancelled
 	case err != nil && stopped(ctx):
-		s.log().Info("render interrupted; requeued", "id", job.GenerationID, "err", err)
-		return queue.ErrRequeue
+		s.log().Info("render interrupted; requeued", "id", a.GenerationID, "err", err)
+		return ErrRequeue
 	}
 	return err
 }
-
-// errEnded is the cause a render's context is cancelled with when its
-// generation ended under it (it was cancelled).
-var errEnded = errors.New("the generation has ended")
 
 // stopped reports whether ctx was cancelled by the process stopping, as
 // opposed to timing out.
@@ -410,7 +492,7 @@ func (s *Service) heartbeat() time.Duration {
 
 // beat records the progress of a running render every Heartbeat until ctx
 // ends. When the generation has ended meanwhile (it was cancelled), it
-// cancels the render with errEnded.
+// cancels the render with ErrCancelled.
 func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(s.heartbeat())
 	defer t.Stop()
@@ -422,7 +504,7 @@ func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, 
 		}
 		err := s.Store.Progress(ctx, id, math.Float64frombits(progress.Load()), "")
 		if fault.KindOf(err) == fault.Conflict {
-			cancel(errEnded)
+			cancel(ErrCancelled)
 			return
 		}
 		if err != nil && ctx.Err() == nil {
@@ -434,7 +516,7 @@ func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, 
 // endedMeanwhile reports whether the render under rctx was stopped because
 // generation id ended (it was cancelled) rather than by ctx.
 func (s *Service) endedMeanwhile(ctx context.Context, rctx context.Context, id string) bool {
-	if errors.Is(context.Cause(rctx), errEnded) {
+	if errors.Is(context.Cause(rctx), ErrCancelled) {
 		return true
 	}
 	if rctx.Err() == nil {
@@ -444,7 +526,7 @@ func (s *Service) endedMeanwhile(ctx context.Context, rctx context.Context, id s
 	return err == nil && g.Status.Terminal()
 }
 
-func (s *Service) run(ctx context.Context, job queue.Job) error {
+func (s *Service) run(ctx context.Context, job Attempt) error {
 	id := job.GenerationID
 	g, err := s.Store.Get(ctx, id)
 	if err != nil {
@@ -459,7 +541,19 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 		// attempt: never twice.
 		return nil
 	}
-	log := s.log().With("id", id, "attempt", job.Attempt)
+	log := s.log().With("id", id, "attempt", job.Number, "engine", g.Engine)
+	eng, ok := s.Engines[g.Engine]
+	if !ok {
+		// A generation routed by another process's engines file: fail it
+		// rather than retry what no worker here can render.
+		log.Error("no such engine here; check that every process has the same engines file")
+		f := &Failure{Name: fault.Render.String(), Message: fmt.Sprintf("The engine %q of this generation is not configured on the worker that took it; the generation was not charged", g.Engine)}
+		err := s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+		if err == nil {
+			s.failed(f.Name)
+		}
+		return s.ended(err)
+	}
 	if err := s.Store.Progress(ctx, id, 0, ""); err != nil {
 		return s.ended(err)
 	}
@@ -486,11 +580,19 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 	}()
 
 	start := time.Now()
-	o, err := s.Engine.Render(rctx, &g.Request, out, func(p float64) { progress.Store(math.Float64bits(p)) })
+	task := &Task{
+		ID: id, Request: &g.Request, Out: out, State: g.EngineState,
+		Progress: func(p float64) { progress.Store(math.Float64bits(p)) },
+		Save:     func(ctx context.Context, state string) error { return s.Store.SaveState(ctx, id, state) },
+	}
+	if s.Images != nil {
+		task.Image = s.Images(&g.Request)
+	}
+	o, err := eng.Render(rctx, task)
 	if err != nil {
 		kind := fault.KindOf(err)
 		if s.endedMeanwhile(ctx, rctx, id) {
-			return errEnded
+			return ErrCancelled
 		}
 		if stopped(ctx) {
 			return err
@@ -511,7 +613,7 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 	size, err := s.Blobs.Put(rctx, key, out)
 	if err != nil {
 		if s.endedMeanwhile(ctx, rctx, id) {
-			return errEnded
+			return ErrCancelled
 		}
 		return fmt.Errorf("storing %s: %w", key, err)
 	}
@@ -521,7 +623,7 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 	v := &Video{
 		Key: key, FileName: "output.mp4", Size: size,
 		Width: o.Width, Height: o.Height, Duration: o.Duration, FPS: o.FPS,
-		HasAudio: o.HasAudio, Warnings: o.Warnings,
+		HasAudio: o.HasAudio, Warnings: append(slices.Clip(g.Request.Warnings), o.Warnings...),
 	}
 	err = s.Store.Finish(context.WithoutCancel(ctx), id, v, nil)
 	if fault.KindOf(err) == fault.Conflict {
@@ -532,7 +634,7 @@ func (s *Service) run(ctx context.Context, job queue.Job) error {
 			if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
 				log.Warn("removing the file of a cancelled generation", "key", key, "err", derr)
 			}
-			return errEnded
+			return ErrCancelled
 		}
 		return nil
 	}

@@ -27,9 +27,10 @@ type scriptedEngine struct {
 	calls atomic.Int32
 }
 
-func (e *scriptedEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
+func (e *scriptedEngine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
 	e.calls.Add(1)
-	progress(0.5)
+	t.Report(0.5)
+	out := t.Out
 	if e.err != nil {
 		return nil, e.err
 	}
@@ -47,7 +48,7 @@ func setup(t *testing.T, eng generation.Engine) (*generation.Service, *store.DB)
 	}
 	t.Cleanup(func() { st.Close() })
 	files := &blob.Disk{Dir: t.TempDir(), BaseURL: "http://x", Secret: []byte("k")}
-	return &generation.Service{Store: st, Blobs: files, Engine: eng, Prices: billing.Default(), TempDir: t.TempDir(), Heartbeat: 100 * time.Millisecond}, st
+	return &generation.Service{Store: st, Blobs: files, Engines: map[string]generation.Engine{generation.BuiltinEngine: eng}, Prices: billing.Default(), TempDir: t.TempDir(), Heartbeat: 100 * time.Millisecond}, st
 }
 
 func submit(t *testing.T, svc *generation.Service) *generation.Generation {
@@ -83,7 +84,7 @@ func TestRun(t *testing.T) {
 			if g.Request.Seed < 0 || g.Request.Seed > generation.MaxSeed {
 				t.Errorf("seed %d out of range", g.Request.Seed)
 			}
-			err := svc.Run(context.Background(), queue.Job{GenerationID: g.ID, Attempt: tt.attempt, MaxAttempts: 3})
+			err := svc.Run(context.Background(), generation.Attempt{GenerationID: g.ID, Number: tt.attempt, Max: 3})
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Run = %v, want error %v", err, tt.wantErr)
 			}
@@ -102,7 +103,7 @@ func TestRun(t *testing.T) {
 					t.Errorf("video %+v plan %q", got.Video, got.Plan)
 				}
 				// Running a completed generation again does nothing.
-				if err := svc.Run(context.Background(), queue.Job{GenerationID: g.ID, Attempt: 2, MaxAttempts: 3}); err != nil || eng.calls.Load() != 1 {
+				if err := svc.Run(context.Background(), generation.Attempt{GenerationID: g.ID, Number: 2, Max: 3}); err != nil || eng.calls.Load() != 1 {
 					t.Errorf("second run: %v, engine calls %d", err, eng.calls.Load())
 				}
 			}
@@ -115,8 +116,8 @@ func TestRunRequeuesWhenStopped(t *testing.T) {
 	svc, st := setup(t, &scriptedEngine{err: fault.Wrap(fault.Cancelled, "stopped", context.Canceled)})
 	g := submit(t, svc)
 	cancel()
-	err := svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 3, MaxAttempts: 3})
-	if !errors.Is(err, queue.ErrRequeue) {
+	err := svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: 3, Max: 3})
+	if !errors.Is(err, generation.ErrRequeue) {
 		t.Fatalf("Run = %v, want ErrRequeue", err)
 	}
 	if got, _ := st.Get(context.Background(), g.ID); got.Status.Terminal() {
@@ -142,7 +143,8 @@ type blockingEngine struct {
 	err     chan error  // why it stopped
 }
 
-func (e *blockingEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
+func (e *blockingEngine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	out := t.Out
 	os.WriteFile(out, []byte("partial"), 0o644)
 	e.started <- out
 	for i := 0; ; i++ {
@@ -152,7 +154,7 @@ func (e *blockingEngine) Render(ctx context.Context, req *generation.Request, ou
 			e.err <- ctx.Err()
 			return nil, fault.Wrap(fault.Cancelled, "stopped", ctx.Err())
 		case <-time.After(10 * time.Millisecond):
-			progress(float64(i%100) / 100)
+			t.Report(float64(i%100) / 100)
 		}
 	}
 }
@@ -170,7 +172,7 @@ func TestCancel(t *testing.T) {
 		if got.Status != generation.Failed || got.Failure == nil || got.Failure.Name != "cancelled" {
 			t.Fatalf("after cancel: %+v", got)
 		}
-		if err := svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}); err != nil || eng.calls.Load() != 0 {
+		if err := svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: 1, Max: 3}); err != nil || eng.calls.Load() != 0 {
 			t.Errorf("running a cancelled generation: %v, engine calls %d", err, eng.calls.Load())
 		}
 		if got, _ := st.Get(ctx, g.ID); got.Status != generation.Failed {
@@ -183,7 +185,7 @@ func TestCancel(t *testing.T) {
 		if _, err := svc.Cancel(ctx, "other", g.ID); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("another key: %v, want NotFound", err)
 		}
-		if err := svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}); err != nil {
+		if err := svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: 1, Max: 3}); err != nil {
 			t.Fatal(err)
 		}
 		_, err := svc.Cancel(ctx, "k", g.ID)
@@ -196,7 +198,7 @@ func TestCancel(t *testing.T) {
 		svc, st := setup(t, eng)
 		g := submit(t, svc)
 		done := make(chan error, 1)
-		go func() { done <- svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: 1, MaxAttempts: 3}) }()
+		go func() { done <- svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: 1, Max: 3}) }()
 		out := <-eng.started
 		t0 := time.Now()
 		if _, err := svc.Cancel(ctx, "k", g.ID); err != nil {
@@ -204,7 +206,7 @@ func TestCancel(t *testing.T) {
 		}
 		select {
 		case err := <-done:
-			if !errors.Is(err, queue.ErrCancelled) {
+			if !errors.Is(err, generation.ErrCancelled) {
 				t.Errorf("Run = %v, want ErrCancelled", err)
 			}
 			t.Logf("render stopped %v after the cancel", time.Since(t0).Round(time.Millisecond))
@@ -228,7 +230,7 @@ func TestCancel(t *testing.T) {
 		}}
 		svc, _ = setup(t, eng)
 		id = submit(t, svc).ID
-		if err := svc.Run(ctx, queue.Job{GenerationID: id, Attempt: 1, MaxAttempts: 3}); !errors.Is(err, queue.ErrCancelled) {
+		if err := svc.Run(ctx, generation.Attempt{GenerationID: id, Number: 1, Max: 3}); !errors.Is(err, generation.ErrCancelled) {
 			t.Errorf("Run = %v, want ErrCancelled", err)
 		}
 		files := svc.Blobs.(*blob.Disk)
@@ -244,8 +246,8 @@ type hookEngine struct {
 	after func()
 }
 
-func (e *hookEngine) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
-	o, err := e.scriptedEngine.Render(ctx, req, out, progress)
+func (e *hookEngine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	o, err := e.scriptedEngine.Render(ctx, t)
 	e.after()
 	return o, err
 }
@@ -262,7 +264,7 @@ func TestRunTwiceAtOnce(t *testing.T) {
 	g := submit(t, svc)
 	errs := make(chan error, 2)
 	for attempt := range 2 {
-		go func() { errs <- svc.Run(ctx, queue.Job{GenerationID: g.ID, Attempt: attempt + 1, MaxAttempts: 3}) }()
+		go func() { errs <- svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: attempt + 1, Max: 3}) }()
 	}
 	for range 2 {
 		if err := <-errs; err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"stillmotion/internal/generation"
 )
 
 // RenderArgs are the arguments of a render job: just the generation it
@@ -28,7 +30,7 @@ func (RenderArgs) Kind() string { return "render" }
 
 // DefaultEngine is the engine of generations that name none: the built-in
 // renderer.
-const DefaultEngine = "builtin"
+const DefaultEngine = generation.BuiltinEngine
 
 // For returns the name of the queue that engine's render jobs go to, so
 // that worker processes can specialise by engine: "render_builtin".
@@ -95,9 +97,18 @@ type Config struct {
 	// Queues are the queues this process works (see For). Defaults to the
 	// built-in engine's queue, For(DefaultEngine).
 	Queues []string
+	// Known are the queues there are (one per configured engine); Validate
+	// refuses to work any other. Defaults to For(DefaultEngine).
+	Known []string
+	// Concurrency, when it has a queue, is how many of its jobs run at
+	// once in this process instead of Workers.
+	Concurrency map[string]int
 	// JobTimeout bounds one render attempt: its context is cancelled then
 	// and the attempt fails (and is retried). Defaults to 10 minutes.
 	JobTimeout time.Duration
+	// Timeouts, when it has a queue, bound its attempts instead of
+	// JobTimeout. RescueAfter must exceed every one.
+	Timeouts map[string]time.Duration
 	// RescueAfter is how long a job may stay running before the queue
 	// assumes its worker died and runs it again elsewhere. It must exceed
 	// JobTimeout. Defaults to JobTimeout + 1 minute.
@@ -128,7 +139,10 @@ func (c *Config) Defaults() {
 		c.JobTimeout = 10 * time.Minute
 	}
 	if c.RescueAfter <= 0 {
-		c.RescueAfter = c.JobTimeout + time.Minute
+		c.RescueAfter = c.longestTimeout() + time.Minute
+	}
+	if len(c.Known) == 0 {
+		c.Known = []string{For(DefaultEngine)}
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 3
@@ -147,22 +161,24 @@ func (c *Config) Defaults() {
 	}
 }
 
-// Engines are the engines this build can render with.
-var Engines = []string{DefaultEngine}
+// longestTimeout is the longest any attempt may run.
+func (c *Config) longestTimeout() time.Duration {
+	longest := c.JobTimeout
+	for _, t := range c.Timeouts {
+		longest = max(longest, t)
+	}
+	return longest
+}
 
 // Validate checks the settings that cannot be defaulted. Call it after
 // Defaults.
 func (c *Config) Validate() error {
-	if c.RescueAfter <= c.JobTimeout {
-		return fmt.Errorf("the rescue delay (%v) must exceed the job timeout (%v): a job still running would be rendered twice", c.RescueAfter, c.JobTimeout)
-	}
-	known := make([]string, len(Engines))
-	for i, e := range Engines {
-		known[i] = For(e)
+	if t := c.longestTimeout(); c.RescueAfter <= t {
+		return fmt.Errorf("the rescue delay (%v) must exceed the job timeout (%v): a job still running would be rendered twice", c.RescueAfter, t)
 	}
 	for _, q := range c.Queues {
-		if !slices.Contains(known, q) {
-			return fmt.Errorf("unknown queue %q: this build renders the queues %s", q, strings.Join(known, ", "))
+		if !slices.Contains(c.Known, q) {
+			return fmt.Errorf("unknown queue %q: the queues are %s (one per engine)", q, strings.Join(c.Known, ", "))
 		}
 	}
 	if c.Workers > 0 && c.Run == nil {
@@ -187,11 +203,15 @@ func RiverConfig(c Config) *river.Config {
 	}
 	if c.Workers > 0 {
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &renderWorker{run: c.Run})
+		river.AddWorker(workers, &renderWorker{run: c.Run, timeouts: c.Timeouts})
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{}
 		for _, q := range c.Queues {
-			rc.Queues[q] = river.QueueConfig{MaxWorkers: c.Workers}
+			n, ok := c.Concurrency[q]
+			if !ok || n <= 0 {
+				n = c.Workers
+			}
+			rc.Queues[q] = river.QueueConfig{MaxWorkers: n}
 		}
 		if c.Deliver != nil {
 			river.AddWorker(workers, &webhookWorker{deliver: c.Deliver, backoff: c.WebhookBackoff})
@@ -206,7 +226,13 @@ func InsertOpts(engine string) *river.InsertOpts { return &river.InsertOpts{Queu
 
 type renderWorker struct {
 	river.WorkerDefaults[RenderArgs]
-	run RunFunc
+	run      RunFunc
+	timeouts map[string]time.Duration
+}
+
+// Timeout is the job's queue's own timeout, or the client's JobTimeout.
+func (w *renderWorker) Timeout(job *river.Job[RenderArgs]) time.Duration {
+	return w.timeouts[job.Queue]
 }
 
 func (w *renderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {

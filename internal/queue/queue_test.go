@@ -23,7 +23,7 @@ func TestConfig(t *testing.T) {
 		{"workers", Config{Workers: 2, Run: run}, ""},
 		{"workers without a run function", Config{Workers: 2}, "Run function"},
 		{"rescue before the timeout", Config{JobTimeout: time.Minute, RescueAfter: 30 * time.Second}, "must exceed"},
-		{"unknown queue", Config{Queues: []string{"render_upstream"}}, `unknown queue "render_upstream": this build renders the queues render_builtin`},
+		{"unknown queue", Config{Queues: []string{"render_upstream"}}, `unknown queue "render_upstream": the queues are render_builtin (one per engine)`},
 		{"the built-in queue", Config{Queues: []string{For(DefaultEngine)}}, ""},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"stillmotion/internal/billing"
 	"stillmotion/internal/blob"
 	"stillmotion/internal/engine"
+	"stillmotion/internal/engine/registry"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
@@ -64,6 +66,10 @@ type Config struct {
 	// Queues are the render queues this process's workers take jobs from,
 	// one per engine ("render_builtin"). Defaults to every engine's queue.
 	Queues []string
+	// Engines is the engines file: the engines and the models they serve
+	// (see package registry). Defaults to "" (the built-in engine serves
+	// pixverse/v5/image-to-video).
+	Engines string
 	// APIKeys are accepted with unlimited credits (STILLMOTION_API_KEYS).
 	APIKeys []string
 	// AllowPrivateFetch lets image_url reach loopback and private addresses.
@@ -77,7 +83,8 @@ type Config struct {
 	// its worker died and gives it to another; it must exceed JobTimeout.
 	// A killed worker's generation starts again at most RescueAfter plus
 	// about 40 seconds (River's rescuer and scheduler intervals) after it
-	// started. Defaults to JobTimeout + 1 minute.
+	// started. Defaults to the longest attempt (JobTimeout, or an engine's
+	// longer timeout) + 1 minute.
 	RescueAfter time.Duration
 	// ShutdownTimeout is how long SIGTERM waits for running renders before
 	// re-queueing them. Defaults to 60 seconds.
@@ -133,7 +140,6 @@ func (c *Config) Defaults() {
 	}
 	c.URLTTL = cmp.Or(c.URLTTL, 7*24*time.Hour)
 	c.JobTimeout = cmp.Or(c.JobTimeout, 10*time.Minute)
-	c.RescueAfter = cmp.Or(c.RescueAfter, c.JobTimeout+time.Minute)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, 60*time.Second)
 	c.FFmpeg = cmp.Or(c.FFmpeg, "ffmpeg")
 	c.Flite = cmp.Or(c.Flite, "flite")
@@ -170,7 +176,7 @@ func (c *Config) Validate() error {
 	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fault.Errorf(fault.Invalid, "invalid --addr %q: %v", c.Addr, err)
 	}
-	if c.RescueAfter <= c.JobTimeout {
+	if c.RescueAfter != 0 && c.RescueAfter <= c.JobTimeout {
 		return fault.Errorf(fault.Invalid, "--rescue-after (%v) must exceed --job-timeout (%v): a render still running would be given to a second worker", c.RescueAfter, c.JobTimeout)
 	}
 	for _, u := range c.WebhookURLs {
@@ -183,23 +189,50 @@ func (c *Config) Validate() error {
 			return fault.Errorf(fault.Invalid, "invalid --webhook-secret: %v", err)
 		}
 	}
-	qc := c.queueConfig(nil)
-	if err := qc.Validate(); err != nil {
-		return fault.Wrap(fault.Invalid, err.Error(), err)
-	}
 	return nil
 }
 
-// queueConfig is the queue configuration of c, whose workers run run.
-func (c *Config) queueConfig(run queue.RunFunc) queue.Config {
+// queueConfig is the queue configuration of c with the engines of reg,
+// whose workers run run. Without --queues, a process works every engine's
+// queue.
+func (c *Config) queueConfig(reg *registry.Registry, run queue.RunFunc) queue.Config {
 	base := c.WebhookBackoff
 	qc := queue.Config{Workers: c.Workers, Queues: c.Queues, JobTimeout: c.JobTimeout, RescueAfter: c.RescueAfter, Run: run, Logger: c.Logger,
-		Webhooks: c.WebhookURLs, WebhookBackoff: func(attempt int) time.Duration { return webhook.Backoff(base, attempt) }}
+		Webhooks: c.WebhookURLs, WebhookBackoff: func(attempt int) time.Duration { return webhook.Backoff(base, attempt) },
+		Concurrency: map[string]int{}, Timeouts: map[string]time.Duration{}}
+	for name, q := range reg.Queues {
+		qc.Known = append(qc.Known, name)
+		if q.Concurrency > 0 {
+			qc.Concurrency[name] = q.Concurrency
+		}
+		if q.Timeout > 0 {
+			qc.Timeouts[name] = q.Timeout
+		}
+	}
+	slices.Sort(qc.Known)
+	if len(qc.Queues) == 0 {
+		qc.Queues = qc.Known
+	}
 	if run == nil {
 		qc.Run = func(context.Context, queue.Job) error { return nil }
 	}
 	qc.Defaults()
 	return qc
+}
+
+// runJob adapts the Service to the queue: a job is an attempt at rendering
+// its generation.
+func runJob(svc *generation.Service) queue.RunFunc {
+	return func(ctx context.Context, job queue.Job) error {
+		err := svc.Run(ctx, generation.Attempt{GenerationID: job.GenerationID, Number: job.Attempt, Max: job.MaxAttempts})
+		switch {
+		case errors.Is(err, generation.ErrCancelled):
+			return queue.ErrCancelled
+		case errors.Is(err, generation.ErrRequeue):
+			return queue.ErrRequeue
+		}
+		return err
+	}
 }
 
 // IntakeOptions are the image fetch rules for c.
@@ -229,6 +262,7 @@ func Migrate(ctx context.Context, c Config) error {
 // node is a process's assembled parts.
 type node struct {
 	cfg     Config
+	engines *registry.Registry
 	files   http.Handler // serves local files; nil with object storage
 	svc     *generation.Service
 	store   *store.DB
@@ -284,21 +318,31 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	if err := os.MkdirAll(n.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data dir: %w", err)
 	}
-	builtin := &engine.Builtin{Intake: c.IntakeOptions(), Speech: &speech.Flite{Program: c.Flite}, FFmpeg: c.FFmpeg, TempDir: n.tmp}
+	n.engines, err = loadEngines(&c, n.tmp)
+	if err != nil {
+		os.RemoveAll(n.tmp)
+		return nil, err
+	}
+	allowPrivate := c.AllowPrivateFetch
 	n.svc = &generation.Service{
-		Blobs:                files,
-		Engine:               timed{builtin},
-		Prices:               *c.Prices,
-		TempDir:              n.tmp,
-		Logger:               c.Logger,
-		AllowPrivateCallback: c.AllowPrivateFetch,
+		Blobs:         files,
+		Engines:       n.engines.Engines,
+		Routes:        n.engines.Routes,
+		Prices:        *c.Prices,
+		TempDir:       n.tmp,
+		Logger:        c.Logger,
+		CheckCallback: func(u string) error { return webhook.CheckURL(u, allowPrivate) },
 	}
 	secret, err := webhookSecret(&c)
 	if err != nil {
 		os.RemoveAll(n.tmp)
 		return nil, err
 	}
-	qc := c.queueConfig(n.svc.Run)
+	qc := c.queueConfig(n.engines, runJob(n.svc))
+	if err := qc.Validate(); err != nil {
+		os.RemoveAll(n.tmp)
+		return nil, fault.Wrap(fault.Invalid, err.Error(), err)
+	}
 	qc.Deliver = deliverer(n.svc, secret, &c)
 	n.store, err = OpenStore(ctx, &c, qc)
 	if err != nil {
@@ -328,16 +372,27 @@ func webhookSecret(c *Config) (webhook.Secret, error) {
 	return s, nil
 }
 
-// timed reports the built-in engine's stage timings in Output.Timings, for
-// the metrics.
-type timed struct{ b *engine.Builtin }
+// LoadEngines builds the engines of c's engines file, for checking them
+// (stillmotion doctor).
+func LoadEngines(c *Config) (*registry.Registry, error) {
+	c.Defaults()
+	return loadEngines(c, os.TempDir())
+}
 
-func (e timed) Render(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, error) {
-	o, tm, err := e.b.RenderTimed(ctx, req, out, progress)
-	if o != nil {
-		o.Timings = generation.Timings{Intake: tm.Intake, Speech: tm.Speech, Encode: tm.Encode, Face: tm.Face}
+// loadEngines builds the engines of c: those of its engines file, or the
+// built-in engine alone. Remote engines download into tmp.
+func loadEngines(c *Config, tmp string) (*registry.Registry, error) {
+	syn := &speech.Flite{Program: c.Flite}
+	env := &registry.Env{
+		Builtin:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: syn, FFmpeg: c.FFmpeg, TempDir: tmp},
+		Finisher: &engine.Finisher{FFmpeg: c.FFmpeg, Speech: syn, TempDir: tmp},
+		TempDir:  tmp,
+		Logger:   c.Logger,
 	}
-	return o, err
+	if c.Engines == "" {
+		return registry.Default(env), nil
+	}
+	return registry.Load(c.Engines, env)
 }
 
 // thumbnail returns a function that writes a JPEG of the first frame of
@@ -438,7 +493,7 @@ func Work(ctx context.Context, c Config) error {
 }
 
 func (n *node) queues() string {
-	qc := n.cfg.queueConfig(nil)
+	qc := n.cfg.queueConfig(n.engines, nil)
 	return strings.Join(qc.Queues, ",")
 }
 

@@ -23,7 +23,6 @@ func TestConfigValidate(t *testing.T) {
 		{"s3 with a typo", Config{Storage: "s3://videos?endpiont=x"}, `unknown parameter "endpiont"`},
 		{"gcs", Config{Storage: "gs://videos"}, "use file://DIR or s3://"},
 		{"rescue before timeout", Config{JobTimeout: time.Minute, RescueAfter: 30 * time.Second}, "--rescue-after (30s) must exceed --job-timeout (1m0s)"},
-		{"unknown queue", Config{Queues: []string{"gpu"}}, `unknown queue "gpu"`},
 		{"api only", Config{Workers: 0}, ""},
 	}
 	for _, tt := range tests {

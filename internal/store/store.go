@@ -7,6 +7,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -224,6 +225,10 @@ CREATE TABLE IF NOT EXISTS idempotency_key (
 	{5, `
 CREATE INDEX IF NOT EXISTS idempotency_key_created ON idempotency_key (created_at);
 `},
+	// What an engine recorded of a generation's render (a remote job's id).
+	{6, `
+ALTER TABLE generation ADD COLUMN engine_state TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -326,10 +331,7 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 	if err != nil {
 		return err
 	}
-	engine := g.Engine
-	if engine == "" {
-		engine = queue.DefaultEngine
-	}
+	engine := cmp.Or(g.Engine, generation.BuiltinEngine)
 	err = d.inTx(ctx, func(t tx) error {
 		if g.IdempotencyKey != "" {
 			if err := reusedKey(ctx, t, g); err != nil {
@@ -355,7 +357,7 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 				return fault.Errorf(fault.Forbidden, "Insufficient credits: this generation costs %d credits and the key has %d left", g.Credits, bal.Int64)
 			}
 		}
-		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(engine))
+		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(cmp.Or(g.Queue, engine)))
 		if err != nil {
 			return fmt.Errorf("enqueueing: %w", err)
 		}
@@ -406,7 +408,7 @@ func reusedKey(ctx context.Context, t tx, g *generation.Generation) error {
 
 // generationColumns are the columns scanGeneration reads; they take the
 // arguments generationArgs, first.
-const generationColumns = `id, key_id, status, request, credits, progress, plan, engine, video, error_name, error_message, created_at, updated_at,
+const generationColumns = `id, key_id, status, request, credits, progress, plan, engine, engine_state, video, error_name, error_message, created_at, updated_at,
 	CASE WHEN status IN (?, ?) AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
 		AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END,
 	CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END`
@@ -421,7 +423,7 @@ func scanGeneration(r row) (*generation.Generation, error) {
 		created, updated       int64
 		orphaned, deleted      int
 	)
-	if err := r.Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine,
+	if err := r.Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine, &g.EngineState,
 		&video, &errName, &errMsg, &created, &updated, &orphaned, &deleted); err != nil {
 		return nil, err
 	}
@@ -508,6 +510,19 @@ func (d *DB) Delete(ctx context.Context, id string) error {
 	}
 	if n == 0 {
 		return fault.Errorf(fault.Conflict, "generation %s has not ended or is already deleted", id)
+	}
+	return nil
+}
+
+// SaveState implements generation.Store.
+func (d *DB) SaveState(ctx context.Context, id, state string) error {
+	n, err := d.b.exec(ctx, `UPDATE generation SET engine_state = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)`,
+		state, ms(time.Now()), id, string(generation.Queued), string(generation.Generating))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func runSuite(t *testing.T, openQ opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Request != g.Request || got.Status != generation.Queued || got.Credits != 420000 || !got.Created.Equal(now) {
+		if !reflect.DeepEqual(got.Request, g.Request) || got.Status != generation.Queued || got.Credits != 420000 || !got.Created.Equal(now) {
 			t.Errorf("got %+v", got)
 		}
 		if n, _ := s.QueueDepth(ctx); n != 1 {

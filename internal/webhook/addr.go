@@ -10,11 +10,12 @@ import (
 	"syscall"
 	"time"
 
+	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
 )
 
 // MaxURL is the longest callback URL, in bytes.
-const MaxURL = 2048
+const MaxURL = generation.MaxCallbackURL
 
 // CheckURL validates a callback URL without network I/O: an http(s) URL
 // with a host, at most MaxURL bytes. Unless allowPrivate, a host that is a

@@ -1,0 +1,610 @@
+// Package upstream is the engine that hands generations to another service
+// speaking the AI/ML API's video generation routes (the hosted API, or
+// another stillmotion): it submits, persists the upstream's id, polls with
+// backoff, downloads the finished video into our storage and keeps the
+// upstream's id, key and URLs from our clients.
+package upstream
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"stillmotion/internal/engine"
+	"stillmotion/internal/fault"
+	"stillmotion/internal/generation"
+)
+
+// Config is an upstream entry of the engines file.
+type Config struct {
+	// URL is the upstream's root: it serves /v2/video/generations.
+	URL string `yaml:"url"`
+	// Key is the upstream's API key, sent as a bearer token.
+	Key string `yaml:"key"`
+	// Model is the model id sent upstream. Defaults to the model the
+	// client asked for.
+	Model string `yaml:"model"`
+	// Image says how the image travels: "url" sends the client's URL (or
+	// a signed URL to our copy of an uploaded image); "data" sends the
+	// bytes as a data URI, for an upstream that cannot reach the client's
+	// or our addresses. Defaults to "url".
+	Image string `yaml:"image"`
+	// Poll is the first wait between polls; it grows by half after each
+	// poll up to 10 s (with jitter). Defaults to 1 s.
+	Poll time.Duration `yaml:"poll"`
+	// Retries is how many transient failures in a row (5xx, 429, timeouts,
+	// resets) are retried before the generation fails as
+	// upstream_unavailable. Defaults to 5.
+	Retries int `yaml:"retries"`
+	// MaxVideo is the largest video downloaded, in bytes. Defaults to 2 GiB.
+	MaxVideo int64 `yaml:"max_video"`
+}
+
+// Deps are what an upstream engine is built with besides its entry.
+type Deps struct {
+	Finisher   *engine.Finisher
+	TempDir    string
+	Logger     *slog.Logger
+	HTTPClient *http.Client // defaults to a client with a 30 s timeout per request
+}
+
+// Engine is an upstream engine.
+type Engine struct {
+	name   string
+	c      Config
+	root   *url.URL
+	d      Deps
+	client *http.Client
+	// download has no overall timeout: a large video takes what it takes,
+	// bounded by the attempt's context.
+	download *http.Client
+}
+
+// Fields are the request fields an upstream honours: all of them, passed on.
+func Fields(Config) []string { return generation.AllFields }
+
+// New returns the engine of entry name.
+func New(name string, c Config, d Deps) (*Engine, error) {
+	u, err := url.Parse(c.URL)
+	if c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fault.E(fault.Invalid, "url must be the upstream's http(s) root, like https://api.aimlapi.com")
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return nil, fault.E(fault.Invalid, "url must not hold credentials or a query; put the key under key")
+	}
+	switch c.Image {
+	case "":
+		c.Image = "url"
+	case "url", "data":
+	default:
+		return nil, fault.Errorf(fault.Invalid, "image must be url or data, not %q", c.Image)
+	}
+	if c.Poll <= 0 {
+		c.Poll = time.Second
+	}
+	if c.Retries <= 0 {
+		c.Retries = 5
+	}
+	if c.MaxVideo <= 0 {
+		c.MaxVideo = 2 << 30
+	}
+	if d.Finisher == nil {
+		d.Finisher = &engine.Finisher{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	e := &Engine{name: name, c: c, root: u, d: d, client: d.HTTPClient, download: d.HTTPClient}
+	if e.client == nil {
+		e.client = &http.Client{Timeout: 30 * time.Second}
+		e.download = &http.Client{}
+	}
+	return e, nil
+}
+
+// state is what an attempt saves: the upstream's id of the generation.
+type state struct {
+	ID string `json:"id"`
+}
+
+// Render implements generation.Engine.
+func (e *Engine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	var st state
+	if t.State != "" {
+		if err := json.Unmarshal([]byte(t.State), &st); err != nil {
+			return nil, fault.Wrap(fault.Internal, "reading the saved upstream state", err)
+		}
+	}
+	if st.ID == "" {
+		id, err := e.submit(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		st.ID = id
+		b, _ := json.Marshal(st)
+		if err := t.SaveState(ctx, string(b)); err != nil {
+			return nil, e.stopped(ctx, st.ID, err)
+		}
+	} else {
+		e.d.Logger.Info("resuming an upstream generation", "engine", e.name, "id", t.ID)
+	}
+	t.Report(0.01)
+	video, err := e.wait(ctx, st.ID, t)
+	if err != nil {
+		return nil, err
+	}
+	return e.fetch(ctx, video, t)
+}
+
+// submitBody is the request sent upstream.
+type submitBody struct {
+	Model          string `json:"model"`
+	Prompt         string `json:"prompt"`
+	ImageURL       string `json:"image_url"`
+	Resolution     string `json:"resolution,omitempty"`
+	Duration       int    `json:"duration,omitempty"`
+	NegativePrompt string `json:"negative_prompt,omitempty"`
+	Style          string `json:"style,omitempty"`
+	Seed           int64  `json:"seed"`
+	Speech         string `json:"lip_sync_tts_content,omitempty"`
+	Speaker        string `json:"lip_sync_tts_speaker,omitempty"`
+}
+
+// submit creates the upstream generation and returns its id. The
+// generation's own id is the idempotency key: a worker that dies between
+// the upstream's answer and saving its id submits again and gets the same
+// generation back.
+func (e *Engine) submit(ctx context.Context, t *generation.Task) (string, error) {
+	r := t.Request
+	img, err := e.image(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	body, _ := json.Marshal(submitBody{
+		Model: cmp.Or(e.c.Model, r.Model), Prompt: r.Prompt, ImageURL: img, Resolution: r.Resolution, Duration: r.Duration,
+		NegativePrompt: r.NegativePrompt, Style: r.Style, Seed: r.Seed, Speech: r.Speech, Speaker: r.Speaker,
+	})
+	var resp generationBody
+	err = e.call(ctx, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.endpoint(), bytes.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "stillmotion-"+t.ID)
+		}
+		return req, err
+	}, &resp)
+	if err != nil {
+		return "", e.stopped(ctx, "", err)
+	}
+	if resp.ID == "" {
+		return "", fault.E(fault.Upstream, "the upstream engine accepted the generation without an id; check that its url serves the AI/ML API's /v2/video/generations")
+	}
+	e.d.Logger.Info("submitted upstream", "engine", e.name, "id", t.ID, "host", e.root.Host)
+	return resp.ID, nil
+}
+
+// image returns the image_url sent upstream.
+func (e *Engine) image(ctx context.Context, t *generation.Task) (string, error) {
+	if e.c.Image == "url" {
+		if t.Image != nil {
+			u, err := t.Image.URL(ctx)
+			if err != nil || u != "" {
+				return u, err
+			}
+		} else if t.Request.ImageURL != "" {
+			return t.Request.ImageURL, nil
+		}
+	}
+	if t.Image == nil {
+		if strings.HasPrefix(t.Request.ImageURL, "data:") {
+			return t.Request.ImageURL, nil
+		}
+		return "", fault.E(fault.Internal, "the upstream engine needs the image's bytes, which this task lacks")
+	}
+	b, err := t.Image.Bytes(ctx)
+	if err != nil {
+		return "", err
+	}
+	return "data:" + http.DetectContentType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), nil
+}
+
+func (e *Engine) endpoint() string {
+	return strings.TrimSuffix(e.root.String(), "/") + "/v2/video/generations"
+}
+
+// generationBody is the upstream's generation, as its submit and poll
+// routes answer.
+type generationBody struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status"`
+	Progress json.RawMessage `json:"progress"`
+	Video    *struct {
+		URL string `json:"url"`
+	} `json:"video"`
+	Error *struct {
+		Name    string `json:"name"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// fraction reads the upstream's progress, a percentage (as the AI/ML API
+// and stillmotion send it) or a fraction written with a point, as 0..1.
+func (g *generationBody) fraction() (float64, bool) {
+	s := strings.Trim(string(g.Progress), `"`)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 {
+		return 0, false
+	}
+	if !(f <= 1 && strings.Contains(s, ".")) {
+		f /= 100
+	}
+	return min(f, 1), true
+}
+
+// The upstream's statuses.
+var (
+	doneStatuses    = []string{"completed", "succeeded", "success"}
+	pendingStatuses = []string{"queued", "generating", "waiting", "active", "processing", "starting", "pending"}
+	failedStatuses  = []string{"error", "failed"}
+)
+
+// wait polls the upstream generation id until it ends, and returns its
+// video's URL.
+func (e *Engine) wait(ctx context.Context, id string, t *generation.Task) (string, error) {
+	delay := e.c.Poll
+	var polls int
+	last := 0.01
+	for {
+		var g generationBody
+		err := e.call(ctx, func(ctx context.Context) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, e.endpoint()+"?generation_id="+url.QueryEscape(id), nil)
+		}, &g)
+		polls++
+		if err != nil {
+			var se *statusError
+			if errors.As(err, &se) && se.status == http.StatusNotFound {
+				return "", fault.E(fault.Upstream, "the upstream engine no longer knows this generation (it may have expired there); submit it again")
+			}
+			return "", e.stopped(ctx, id, err)
+		}
+		switch {
+		case contains(doneStatuses, g.Status):
+			if g.Video == nil || g.Video.URL == "" {
+				return "", fault.E(fault.Upstream, "the upstream engine reported the video done but gave no URL for it")
+			}
+			e.d.Logger.Info("upstream generation completed", "engine", e.name, "id", t.ID, "polls", polls)
+			return g.Video.URL, nil
+		case contains(failedStatuses, g.Status):
+			return "", failure(&g)
+		case !contains(pendingStatuses, g.Status):
+			return "", fault.Errorf(fault.Upstream, "the upstream engine answered the unknown status %q", clip(g.Status))
+		}
+		if p, ok := g.fraction(); ok {
+			// The download and check take the last tenth.
+			if v := 0.01 + 0.89*p; v > last {
+				last = v
+				t.Report(v)
+			}
+		}
+		wait := jitter(delay)
+		delay = min(delay*3/2, 10*time.Second)
+		if err := sleep(ctx, wait); err != nil {
+			return "", e.stopped(ctx, id, err)
+		}
+	}
+}
+
+// failure is our error for an upstream generation that failed: the
+// client's own fault (its image, its text) is a rejection with the
+// upstream's message; anything else failed there.
+func failure(g *generationBody) error {
+	name, msg := "", "the upstream engine failed to render the video"
+	if g.Error != nil {
+		name = g.Error.Name
+		if g.Error.Message != "" {
+			msg = g.Error.Message
+		}
+	}
+	switch name {
+	case fault.ImageFetch.String(), fault.ImageForbidden.String(), fault.ImageTooLarge.String(), fault.ImageInvalid.String(),
+		fault.Invalid.String(), fault.Speech.String(), fault.Rejected.String(), "invalid_image", "content_policy_violation", "bad_request":
+		return fault.E(fault.Rejected, "The model refused the request: "+clip(msg))
+	case fault.Cancelled.String():
+		return fault.E(fault.Upstream, "The generation was cancelled on the upstream engine; submit it again")
+	}
+	return fault.E(fault.Render, "The upstream engine failed to render the video: "+clip(msg))
+}
+
+// fetch downloads the finished video and makes it the served file.
+func (e *Engine) fetch(ctx context.Context, videoURL string, t *generation.Task) (*generation.Output, error) {
+	u, err := url.Parse(videoURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fault.E(fault.Upstream, "the upstream engine gave a video URL that is not http(s)")
+	}
+	if !u.IsAbs() {
+		u = e.root.ResolveReference(u)
+	}
+	dir := e.d.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f, err := os.CreateTemp(dir, "upstream-*.video")
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, "creating the download file", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	var n int64
+	for attempt := 0; ; attempt++ {
+		n, err = e.get(ctx, u, f)
+		if err == nil || attempt >= e.c.Retries || !transient(err) || ctx.Err() != nil {
+			break
+		}
+		f.Truncate(0)
+		f.Seek(0, io.SeekStart)
+		if serr := sleep(ctx, jitter(backoff(attempt))); serr != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, e.stopped(ctx, "", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fault.Wrap(fault.Internal, "writing the download file", err)
+	}
+	e.d.Logger.Info("downloaded the upstream video", "engine", e.name, "id", t.ID, "bytes", n)
+	t.Report(0.95)
+	o, err := e.d.Finisher.Finish(ctx, f.Name(), t)
+	if err != nil {
+		return nil, err
+	}
+	t.Report(1)
+	return o, nil
+}
+
+// get downloads u into w. The upstream's key is sent only to the
+// upstream's own host: a signed URL on a CDN needs none.
+func (e *Engine) get(ctx context.Context, u *url.URL, w io.Writer) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, err
+	}
+	if u.Host == e.root.Host && e.c.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+e.c.Key)
+	}
+	resp, err := e.download.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, &statusError{status: resp.StatusCode, message: "downloading the video"}
+	}
+	n, err := io.Copy(w, io.LimitReader(resp.Body, e.c.MaxVideo+1))
+	if err == nil && n > e.c.MaxVideo {
+		err = fault.Errorf(fault.Upstream, "the upstream engine's video is larger than the %d-byte limit (max_video)", e.c.MaxVideo)
+	}
+	return n, err
+}
+
+// stopped turns err into the engine's error. When ctx has ended: if the
+// client cancelled the generation, the upstream generation id (if any) is
+// cancelled too; otherwise it is left to run for the next attempt.
+func (e *Engine) stopped(ctx context.Context, id string, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	if generation.Cancelled(ctx) && id != "" {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if req, rerr := http.NewRequestWithContext(cctx, http.MethodDelete, e.endpoint()+"?generation_id="+url.QueryEscape(id), nil); rerr == nil {
+			e.authorize(req)
+			if resp, derr := e.client.Do(req); derr == nil {
+				resp.Body.Close()
+			}
+		}
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fault.Wrap(fault.Timeout, "the generation ran out of time waiting for the upstream engine", ctx.Err())
+	}
+	return fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
+}
+
+func (e *Engine) authorize(req *http.Request) {
+	if e.c.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+e.c.Key)
+	}
+}
+
+// statusError is an upstream's HTTP error answer.
+type statusError struct {
+	status     int
+	message    string
+	retryAfter time.Duration
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.message) }
+
+// transient reports whether err is worth retrying: the upstream was
+// unreachable, timed out, reset, or answered 5xx, 408 or 429.
+func transient(err error) bool {
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.status >= 500 || se.status == http.StatusTooManyRequests || se.status == http.StatusRequestTimeout
+	}
+	var fe *fault.Error
+	return !errors.As(err, &fe)
+}
+
+// call sends the request newReq makes (afresh on every try) with the key,
+// and decodes a 2xx answer into out. Transient failures are retried with
+// backoff (honouring Retry-After) up to Retries times; then the error is
+// an Upstream fault. A 4xx is the request's fault: Rejected with the
+// upstream's message (401 and 403 are the operator's: Upstream).
+func (e *Engine) call(ctx context.Context, newReq func(context.Context) (*http.Request, error), out any) error {
+	for attempt := 0; ; attempt++ {
+		err := e.once(ctx, newReq, out)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if !transient(err) {
+			return e.refused(err)
+		}
+		if attempt >= e.c.Retries {
+			e.d.Logger.Warn("the upstream engine keeps failing", "engine", e.name, "host", e.root.Host, "err", err)
+			return fault.Wrap(fault.Upstream, fmt.Sprintf("the upstream engine (%s) did not answer after %d tries; it may be down or overloaded: try again later", e.root.Host, attempt+1), err)
+		}
+		wait := jitter(backoff(attempt))
+		var se *statusError
+		if errors.As(err, &se) && se.retryAfter > wait {
+			wait = se.retryAfter
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// refused maps a non-transient error.
+func (e *Engine) refused(err error) error {
+	var se *statusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.status {
+	case http.StatusUnauthorized:
+		return fault.Wrap(fault.Upstream, "the upstream engine refused this server's key; the operator must check the engine's key", err)
+	case http.StatusForbidden:
+		return fault.Wrap(fault.Upstream, "the upstream engine refused the work (its account may be out of credits): "+clip(se.message), err)
+	}
+	return fault.Wrap(fault.Rejected, "The model refused the request: "+clip(se.message), err)
+}
+
+func (e *Engine) once(ctx context.Context, newReq func(context.Context) (*http.Request, error), out any) error {
+	req, err := newReq(ctx)
+	if err != nil {
+		return fault.Wrap(fault.Internal, "building the upstream request", err)
+	}
+	e.authorize(req)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 != 2 {
+		se := &statusError{status: resp.StatusCode, message: errorMessage(body, resp.Status)}
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			se.retryAfter = time.Duration(min(s, 120)) * time.Second
+		}
+		return se
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return &statusError{status: http.StatusBadGateway, message: "the answer is not the expected JSON"}
+	}
+	return nil
+}
+
+// errorMessage reads an error body: the AI/ML API's {"message", "errors":
+// [{"field", "message"}]}, or its text.
+func errorMessage(body []byte, status string) string {
+	var eb struct {
+		Message string `json:"message"`
+		Error   any    `json:"error"`
+		Errors  []struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &eb) != nil {
+		return status
+	}
+	msg := eb.Message
+	if msg == "" {
+		switch v := eb.Error.(type) {
+		case string:
+			msg = v
+		case map[string]any:
+			msg, _ = v["message"].(string)
+		}
+	}
+	for _, f := range eb.Errors {
+		msg += "; " + f.Field + ": " + f.Message
+	}
+	if msg == "" {
+		return status
+	}
+	return msg
+}
+
+// Check implements registry.Checker: the upstream answers, and takes the key.
+func (e *Engine) Check(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(e.root.String(), "/")+"/v2/models", nil)
+	if err != nil {
+		return err
+	}
+	e.authorize(req)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return fault.Wrap(fault.Upstream, fmt.Sprintf("cannot reach %s: is the upstream running, and its url right?", e.root.Host), err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return fault.Errorf(fault.Upstream, "%s refuses the key (HTTP %d)", e.root.Host, resp.StatusCode)
+	case resp.StatusCode >= 500:
+		return fault.Errorf(fault.Upstream, "%s answers HTTP %d", e.root.Host, resp.StatusCode)
+	}
+	return nil
+}
+
+func backoff(attempt int) time.Duration {
+	return min(250*time.Millisecond<<attempt, 8*time.Second)
+}
+
+// jitter spreads d by ±20%, so that many workers do not poll in step.
+func jitter(d time.Duration) time.Duration {
+	return d*4/5 + time.Duration(rand.Int64N(int64(d*2/5)+1))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// clip bounds an upstream's text in our messages.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 300 {
+		return string(r[:300]) + "…"
+	}
+	return s
+}
