@@ -33,6 +33,9 @@ type Harness struct {
 	// Failures are ways to make the engine fail, each with the kind of
 	// error it must return.
 	Failures []Failure
+	// Stateless says the engine saves no state (it renders here): the
+	// resume test is skipped.
+	Stateless bool
 	// Submissions, if set, counts the jobs the engine's server has been
 	// given: the suite checks that an attempt resumed from saved state
 	// does not submit again.
@@ -57,10 +60,13 @@ const CancelWithin = 2 * time.Second
 func Run(t *testing.T, h Harness) {
 	t.Run("Renders", func(t *testing.T) { renders(t, h) })
 	t.Run("Cancel", func(t *testing.T) { cancels(t, h) })
+	t.Run("TimesOut", func(t *testing.T) { timesOut(t, h) })
 	for _, f := range h.Failures {
 		t.Run("Fails/"+f.Name, func(t *testing.T) { fails(t, h, f) })
 	}
-	t.Run("Resume", func(t *testing.T) { resumes(t, h) })
+	if !h.Stateless {
+		t.Run("Resume", func(t *testing.T) { resumes(t, h) })
+	}
 }
 
 // progress records the values an engine reports.
@@ -175,6 +181,23 @@ func cancels(t *testing.T, h Harness) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Render did not return within a minute of its context being cancelled")
+	}
+	leftovers(t, task.Out)
+}
+
+// timesOut renders with a deadline that passes midway (Slow takes 3 s or
+// more): the error is a Timeout, and nothing is left.
+func timesOut(t *testing.T, h Harness) {
+	slow := h.Slow
+	if slow == nil {
+		slow = h.Request
+	}
+	task := h.task(t, slow(), newProgress())
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	_, err := h.Engine.Render(ctx, task)
+	if k := fault.KindOf(err); k != fault.Timeout {
+		t.Errorf("error %v (kind %v), want kind %v", err, k, fault.Timeout)
 	}
 	leftovers(t, task.Out)
 }

@@ -26,6 +26,7 @@ import (
 	"stillmotion/internal/engine"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/redact"
 )
 
 // Config is an upstream entry of the engines file.
@@ -360,7 +361,14 @@ func (e *Engine) fetch(ctx context.Context, videoURL string, t *generation.Task)
 		}
 	}
 	if err != nil {
-		return nil, e.stopped(ctx, "", err)
+		if ctx.Err() != nil {
+			return nil, e.stopped(ctx, "", err)
+		}
+		var fe *fault.Error
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fault.Wrap(fault.Upstream, "downloading the finished video from the upstream engine failed; try again later", redact.Error(err))
 	}
 	if err := f.Close(); err != nil {
 		return nil, fault.Wrap(fault.Internal, "writing the download file", err)
@@ -387,7 +395,7 @@ func (e *Engine) get(ctx context.Context, u *url.URL, w io.Writer) (int64, error
 	}
 	resp, err := e.download.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, redact.Error(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -501,7 +509,7 @@ func (e *Engine) once(ctx context.Context, newReq func(context.Context) (*http.R
 	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return err
+		return redact.Error(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
