@@ -26,6 +26,7 @@ import (
 type store interface {
 	Put(ctx context.Context, key, path string) (int64, error)
 	URL(ctx context.Context, key, fileName string) (string, error)
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	Delete(ctx context.Context, key string) error
 }
 
@@ -86,6 +87,28 @@ func runSuite(t *testing.T, open opener) {
 		res, got = fetch(t, s, "gen1/output.mp4", "Range", "bytes=5-9")
 		if res.StatusCode != 206 || !bytes.Equal(got, want[5:10]) {
 			t.Errorf("range: %d %q", res.StatusCode, got)
+		}
+	})
+	t.Run("open, and images", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, time.Hour)
+		want := random(70 << 10)
+		put(t, s, "gen2/input.png", want)
+		r, err := s.Open(ctx, "gen2/input.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("Open: %d bytes, %v; want %d bytes", len(got), err, len(want))
+		}
+		u, _ := s.URL(ctx, "gen2/input.png", "input.png")
+		if res, got := download(t, u); res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || !bytes.Equal(got, want) {
+			t.Errorf("download: %d %q, %d bytes", res.StatusCode, res.Header.Get("Content-Type"), len(got))
+		}
+		if _, err := s.Open(ctx, "gen2/missing.png"); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("Open of a missing key = %v, want NotFound", err)
 		}
 	})
 	t.Run("large files", func(t *testing.T) {

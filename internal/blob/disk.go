@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -28,9 +29,28 @@ import (
 // FilesPath is the route prefix Disk serves files under.
 const FilesPath = "/files/"
 
-// validKey admits the keys stillmotion makes ("<id>/output.mp4") and
-// nothing that could climb out of the directory.
-var validKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.mp4$`)
+// validKey admits the keys stillmotion makes ("<id>/output.mp4", and
+// "<id>/input.png" for an image sent inline) and nothing that could climb
+// out of the directory.
+var validKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(mp4|png|jpg|webp|gif)$`)
+
+// contentType is the type a key is served as, by its extension.
+func contentType(key string) string {
+	switch path.Ext(key) {
+	case ".png":
+		return "image/png"
+	case ".jpg":
+		return "image/jpeg"
+	case ".webp":
+		return "image/webp"
+	case ".gif":
+		return "image/gif"
+	}
+	return "video/mp4"
+}
+
+// notFound is the error of Open for a key that holds nothing.
+func notFound(key string) error { return fault.Errorf(fault.NotFound, "no file under %q", key) }
 
 // Disk stores files under Dir.
 type Disk struct {
@@ -102,6 +122,20 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
+// Open reads the file under key; a key that holds nothing is a
+// fault.NotFound error.
+func (d *Disk) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notFound(key)
+	}
+	return f, err
+}
+
 // Delete removes the file under key, if any.
 func (d *Disk) Delete(ctx context.Context, key string) error {
 	p, err := d.path(key)
@@ -168,7 +202,7 @@ func (d *Disk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "video/mp4")
+	w.Header().Set("Content-Type", contentType(key))
 	w.Header().Set("Content-Disposition", `inline; filename="`+filepath.Base(p)+`"`)
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	http.ServeContent(w, r, "", fi.ModTime(), f)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -161,7 +162,7 @@ func (s *S3) Put(ctx context.Context, key, src string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	opts := minio.PutObjectOptions{ContentType: "video/mp4", PartSize: s.partSize}
+	opts := minio.PutObjectOptions{ContentType: contentType(key), PartSize: s.partSize}
 	for attempt := 1; ; attempt++ {
 		info, err := s.client.FPutObject(ctx, s.cfg.Bucket, obj, src, opts)
 		if err == nil {
@@ -199,7 +200,7 @@ func (s *S3) URL(ctx context.Context, key, fileName string) (string, error) {
 		return "", err
 	}
 	params := url.Values{
-		"response-content-type":        {"video/mp4"},
+		"response-content-type":        {contentType(key)},
 		"response-content-disposition": {`inline; filename="` + path.Base(cmp.Or(fileName, key)) + `"`},
 	}
 	u, err := s.client.PresignedGetObject(ctx, s.cfg.Bucket, obj, s.ttl, params)
@@ -207,6 +208,28 @@ func (s *S3) URL(ctx context.Context, key, fileName string) (string, error) {
 		return "", err
 	}
 	return u.String(), nil
+}
+
+// Open reads the object under key; a key that holds nothing is a
+// fault.NotFound error.
+func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	obj, err := s.object(key)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.client.GetObject(ctx, s.cfg.Bucket, obj, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, err
+	}
+	// GetObject is lazy: Stat finds out whether the object exists.
+	if _, err := o.Stat(); err != nil {
+		o.Close()
+		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
+			return nil, notFound(key)
+		}
+		return nil, err
+	}
+	return o, nil
 }
 
 // Delete removes the object under key, if any.

@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"image"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,7 +47,7 @@ type Timings struct {
 // Render implements generation.Engine. Output.Timings says where the
 // time went.
 func (b *Builtin) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
-	o, tm, err := b.RenderTimed(ctx, t.Request, t.Out, t.Report)
+	o, tm, err := b.render(ctx, t.Request, t.Image, t.Out, t.Report)
 	if o != nil {
 		o.Timings = generation.Timings{Intake: tm.Intake, Speech: tm.Speech, Encode: tm.Encode, Face: tm.Face}
 	}
@@ -68,9 +69,9 @@ type clip struct {
 // prepare loads the image, synthesizes the speech, finds the faces and
 // plans the shot: everything before the first frame. progress gets 0.05
 // after the image and 0.1 at the end.
-func (b *Builtin) prepare(ctx context.Context, req *generation.Request, progress func(float64), tm *Timings) (*clip, error) {
+func (b *Builtin) prepare(ctx context.Context, req *generation.Request, src generation.Image, progress func(float64), tm *Timings) (*clip, error) {
 	t0 := time.Now()
-	img, err := intake.Load(ctx, req.ImageURL, b.Intake)
+	img, err := b.load(ctx, req, src)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +115,29 @@ func (b *Builtin) prepare(ctx context.Context, req *generation.Request, progress
 
 // RenderTimed renders like Render and also reports the time of each stage.
 func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out string, progress func(float64)) (*generation.Output, Timings, error) {
+	return b.render(ctx, req, nil, out, progress)
+}
+
+// load reads and decodes the request's image: from src when set (a
+// kept image), else from req.ImageURL.
+func (b *Builtin) load(ctx context.Context, req *generation.Request, src generation.Image) (image.Image, error) {
+	if src == nil {
+		return intake.Load(ctx, req.ImageURL, b.Intake)
+	}
+	data, err := src.Bytes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return intake.Decode(ctx, data, b.Intake)
+}
+
+func (b *Builtin) render(ctx context.Context, req *generation.Request, src generation.Image, out string, progress func(float64)) (*generation.Output, Timings, error) {
 	if progress == nil {
 		progress = func(float64) {}
 	}
-	p, err := b.Prepare(ctx, req, progress)
+	p := &Prepared{b: b, req: req}
+	c, err := b.prepare(ctx, req, src, progress, &p.tm)
+	p.c = c
 	if err != nil {
 		return nil, p.tm, err
 	}
@@ -138,7 +158,7 @@ type Prepared struct {
 // gets 0.05 after the image and 0.1 at the end.
 func (b *Builtin) Prepare(ctx context.Context, req *generation.Request, progress func(float64)) (*Prepared, error) {
 	p := &Prepared{b: b, req: req}
-	c, err := b.prepare(ctx, req, progress, &p.tm)
+	c, err := b.prepare(ctx, req, nil, progress, &p.tm)
 	p.c = c
 	return p, err
 }

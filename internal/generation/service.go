@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"os"
@@ -85,15 +86,33 @@ type ListQuery struct {
 	Desc  bool // newest first
 }
 
-// Blobs stores finished files.
+// Blobs stores finished files, and the input images sent inline.
 type Blobs interface {
 	// Put moves the file at path into storage under key and returns its size.
 	Put(ctx context.Context, key, path string) (int64, error)
+	// Open reads the file under key; a key that holds nothing is a
+	// fault.NotFound error.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
 	// URL returns a download URL for key, valid for the store's configured
 	// lifetime, served with the given file name.
 	URL(ctx context.Context, key, fileName string) (string, error)
 	// Delete removes key; removing a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+}
+
+// Inputs keeps the images clients send inline, so that a generation's row
+// holds a reference rather than the image, and gives engines a request's
+// image.
+type Inputs interface {
+	// Keep stores the image of an inline image_url (a data: URI) for
+	// generation id and returns the reference that replaces it; any other
+	// image_url comes back as it is.
+	Keep(ctx context.Context, id, imageURL string) (string, error)
+	// Forget removes what Keep stored under ref; other image_urls are
+	// left alone.
+	Forget(ctx context.Context, ref string) error
+	// Image returns the image req names.
+	Image(req *Request) Image
 }
 
 // Service accepts, reads and runs generations.
@@ -121,8 +140,9 @@ type Service struct {
 	Heartbeat time.Duration
 	// Observer, if set, is told how generations end (metrics).
 	Observer Observer
-	// Images, if set, gives engines a request's input image.
-	Images func(req *Request) Image
+	// Inputs, if set, keeps the images sent inline from submit on, and
+	// gives engines a request's image.
+	Inputs Inputs
 	// CheckCallback, if set, vets a request's callback_url at submit (the
 	// address rules); its error says what is wrong with the URL.
 	CheckCallback func(url string) error
@@ -227,6 +247,20 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 	if err != nil {
 		return nil, false, err
 	}
+	if s.Inputs != nil {
+		ref, kerr := s.Inputs.Keep(ctx, g.ID, g.Request.ImageURL)
+		if kerr != nil {
+			return nil, false, kerr
+		}
+		if ref != g.Request.ImageURL {
+			g.Request.ImageURL = ref
+			defer func() {
+				if err != nil || replayed {
+					s.forget(ctx, ref)
+				}
+			}()
+		}
+	}
 	if key != "" {
 		g.IdempotencyKey, g.RequestHash = key, RequestHash(req)
 	}
@@ -247,6 +281,16 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 	}
 	s.log().Info("generation queued", "id", g.ID, "key", keyID, "credits", g.Credits)
 	return g, false, nil
+}
+
+// forget removes a kept input image, logging a failure.
+func (s *Service) forget(ctx context.Context, ref string) {
+	if s.Inputs == nil {
+		return
+	}
+	if err := s.Inputs.Forget(context.WithoutCancel(ctx), ref); err != nil {
+		s.log().Warn("removing an input image", "err", err)
+	}
 }
 
 func validIdempotencyKey(key string) bool {
@@ -363,6 +407,7 @@ func (s *Service) Delete(ctx context.Context, keyID, id string) error {
 			s.log().Warn("removing the file of a deleted generation", "id", id, "key", g.Video.Key, "err", err)
 		}
 	}
+	s.forget(ctx, g.Request.ImageURL)
 	s.log().Info("generation deleted", "id", id, "key", keyID)
 	return nil
 }
@@ -585,8 +630,8 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		Progress: func(p float64) { progress.Store(math.Float64bits(p)) },
 		Save:     func(ctx context.Context, state string) error { return s.Store.SaveState(ctx, id, state) },
 	}
-	if s.Images != nil {
-		task.Image = s.Images(&g.Request)
+	if s.Inputs != nil {
+		task.Image = s.Inputs.Image(&g.Request)
 	}
 	o, err := eng.Render(rctx, task)
 	if err != nil {

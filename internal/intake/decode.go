@@ -193,3 +193,19 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 	}
 	return r.r.Read(p)
 }
+
+// Extension returns the file extension of b's image format (".png"), or ""
+// when b is in no format Load decodes.
+func Extension(b []byte) string {
+	switch sniff(b) {
+	case formatJPEG:
+		return ".jpg"
+	case formatPNG:
+		return ".png"
+	case formatGIF:
+		return ".gif"
+	case formatWebP:
+		return ".webp"
+	}
+	return ""
+}

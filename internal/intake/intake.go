@@ -148,28 +148,38 @@ func Check(src string, opt Options) error {
 // ImageFetch, ImageForbidden, ImageTooLarge and ImageInvalid, or Cancelled
 // and Timeout (wrapping ctx.Err()) when ctx ends first.
 func Load(ctx context.Context, src string, opt Options) (image.Image, error) {
-	opt = opt.withDefaults()
-	var b []byte
-	if isDataURI(src) {
-		var err error
-		if b, err = parseDataURI(src, opt.MaxBytes); err != nil {
-			return nil, err
-		}
-	} else {
-		u, err := parseURL(src)
-		if err != nil {
-			return nil, err
-		}
-		if b, err = fetch(ctx, u, opt); err != nil {
-			return nil, err
-		}
+	b, err := Read(ctx, src, opt)
+	if err != nil {
+		return nil, err
 	}
-	m, err := decode(ctx, b, opt)
+	return Decode(ctx, b, opt)
+}
+
+// Read returns the bytes of the image file src names: an http(s) URL,
+// fetched under Load's address rules, or a data: URI. Errors are as Load's.
+func Read(ctx context.Context, src string, opt Options) ([]byte, error) {
+	opt = opt.withDefaults()
+	if isDataURI(src) {
+		return parseDataURI(src, opt.MaxBytes)
+	}
+	u, err := parseURL(src)
+	if err != nil {
+		return nil, err
+	}
+	return fetch(ctx, u, opt)
+}
+
+// Decode decodes an image file's bytes as Load does.
+func Decode(ctx context.Context, b []byte, opt Options) (image.Image, error) {
+	m, err := decode(ctx, b, opt.withDefaults())
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
 }
+
+// IsDataURI reports whether src is a data: URI (an image sent inline).
+func IsDataURI(src string) bool { return isDataURI(src) }
 
 // parseURL parses src as an absolute http(s) URL with a host.
 func parseURL(src string) (*url.URL, error) {

@@ -29,6 +29,7 @@ import (
 	"stillmotion/internal/engine/registry"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/input"
 	"stillmotion/internal/intake"
 	"stillmotion/internal/metrics"
 	"stillmotion/internal/queue"
@@ -332,6 +333,7 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		TempDir:       n.tmp,
 		Logger:        c.Logger,
 		CheckCallback: func(u string) error { return webhook.CheckURL(u, allowPrivate) },
+		Inputs:        &input.Images{Blobs: files, Intake: c.IntakeOptions(), TempDir: n.tmp},
 	}
 	secret, err := webhookSecret(&c)
 	if err != nil {

@@ -1,0 +1,81 @@
+package input_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"stillmotion/internal/blob"
+	"stillmotion/internal/fault"
+	"stillmotion/internal/generation"
+	"stillmotion/internal/input"
+)
+
+func TestKeep(t *testing.T) {
+	ctx := context.Background()
+	png, err := os.ReadFile(filepath.Join("..", "..", "cmd", "stillmotion", "testdata", "astronaut.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := &blob.Disk{Dir: t.TempDir(), Secret: []byte("k")}
+	srv := httptest.NewServer(disk)
+	defer srv.Close()
+	disk.BaseURL = srv.URL
+	m := &input.Images{Blobs: disk, TempDir: t.TempDir()}
+	data := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+
+	ref, err := m.Keep(ctx, "gen1", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !input.Kept(ref) || len(ref) > 64 {
+		t.Fatalf("Keep = %q, want a short reference", ref)
+	}
+	img := m.Image(&generation.Request{ImageURL: ref})
+	got, err := img.Bytes(ctx)
+	if err != nil || !bytes.Equal(got, png) {
+		t.Fatalf("Bytes: %d bytes, %v; want the %d bytes sent", len(got), err, len(png))
+	}
+	u, err := img.URL(ctx)
+	if err != nil || !strings.HasPrefix(u, srv.URL+"/files/gen1/input.png?") {
+		t.Fatalf("URL = %q, %v", u, err)
+	}
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.Header.Get("Content-Type") != "image/png" || !bytes.Equal(served, png) {
+		t.Errorf("the signed URL serves %q, %d bytes", res.Header.Get("Content-Type"), len(served))
+	}
+
+	if err := m.Forget(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := img.Bytes(ctx); fault.KindOf(err) != fault.ImageFetch {
+		t.Errorf("Bytes after Forget = %v, want an image_fetch_failed error", err)
+	}
+
+	for _, same := range []string{"https://example.com/a.png", "http://h/x.jpg"} {
+		if ref, err := m.Keep(ctx, "gen2", same); err != nil || ref != same {
+			t.Errorf("Keep(%q) = %q, %v; want it unchanged", same, ref, err)
+		}
+		if u, _ := m.Image(&generation.Request{ImageURL: same}).URL(ctx); u != same {
+			t.Errorf("URL of %q = %q", same, u)
+		}
+	}
+	if _, err := m.Keep(ctx, "gen3", "data:image/png;base64,aGVsbG8="); err == nil {
+		t.Error("Keep of a data URI that holds no image succeeded")
+	}
+	if u, _ := m.Image(&generation.Request{ImageURL: data}).URL(ctx); u != "" {
+		t.Errorf("URL of a data URI not kept = %q, want none", u)
+	}
+}
