@@ -6,8 +6,8 @@ package engine
 
 import (
 	"context"
-	"image"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"time"
