@@ -100,7 +100,7 @@ func (e *Entry) Decode(v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("engine %q: %s", e.Name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return fault.E(fault.Invalid, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return nil
 }
