@@ -194,6 +194,32 @@ func TestChainedUpstream(t *testing.T) {
 		}
 	})
 
+	t.Run("a client's cancel reaches B", func(t *testing.T) {
+		id := a.submit(t, "/v2/video/generations", map[string]any{
+			"model": "chained/v5", "prompt": "zoom in", "image_url": img.URL + "/rocket.jpg", "resolution": "720p", "duration": 8,
+		})
+		var bID string
+		deadline := time.Now().Add(time.Minute)
+		for bID == "" {
+			for _, g := range listAll(t, b) {
+				if g["status"] == "queued" || g["status"] == "generating" {
+					bID = g["id"].(string)
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("B never got the generation")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if code, m, _ := a.do(t, "DELETE", "/v2/video/generations?generation_id="+id, nil); code != 200 {
+			t.Fatalf("cancel on A: %d %v", code, m)
+		}
+		m := b.wait(t, "/v2/video/generations", bID, time.Minute)
+		if e, _ := m["error"].(map[string]any); m["status"] != "error" || e["name"] != "cancelled" {
+			t.Errorf("B's generation after A's cancel: %v", m)
+		}
+	})
+
 	t.Run("B answers 500s", func(t *testing.T) {
 		proxy.failing.Store(true)
 		defer proxy.failing.Store(false)

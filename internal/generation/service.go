@@ -571,6 +571,37 @@ func (s *Service) endedMeanwhile(ctx context.Context, rctx context.Context, id s
 	return err == nil && g.Status.Terminal()
 }
 
+// renderContext returns the context a render of generation id runs
+// under. It is cancelled with ErrCancelled when the generation is
+// cancelled, whoever notices first (the heartbeat, or the queue cancelling
+// the job's ctx), so that engines can tell a client's cancel (stop the
+// remote job too) from the process stopping (leave it for the next
+// attempt); otherwise it ends with ctx, keeping ctx's deadline and cause.
+func (s *Service) renderContext(ctx context.Context, id string) (context.Context, context.CancelCauseFunc) {
+	base := context.WithoutCancel(ctx)
+	var cancelDeadline context.CancelFunc = func() {}
+	if d, ok := ctx.Deadline(); ok {
+		base, cancelDeadline = context.WithDeadline(base, d)
+	}
+	rctx, cancel := context.WithCancelCause(base)
+	stop := context.AfterFunc(ctx, func() {
+		cause := context.Cause(ctx)
+		if !errors.Is(cause, context.DeadlineExceeded) {
+			gctx, done := context.WithTimeout(base, 5*time.Second)
+			if g, err := s.Store.Get(gctx, id); err == nil && g.Status.Terminal() {
+				cause = ErrCancelled
+			}
+			done()
+		}
+		cancel(cause)
+	})
+	return rctx, func(cause error) {
+		stop()
+		cancel(cause)
+		cancelDeadline()
+	}
+}
+
 func (s *Service) run(ctx context.Context, job Attempt) error {
 	id := job.GenerationID
 	g, err := s.Store.Get(ctx, id)
@@ -610,9 +641,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 	out := filepath.Join(dir, id+"-"+NewID()[:8]+".mp4")
 	defer os.Remove(out)
 
-	// The render runs under rctx, which the heartbeat cancels when the
-	// generation is cancelled.
-	rctx, cancel := context.WithCancelCause(ctx)
+	rctx, cancel := s.renderContext(ctx, id)
 	var progress atomic.Uint64
 	beating := make(chan struct{})
 	go func() {
