@@ -14,6 +14,7 @@ func TestURL(t *testing.T) {
 		{"http://h:8080/", "http://h:8080/"},
 		{"data:image/png;base64,AAAA", "a data URI"},
 		{"http://bad\x7f/x?token=s", "http://bad\x7f/x"},
+		{"http://[::1:bad/x?token=1", "http://[::1:bad/x"},
 	} {
 		if got := URL(tt.in); got != tt.want {
 			t.Errorf("URL(%q) = %q, want %q", tt.in, got, tt.want)

@@ -180,7 +180,8 @@ func (s *Server) Close() {
 }
 
 // FailNext makes the next n requests (to any route) answer status, with a
-// Retry-After header when retryAfter is positive, and do nothing else.
+// Retry-After header when retryAfter is positive, and do nothing else;
+// status 0 hangs up without answering.
 func (s *Server) FailNext(n, status int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,6 +323,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if f != nil {
+		if f.status == 0 {
+			// Hang up without an answer, as a reset connection does.
+			panic(http.ErrAbortHandler)
+		}
 		if f.retryAfter > 0 {
 			rec.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.retryAfter.Seconds()))))
 		}

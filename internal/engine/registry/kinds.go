@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"stillmotion/internal/engine/replicate"
 	"stillmotion/internal/engine/upstream"
 	"stillmotion/internal/generation"
 )
@@ -9,6 +10,7 @@ import (
 func init() {
 	kinds[generation.BuiltinEngine] = builtinKind
 	kinds["upstream"] = upstreamKind
+	kinds["replicate"] = replicateKind
 }
 
 // builtinKind is another instance of the built-in renderer (on a queue of
@@ -31,4 +33,16 @@ func upstreamKind(e *Entry, env *Env) (generation.Engine, []string, error) {
 		return nil, nil, err
 	}
 	return eng, upstream.Fields(c), nil
+}
+
+func replicateKind(e *Entry, env *Env) (generation.Engine, []string, error) {
+	var c replicate.Config
+	if err := e.Decode(&c); err != nil {
+		return nil, nil, err
+	}
+	eng, err := replicate.New(e.Name, c, replicate.Deps{Finisher: env.Finisher, TempDir: env.TempDir, Logger: env.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng, replicate.Fields(c), nil
 }

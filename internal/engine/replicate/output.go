@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"stillmotion/internal/fault"
+	"stillmotion/internal/redact"
 )
 
 // expiredError is a download the server refused for good (403, 404, 410):
@@ -97,7 +98,7 @@ func decodeDataURI(ref string, limit int64) ([]byte, error) {
 func (e *Engine) download(ctx context.Context, f *os.File, ref string) error {
 	u, err := e.base.Parse(ref)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		return fault.Errorf(fault.Render, "the model's output %q is not an http(s) URL or a data URI", truncate(redactURL(ref), 100))
+		return fault.Errorf(fault.Render, "the model's output %q is not an http(s) URL or a data URI", truncate(redact.URL(ref), 100))
 	}
 	for try := 1; ; try++ {
 		err := e.downloadOnce(ctx, f, u.String())
@@ -115,7 +116,7 @@ func (e *Engine) download(ctx context.Context, f *os.File, ref string) error {
 		if try >= e.retry.attempts {
 			return fault.Wrap(fault.Upstream, "the model's output could not be downloaded; try again later", err)
 		}
-		e.log.Warn("retrying the output's download", "url", redactURL(ref), "err", err, "try", try)
+		e.log.Warn("retrying the output's download", "url", redact.URL(ref), "err", err, "try", try)
 		if err := sleep(ctx, e.retry.backoff(try)); err != nil {
 			return err
 		}
@@ -132,13 +133,13 @@ func (e *Engine) downloadOnce(ctx context.Context, f *os.File, ref string) error
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
 	if err != nil {
-		return redact(err)
+		return redact.Error(err)
 	}
 	req.Header.Set("User-Agent", "stillmotion")
 	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return redact(err)
+		return redact.Error(err)
 	}
 	defer resp.Body.Close()
 	switch {
@@ -155,7 +156,7 @@ func (e *Engine) downloadOnce(ctx context.Context, f *os.File, ref string) error
 	}
 	n, err := io.Copy(f, io.LimitReader(resp.Body, e.maxOutput+1))
 	if err != nil {
-		return redact(err)
+		return redact.Error(err)
 	}
 	if n > e.maxOutput {
 		return fault.Errorf(fault.Render, "the model's output is larger than %d MiB", e.maxOutput>>20)

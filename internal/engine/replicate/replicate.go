@@ -15,7 +15,10 @@
 //     crash resumes it instead of paying for a second one. The API has no
 //     idempotency key, so there is one window left: a crash (or a lost
 //     answer) between the create request reaching Replicate and its id being
-//     saved makes the next attempt create another prediction.
+//     saved makes the next attempt create another prediction. A render
+//     stopped while its create request is on the way gives the answer half
+//     a second more, so that the id is still saved (or, when the client
+//     cancelled, the prediction cancelled).
 //   - Cog: PUT /predictions/{generation id}, synchronously. Cog's API has no
 //     GET for a prediction (its docs: "polling for prediction status is not
 //     currently supported"), and forgets a prediction when it ends, so an
@@ -57,6 +60,7 @@ import (
 	"stillmotion/internal/engine"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/redact"
 )
 
 // Config is one replicate engine's settings in the engines file:
@@ -117,8 +121,9 @@ type Deps struct {
 	TempDir string
 	Logger  *slog.Logger
 	// HTTPClient makes every request, downloads included. nil: a client
-	// of its own with no overall timeout (a Cog PUT lasts as long as the
-	// render); each request that does not wait on a render is bounded.
+	// of its own. Its Timeout must be zero (the engine bounds each request
+	// that does not wait on a render itself): a Cog PUT lasts as long as
+	// the render.
 	HTTPClient *http.Client
 }
 
@@ -151,7 +156,7 @@ const (
 	defaultPollInterval = 5 * time.Second
 	defaultExpectedTime = 2 * time.Minute
 	// maxOutput bounds a downloaded video; a 10 s 1080p clip is tens of MB.
-	maxOutput = 512 << 20
+	maxOutput = 256 << 20
 )
 
 var (
@@ -171,10 +176,10 @@ func New(name string, c Config, d Deps) (*Engine, error) {
 	}
 	u, err := url.Parse(c.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return bad("url %q must be an http(s) URL with a host, like https://api.replicate.com", redactURL(c.URL))
+		return bad("url %q must be an http(s) URL with a host, like https://api.replicate.com", redact.URL(c.URL))
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return bad("url %s must have no user info, query or fragment: put the token in key", redactURL(c.URL))
+		return bad("url %s must have no user info, query or fragment: put the token in key", redact.URL(c.URL))
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/v1")
 	u.RawPath = ""
@@ -326,7 +331,7 @@ func (e *Engine) Check(ctx context.Context) error {
 	}
 	msg := fmt.Sprintf("the Cog container is %s", cmp.Or(h.Status, "in an unknown state"))
 	if h.UserError != "" {
-		msg += ": " + e.scrub(h.UserError)
+		msg += ": " + truncate(e.scrub(h.UserError), 300)
 	}
 	return fault.E(fault.Upstream, msg+"; restart it")
 }
@@ -360,16 +365,14 @@ func (e *Engine) Render(ctx context.Context, t *generation.Task) (*generation.Ou
 		return nil, err
 	}
 	o.Plan = fmt.Sprintf("rendered by %s (prediction %s)", e.what(), r.id)
-	o.Warnings = append(r.warnings, o.Warnings...)
 	m.done()
 	return o, nil
 }
 
 // result is a finished prediction's video, downloaded.
 type result struct {
-	id       string
-	file     string
-	warnings []string
+	id   string
+	file string
 }
 
 // ctxFault is the fault of a render whose context has ended.

@@ -13,11 +13,13 @@ import (
 
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/redact"
 )
 
 // cancelWithin bounds the cancel request sent when a render stops, so that
-// Render returns within the couple of seconds generation.Engine allows.
-const cancelWithin = 1500 * time.Millisecond
+// Render returns within the couple of seconds generation.Engine allows
+// (with graceFor, which a create request may take before it).
+const cancelWithin = 1200 * time.Millisecond
 
 // tickEvery is how often the time-based progress estimate is reported.
 const tickEvery = 250 * time.Millisecond
@@ -67,20 +69,12 @@ func (e *Engine) runHosted(ctx context.Context, t *generation.Task, m *meter) (*
 				return nil, err
 			}
 			e.log.Info("prediction created", "generation", t.ID, "prediction", p.ID)
-			b, _ := json.Marshal(state{Prediction: p.ID})
-			// Saved even when ctx has just ended (the worker is stopping):
-			// the next attempt needs the id most then.
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			err = t.SaveState(sctx, string(b))
-			cancel()
-			if err != nil {
-				e.log.Warn("saving the prediction's id failed: an attempt after this one would create another", "generation", t.ID, "prediction", p.ID, "err", err)
-			}
+			e.save(ctx, t, p.ID)
 		}
 		m.set(waitFrom)
 		m.started()
-		p, err := e.await(ctx, p, m)
-		if err != nil {
+		var err error
+		if p, err = e.await(ctx, p, m); err != nil {
 			return nil, err
 		}
 		r, err := e.outcome(ctx, p)
@@ -92,6 +86,26 @@ func (e *Engine) runHosted(ctx context.Context, t *generation.Task, m *meter) (*
 			continue
 		}
 		return r, err
+	}
+}
+
+// save records a new prediction's id for the attempts after this one. It
+// saves even when ctx has just ended because the worker is stopping (the
+// next attempt needs the id most then), briefly; not when the client
+// cancelled the generation, which no attempt will resume.
+func (e *Engine) save(ctx context.Context, t *generation.Task, id string) {
+	if generation.Cancelled(ctx) {
+		return
+	}
+	within := 5 * time.Second
+	if ctx.Err() != nil {
+		within = 300 * time.Millisecond
+	}
+	b, _ := json.Marshal(state{Prediction: id})
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), within)
+	defer cancel()
+	if err := t.SaveState(sctx, string(b)); err != nil {
+		e.log.Warn("saving the prediction's id failed: an attempt after this one would create another", "generation", t.ID, "prediction", id, "err", err)
 	}
 }
 
@@ -110,7 +124,7 @@ func (e *Engine) create(ctx context.Context, t *generation.Task) (*prediction, e
 	if err != nil {
 		return nil, fault.Wrap(fault.Internal, "encoding the prediction", err)
 	}
-	rep, err := e.do(ctx, call{method: http.MethodPost, path: path, body: b})
+	rep, err := e.do(ctx, call{method: http.MethodPost, path: path, body: b, grace: true})
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +154,7 @@ func (e *Engine) get(ctx context.Context, id string) (*prediction, error) {
 	switch rep.status {
 	case http.StatusOK:
 	case http.StatusNotFound:
-		return nil, errNotFound
+		return nil, fault.Wrap(fault.Upstream, fmt.Sprintf("the prediction disappeared from the model's server (engine %s); try again", e.name), errNotFound)
 	default:
 		return nil, e.refused(rep, "reading the prediction")
 	}
@@ -275,10 +289,10 @@ func (e *Engine) outcome(ctx context.Context, p *prediction) (*result, error) {
 	case statusSucceeded:
 		ref, others := pickOutput(p.Output)
 		if ref == "" {
-			return nil, fault.Wrap(fault.Render, "the model finished without returning a video file", fmt.Errorf("output: %s", truncate(redactURL(string(p.Output)), 200)))
+			return nil, fault.Wrap(fault.Render, "the model finished without returning a video file", fmt.Errorf("prediction %s: an output of %d bytes with no http(s) URL or data URI", p.ID, len(p.Output)))
 		}
 		if others > 0 {
-			e.log.Info("the model returned several files; using one", "prediction", p.ID, "files", others+1, "used", redactURL(truncate(ref, 200)))
+			e.log.Info("the model returned several files; using one", "prediction", p.ID, "files", others+1, "used", redact.URL(truncate(ref, 200)))
 		}
 		file, err := e.fetch(ctx, ref)
 		if err != nil {
@@ -299,7 +313,7 @@ var passing = []string{"please retry", "(code: pa)", "out of memory", "cuda erro
 
 // modelFailed is the fault of a prediction that failed.
 func (e *Engine) modelFailed(p *prediction) error {
-	msg := e.scrub(truncate(errorText(p.Error), 500))
+	msg := truncate(e.scrub(errorText(p.Error)), 500)
 	if msg == "" {
 		msg = "it gave no reason"
 	}
@@ -314,7 +328,7 @@ func (e *Engine) modelFailed(p *prediction) error {
 
 // rejected is the fault of input the model refused, with its reason.
 func (e *Engine) rejected(reason string, cause error) error {
-	reason = e.scrub(truncate(reason, 500))
+	reason = truncate(e.scrub(reason), 500)
 	if reason == "" {
 		reason = "it gave no reason"
 	}

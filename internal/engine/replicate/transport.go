@@ -8,12 +8,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"stillmotion/internal/fault"
+	"stillmotion/internal/redact"
 )
 
 // retryPolicy says how a request that fails for a passing reason (the
@@ -41,12 +42,15 @@ func (p retryPolicy) backoff(n int) time.Duration {
 // call is one API request.
 type call struct {
 	method string
-	path   string // below the API root; or ref, a whole URL
-	ref    string
+	path   string // below the API root
 	body   []byte
 	// wait says the answer waits on the render (Cog's synchronous PUT): no
 	// bound but ctx.
 	wait bool
+	// grace says the answer matters even if ctx ends while it is on its
+	// way (a new prediction's id, to save or to cancel): the request gets
+	// graceFor more.
+	grace bool
 	// busy says 409 means "busy, ask again" (Cog: all prediction slots in
 	// use) rather than a conflict.
 	busy bool
@@ -76,7 +80,15 @@ func (c call) transient(status int) bool {
 // when ctx ends, an error wrapping ctx's.
 func (e *Engine) do(ctx context.Context, c call) (*reply, error) {
 	for try := 1; ; try++ {
-		rep, err := e.once(ctx, c)
+		if err := ctx.Err(); err != nil {
+			return nil, err // nothing new is started for a render that has stopped
+		}
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if c.grace {
+			rctx, cancel = graceful(ctx, graceFor)
+		}
+		rep, err := e.once(rctx, c)
+		cancel()
 		if err == nil && !c.transient(rep.status) {
 			// Kept even when ctx has just ended: a new prediction's id
 			// is needed to cancel or resume it.
@@ -112,15 +124,30 @@ func (e *Engine) do(ctx context.Context, c call) (*reply, error) {
 	}
 }
 
+// graceFor is how long a request made with grace may outlive its context.
+const graceFor = 500 * time.Millisecond
+
+// graceful returns a context that ends grace after ctx does.
+func graceful(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-gctx.Done():
+		case <-t.C:
+			cancel()
+		}
+	})
+	return gctx, func() { stop(); cancel() }
+}
+
 // maxBody bounds an API answer: Cog's carries the video as a data URI.
 const maxBody = maxOutput*4/3 + 1<<20
 
 // once sends c one time.
 func (e *Engine) once(ctx context.Context, c call) (*reply, error) {
-	target := c.ref
-	if target == "" {
-		target = e.base.String() + c.path
-	}
+	target := e.base.String() + c.path
 	if !c.wait {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, e.retry.timeout)
@@ -142,12 +169,12 @@ func (e *Engine) once(ctx context.Context, c call) (*reply, error) {
 	e.authorize(req)
 	resp, err := e.client.Do(req)
 	if err != nil {
-		return nil, redact(err)
+		return nil, redact.Error(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return nil, redact(err)
+		return nil, redact.Error(err)
 	}
 	if int64(len(b)) > maxBody {
 		return nil, fault.Errorf(fault.Render, "the model's server answered more than %d MiB: its output is too large", maxBody>>20)
@@ -202,7 +229,7 @@ func (e *Engine) unreachable(err error) error {
 
 // failing is the fault of a server that kept answering rep.
 func (e *Engine) failing(rep *reply, tries int) error {
-	cause := fmt.Errorf("HTTP %d after %d tries: %s", rep.status, tries, e.scrub(truncate(detail(rep.body), 300)))
+	cause := fmt.Errorf("HTTP %d after %d tries: %s", rep.status, tries, truncate(e.scrub(detail(rep.body)), 300))
 	switch {
 	case rep.status == http.StatusTooManyRequests:
 		return fault.Wrap(fault.Upstream, fmt.Sprintf("the model's server (engine %s) kept refusing requests as too many; try again later", e.name), cause)
@@ -215,7 +242,7 @@ func (e *Engine) failing(rep *reply, tries int) error {
 // refused is the fault of an answer that is neither a success nor worth
 // asking again, while doing what.
 func (e *Engine) refused(rep *reply, what string) error {
-	d := e.scrub(truncate(detail(rep.body), 300))
+	d := truncate(e.scrub(detail(rep.body)), 300)
 	cause := fmt.Errorf("%s: HTTP %d: %s", what, rep.status, d)
 	switch rep.status {
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -235,12 +262,17 @@ func (e *Engine) refused(rep *reply, what string) error {
 	return fault.Wrap(fault.Upstream, msg, cause)
 }
 
-// scrub removes the key from text the server sent, should it echo it.
+// urlInText finds the URLs in a server's words.
+var urlInText = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>]+`)
+
+// scrub removes secrets from text the server sent: the key, should it echo
+// it, and the query of every URL (a model that could not fetch the image
+// names the signed URL it was given).
 func (e *Engine) scrub(s string) string {
-	if e.cfg.Key == "" {
-		return s
+	if e.cfg.Key != "" {
+		s = strings.ReplaceAll(s, e.cfg.Key, "[key]")
 	}
-	return strings.ReplaceAll(s, e.cfg.Key, "[key]")
+	return urlInText.ReplaceAllStringFunc(s, redact.URL)
 }
 
 // truncate cuts s to at most n bytes, on a rune boundary.
@@ -253,33 +285,4 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// redactURL drops what a URL may carry as a secret: its user info, query
-// (signed URLs) and fragment.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.IndexAny(raw, "?#"); i >= 0 {
-			raw = raw[:i]
-		}
-		if strings.HasPrefix(raw, "data:") {
-			return "a data URI"
-		}
-		return raw
-	}
-	if u.Scheme == "data" {
-		return "a data URI"
-	}
-	u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
-	return u.String()
-}
-
-// redact removes secrets from the URL an http.Client error names.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
-	}
-	return err
 }
