@@ -75,8 +75,11 @@ func (f *Finisher) Finish(ctx context.Context, src string, t *generation.Task) (
 	}
 	o := &generation.Output{Width: out.Width, Height: out.Height, Duration: out.Duration,
 		FPS: int(math.Round(out.FPS)), HasAudio: out.HasAudio}
-	if speak {
+	switch {
+	case speak:
 		o.Warnings = append(o.Warnings, "the model made no audio: the speech was added as a track, without lip sync")
+	case t.Request.Speech != "":
+		o.Warnings = append(o.Warnings, "the model made its own audio: lip_sync_tts_content was not added to it")
 	}
 	return o, nil
 }
