@@ -98,6 +98,7 @@ models:
 				ids = append(ids, a.submit(t, "/v2/video/generations", map[string]any{
 					"model": "chained/v5", "prompt": "zoom in", "image_url": img.URL + "/rocket.jpg", "resolution": "360p", "seed": i,
 				}))
+				time.Sleep(60 * time.Millisecond) // under the per-key rate limit
 			}
 			for _, id := range ids {
 				if m := a.wait(t, "/v2/video/generations", id, 10*time.Minute); m["status"] != "completed" {

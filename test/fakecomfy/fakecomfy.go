@@ -108,7 +108,8 @@ type Server struct {
 	counters    map[string]int // by output file prefix
 }
 
-// New starts a server. Close stops it.
+// New starts a server; Close stops it. It panics when it cannot make its
+// directory, as a test cannot go on then.
 func New(opts Options) *Server {
 	if opts.Resolution == "" {
 		opts.Resolution = "360p"
@@ -338,8 +339,8 @@ func (s *Server) postPrompt(w http.ResponseWriter, r *http.Request) {
 	if body.PromptID != nil {
 		if !canonicalUUID.MatchString(*body.PromptID) {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": apiError{Type: "invalid_prompt_id",
-				Message: "prompt_id must be a valid UUID",
-				Details: "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",
+				Message:   "prompt_id must be a valid UUID",
+				Details:   "prompt_id must be a UUID string in canonical lowercase hyphenated form; omit it to let the server generate one",
 				ExtraInfo: map[string]any{}}, "node_errors": map[string]any{}})
 			return
 		}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"stillmotion/internal/engine/comfyui"
 	"stillmotion/internal/engine/replicate"
 	"stillmotion/internal/engine/upstream"
 	"stillmotion/internal/generation"
@@ -11,6 +12,7 @@ func init() {
 	kinds[generation.BuiltinEngine] = builtinKind
 	kinds["upstream"] = upstreamKind
 	kinds["replicate"] = replicateKind
+	kinds["comfyui"] = comfyuiKind
 }
 
 // builtinKind is another instance of the built-in renderer (on a queue of
@@ -45,4 +47,16 @@ func replicateKind(e *Entry, env *Env) (generation.Engine, []string, error) {
 		return nil, nil, err
 	}
 	return eng, replicate.Fields(c), nil
+}
+
+func comfyuiKind(e *Entry, env *Env) (generation.Engine, []string, error) {
+	var c comfyui.Config
+	if err := e.Decode(&c); err != nil {
+		return nil, nil, err
+	}
+	eng, err := comfyui.New(e.Name, c, comfyui.Deps{Dir: env.Dir, Finisher: env.Finisher, TempDir: env.TempDir, Logger: env.Logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	return eng, comfyui.Fields(c), nil
 }

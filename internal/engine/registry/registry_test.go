@@ -68,7 +68,7 @@ func TestParseErrors(t *testing.T) {
 		{"not yaml", "engines: [", "did not find expected"},
 		{"unknown top key", "engine: {}\nmodels: {m: builtin}", `unknown key "engine"`},
 		{"no models", "engines: {}", "no models"},
-		{"unknown kind", "engines: {x: {kind: sora}}\nmodels: {m: x}", `unknown kind "sora"; the kinds are builtin, `},
+		{"unknown kind", "engines: {x: {kind: sora}}\nmodels: {m: x}", `unknown kind "sora"; the kinds are builtin, comfyui, `},
 		{"no kind", "engines: {x: {url: http://h}}\nmodels: {m: x}", `engine "x" has no kind`},
 		{"undefined engine", "models: {m: gpu}", `names the engine "gpu", which is not defined; the engines are builtin`},
 		{"unset variable", "engines: {b: {kind: upstream, url: http://h, key: '${UNSET_VAR_FOR_TEST}'}}\nmodels: {m: b}", "UNSET_VAR_FOR_TEST is not set"},

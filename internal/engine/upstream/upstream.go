@@ -266,8 +266,12 @@ var (
 // video's URL.
 func (e *Engine) wait(ctx context.Context, id string, t *generation.Task) (string, error) {
 	delay := e.c.Poll
-	var polls int
-	last := 0.01
+	var (
+		polls    int
+		last     = 0.01
+		status   string
+		rendered time.Time // when the upstream started rendering
+	)
 	for {
 		var g generationBody
 		err := e.call(ctx, func(ctx context.Context) (*http.Request, error) {
@@ -293,19 +297,43 @@ func (e *Engine) wait(ctx context.Context, id string, t *generation.Task) (strin
 		case !contains(pendingStatuses, g.Status):
 			return "", fault.Errorf(fault.Upstream, "the upstream engine answered the unknown status %q", clip(g.Status))
 		}
+		if g.Status != status {
+			// A new phase (queued, then rendering): start the backoff over.
+			status, delay = g.Status, e.c.Poll
+			if status != "queued" {
+				rendered = time.Now()
+			}
+		}
+		wait := delay
 		if p, ok := g.fraction(); ok {
 			// The download and check take the last tenth.
 			if v := 0.01 + 0.89*p; v > last {
 				last = v
 				t.Report(v)
 			}
+			wait = min(wait, eta(rendered, p, e.c.Poll))
 		}
-		wait := jitter(delay)
-		delay = min(delay*3/2, 10*time.Second)
+		wait = jitter(wait)
+		delay = min(delay*3/2, maxPoll)
 		if err := sleep(ctx, wait); err != nil {
 			return "", e.stopped(ctx, id, err)
 		}
 	}
+}
+
+// maxPoll bounds the wait between polls.
+const maxPoll = 10 * time.Second
+
+// eta is when to poll next a render that started at start and is at p
+// (0..1): when it should be done at its pace so far, and no sooner than
+// floor. Polling by the progress keeps the time from the upstream ending
+// to our noticing it near the poll interval, however long the render.
+func eta(start time.Time, p float64, floor time.Duration) time.Duration {
+	if start.IsZero() || p < 0.05 {
+		return maxPoll
+	}
+	elapsed := time.Since(start)
+	return max(floor, time.Duration(float64(elapsed)*(1-p)/p))
 }
 
 // failure is our error for an upstream generation that failed: the
