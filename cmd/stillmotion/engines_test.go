@@ -13,12 +13,14 @@ import (
 
 	"stillmotion/internal/media"
 	"stillmotion/test/fakecog"
+	"stillmotion/test/fakecomfy"
 )
 
 // TestSeedExampleThroughEngines runs the hosted API's lip-sync Python
 // example, changed only in base URL, key and image URL, against a server
 // whose pixverse/v5/image-to-video is served by each kind of remote
-// engine in turn: another stillmotion, and a Cog container (a stand-in).
+// engine in turn: another stillmotion, a ComfyUI workflow and a Cog
+// container (the last two stand-ins that render with the built-in engine).
 func TestSeedExampleThroughEngines(t *testing.T) {
 	py := pythonWithRequests(t)
 	img := imageServer(t)
@@ -30,6 +32,17 @@ func TestSeedExampleThroughEngines(t *testing.T) {
 		"upstream": func(t *testing.T) string {
 			b := startServer(t, serverOpts{allowPrivate: true})
 			return fmt.Sprintf("kind: upstream\n    url: %s\n    key: %s", b.url, testKey)
+		},
+		"comfyui": func(t *testing.T) string {
+			comfy := fakecomfy.New(fakecomfy.Options{})
+			srv := httptest.NewServer(comfy)
+			t.Cleanup(func() { srv.Close(); comfy.Close() })
+			return fmt.Sprintf(`kind: comfyui
+    url: %s
+    workflow: %s
+    inputs: {image: "52.image", prompt: "6.text", negative_prompt: "7.text", seed: "3.seed", frames: "50.length", width: "50.width", height: "50.height", fps: "28.fps"}
+    output: "28"
+    frames_rule: 4n+1`, srv.URL, fakecomfy.Workflow("wan_i2v_api.json"))
 		},
 		"replicate (Cog)": func(t *testing.T) string {
 			cog := fakecog.New(fakecog.Options{NoAudio: true})

@@ -35,6 +35,12 @@ type Finisher struct {
 // Finish writes t.Out from the video file at src (MP4, WebM, GIF, animated
 // WebP: whatever the engine downloaded) and reports it. src is left alone.
 func (f *Finisher) Finish(ctx context.Context, src string, t *generation.Task) (*generation.Output, error) {
+	return f.finish(ctx, src, t, false)
+}
+
+// finish is Finish; silent says src's audio track is only silence (an
+// animated WebP re-encoded here), to be replaced by the speech.
+func (f *Finisher) finish(ctx context.Context, src string, t *generation.Task, silent bool) (*generation.Output, error) {
 	info, err := media.Probe(ctx, src)
 	if err != nil || info.Width == 0 {
 		// ffmpeg cannot read animated WebP (ComfyUI's SaveAnimatedWEBP):
@@ -47,9 +53,9 @@ func (f *Finisher) Finish(ctx context.Context, src string, t *generation.Task) (
 			}
 			return nil, fault.Wrap(fault.Render, "the engine's output is not a video this server can read (MP4, WebM, GIF or animated WebP)", fmt.Errorf("%v; %v", err, werr))
 		}
-		return f.Finish(ctx, mp4, t)
+		return f.finish(ctx, mp4, t, true)
 	}
-	speak := t.Request.Speech != "" && !info.HasAudio
+	speak := t.Request.Speech != "" && (!info.HasAudio || silent)
 	c := media.Conversion{In: src, Program: f.FFmpeg,
 		CopyVideo: info.VideoCodec == "h264" && info.PixFmt == "yuv420p" && info.Width%2 == 0 && info.Height%2 == 0,
 		CopyAudio: info.AudioCodec == "aac"}
