@@ -261,6 +261,36 @@ func runSuite(t *testing.T, openQ opener) {
 		if err := s.b.queryRow(ctx, `SELECT queue FROM river_job WHERE id = (SELECT job_id FROM generation WHERE id = ?)`, "e").Scan(&q); err != nil || q != "render_builtin" {
 			t.Errorf("job queue %q (%v), want render_builtin", q, err)
 		}
+		// A remote engine on a shared queue.
+		g = newGen("r", "k", 1)
+		g.Engine, g.Queue = "wan", "gpu"
+		s.Insert(ctx, g, true)
+		if got, _ := s.Get(ctx, "r"); got.Engine != "wan" {
+			t.Errorf("engine %q, want wan", got.Engine)
+		}
+		if err := s.b.queryRow(ctx, `SELECT queue FROM river_job WHERE id = (SELECT job_id FROM generation WHERE id = ?)`, "r").Scan(&q); err != nil || q != "render_gpu" {
+			t.Errorf("job queue %q (%v), want render_gpu", q, err)
+		}
+	})
+	t.Run("engine state", func(t *testing.T) {
+		s := open(t)
+		s.Insert(ctx, newGen("s", "k", 1), true)
+		if got, _ := s.Get(ctx, "s"); got.EngineState != "" {
+			t.Errorf("a new generation has state %q", got.EngineState)
+		}
+		if err := s.SaveState(ctx, "s", `{"id":"up1"}`); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Get(ctx, "s"); got.EngineState != `{"id":"up1"}` {
+			t.Errorf("state %q after SaveState", got.EngineState)
+		}
+		s.Finish(ctx, "s", nil, &generation.Failure{Name: "render_failed", Message: "x"})
+		if err := s.SaveState(ctx, "s", "late"); fault.KindOf(err) != fault.Conflict {
+			t.Errorf("SaveState on an ended generation = %v, want Conflict", err)
+		}
+		if got, _ := s.Get(ctx, "s"); got.EngineState != `{"id":"up1"}` {
+			t.Errorf("state %q after the generation ended", got.EngineState)
+		}
 	})
 	t.Run("orphaned generations", func(t *testing.T) {
 		s := open(t)
