@@ -191,11 +191,11 @@ func TestBenchPollsWithLargeInputs(t *testing.T) {
 	var polls, lists []time.Duration
 	for i := range 200 {
 		polls = append(polls, timed("/v2/video/generations?generation_id="+ids[i%len(ids)]))
-		time.Sleep(5 * time.Millisecond) // under the per-key rate limit
+		time.Sleep(55 * time.Millisecond) // under the per-key rate limit
 	}
 	for range 40 {
 		lists = append(lists, timed("/v2/video/generations/list?limit=20"))
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(55 * time.Millisecond)
 	}
 	var size int64
 	filepath.Walk(p.dataDir, func(path string, fi os.FileInfo, err error) error {
