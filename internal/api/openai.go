@@ -339,6 +339,7 @@ func resolutionOf(v json.RawMessage) (string, error) {
 			return "1080p", nil
 		}
 	}
+	//lint:ignore ST1005 the text is a field error shown to clients as it is
 	return "", fmt.Errorf("Invalid value %s. Expected WIDTHxHEIGHT with a short side of 360, 540, 720, 1024 or 1080, e.g. '1280x720' | '720x1280' | '1792x1024'", v)
 }
 

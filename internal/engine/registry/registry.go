@@ -87,9 +87,6 @@ type Entry struct {
 	settings    *yaml.Node
 }
 
-// common are the keys every entry may have; the rest are the kind's.
-var common = []string{"kind", "queue", "concurrency", "timeout", "prices", "fields"}
-
 // Decode reads the kind's own settings into v (a pointer to a struct with
 // yaml tags), refusing keys v does not have.
 func (e *Entry) Decode(v any) error {
