@@ -7,7 +7,9 @@ import (
 	"image"
 	"image/draw"
 	"io"
+	"log/slog"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -198,4 +200,25 @@ func ctxFault(ctx context.Context) error {
 		return fault.Wrap(fault.Timeout, "the generation ran out of time", ctx.Err())
 	}
 	return fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
+}
+
+// Remote is what an engine for a remote model (upstream, comfyui,
+// replicate) is built with besides its own settings.
+type Remote struct {
+	// Dir is the engines file's directory: relative paths in an entry's
+	// settings (a workflow) are read from it.
+	Dir string
+	// Finisher turns the downloaded output into the served MP4. Defaults
+	// to a zero Finisher.
+	Finisher *Finisher
+	// TempDir holds downloads while they are finished. Defaults to
+	// os.TempDir().
+	TempDir string
+	// Logger logs retries, resumptions and lost jobs. Defaults to
+	// slog.Default() or nothing, as the engine says.
+	Logger *slog.Logger
+	// HTTPClient makes the calls. Defaults to a client of the engine's
+	// own; one given must have no overall Timeout (downloads, and a Cog
+	// prediction, last as long as they last): engines bound each call.
+	HTTPClient *http.Client
 }

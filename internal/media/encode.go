@@ -81,18 +81,17 @@ func Encode(ctx context.Context, spec Spec, frame FrameFunc, out string, progres
 		return fault.Wrap(fault.Render, notFound, err)
 	}
 
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
+	tmp, err := partFile(out)
 	if err != nil {
-		return fault.Wrap(fault.Render, "could not create the video file", err)
+		return err
 	}
-	tmp.Close()
 	defer func() {
 		if err != nil {
-			os.Remove(tmp.Name())
+			os.Remove(tmp)
 		}
 	}()
 
-	cmd := exec.CommandContext(ctx, program, encodeArgs(spec, tmp.Name())...)
+	cmd := exec.CommandContext(ctx, program, encodeArgs(spec, tmp)...)
 	cmd.WaitDelay = 5 * time.Second // stop waiting for output a killed ffmpeg may not close
 	var stderr tail
 	cmd.Stderr = &stderr
@@ -117,10 +116,26 @@ func Encode(ctx context.Context, spec Spec, frame FrameFunc, out string, progres
 	if werr != nil {
 		return fault.Wrap(fault.Render, "encoding the video failed", fmt.Errorf("writing frames to ffmpeg: %w", werr))
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	return keep(tmp, out)
+}
+
+// partFile returns the name of a new, empty file beside out that ffmpeg
+// writes before it becomes out, so that out appears only when complete.
+func partFile(out string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
+	if err != nil {
+		return "", fault.Wrap(fault.Render, "could not create the video file", err)
+	}
+	f.Close()
+	return f.Name(), nil
+}
+
+// keep makes the finished part file tmp the file out.
+func keep(tmp, out string) error {
+	if err := os.Chmod(tmp, 0o644); err != nil {
 		return fault.Wrap(fault.Render, "could not save the video file", err)
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := os.Rename(tmp, out); err != nil {
 		return fault.Wrap(fault.Render, "could not save the video file", err)
 	}
 	return nil

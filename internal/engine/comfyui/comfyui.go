@@ -153,23 +153,7 @@ func (t *Targets) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // Deps are what an engine is built with besides its settings.
-type Deps struct {
-	// Dir is the engines file's directory: a relative workflow path is
-	// read from it.
-	Dir string
-	// Finisher turns the downloaded output into the served MP4. Default:
-	// a Finisher with TempDir.
-	Finisher *engine.Finisher
-	// TempDir holds downloads while they are finished. Default
-	// os.TempDir().
-	TempDir string
-	// Logger logs retries, resumptions and lost jobs. Default: nothing
-	// is logged.
-	Logger *slog.Logger
-	// HTTPClient makes the calls. Default: a client of its own (no overall
-	// timeout: RequestTimeout bounds each API call).
-	HTTPClient *http.Client
-}
+type Deps = engine.Remote
 
 // Engine renders generations with a ComfyUI workflow.
 type Engine struct {

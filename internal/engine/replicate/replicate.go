@@ -113,19 +113,7 @@ type Config struct {
 }
 
 // Deps are what an engine is built with besides its config.
-type Deps struct {
-	// Finisher turns the downloaded output into the served MP4. Defaults
-	// to a zero engine.Finisher.
-	Finisher *engine.Finisher
-	// TempDir holds downloads. Defaults to os.TempDir().
-	TempDir string
-	Logger  *slog.Logger
-	// HTTPClient makes every request, downloads included. nil: a client
-	// of its own. Its Timeout must be zero (the engine bounds each request
-	// that does not wait on a render itself): a Cog PUT lasts as long as
-	// the render.
-	HTTPClient *http.Client
-}
+type Deps = engine.Remote
 
 // Engine renders with a Replicate model or a Cog container.
 type Engine struct {

@@ -54,13 +54,8 @@ type Config struct {
 	MaxVideo int64 `yaml:"max_video"`
 }
 
-// Deps are what an upstream engine is built with besides its entry.
-type Deps struct {
-	Finisher   *engine.Finisher
-	TempDir    string
-	Logger     *slog.Logger
-	HTTPClient *http.Client // defaults to a client with a 30 s timeout per request
-}
+// Deps are what an engine is built with besides its settings.
+type Deps = engine.Remote
 
 // Engine is an upstream engine.
 type Engine struct {

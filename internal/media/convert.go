@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -42,17 +41,16 @@ func Convert(ctx context.Context, c Conversion, out string) (err error) {
 	if err != nil {
 		return fault.Wrap(fault.Render, notFound, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.part")
+	tmp, err := partFile(out)
 	if err != nil {
-		return fault.Wrap(fault.Render, "could not create the video file", err)
+		return err
 	}
-	tmp.Close()
 	defer func() {
 		if err != nil {
-			os.Remove(tmp.Name())
+			os.Remove(tmp)
 		}
 	}()
-	cmd := exec.CommandContext(ctx, program, convertArgs(c, tmp.Name())...)
+	cmd := exec.CommandContext(ctx, program, convertArgs(c, tmp)...)
 	cmd.WaitDelay = 5 * time.Second
 	var stderr tail
 	cmd.Stderr = &stderr
@@ -63,13 +61,7 @@ func Convert(ctx context.Context, c Conversion, out string) (err error) {
 	if runErr != nil {
 		return fault.Wrap(fault.Render, "converting the engine's video to MP4 failed", fmt.Errorf("ffmpeg: %w: %s", runErr, stderr.lines(12)))
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fault.Wrap(fault.Render, "could not save the video file", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return fault.Wrap(fault.Render, "could not save the video file", err)
-	}
-	return nil
+	return keep(tmp, out)
 }
 
 // convertArgs returns ffmpeg's arguments for c, writing to out.
