@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"stillmotion/internal/media"
 	"stillmotion/test/fakecog"
@@ -37,12 +39,7 @@ func TestSeedExampleThroughEngines(t *testing.T) {
 			comfy := fakecomfy.New(fakecomfy.Options{})
 			srv := httptest.NewServer(comfy)
 			t.Cleanup(func() { srv.Close(); comfy.Close() })
-			return fmt.Sprintf(`kind: comfyui
-    url: %s
-    workflow: %s
-    inputs: {image: "52.image", prompt: "6.text", negative_prompt: "7.text", seed: "3.seed", frames: "50.length", width: "50.width", height: "50.height", fps: "28.fps"}
-    output: "28"
-    frames_rule: 4n+1`, srv.URL, fakecomfy.Workflow("wan_i2v_api.json"))
+			return comfyEntry(srv.URL)
 		},
 		"replicate (Cog)": func(t *testing.T) string {
 			cog := fakecog.New(fakecog.Options{NoAudio: true})
@@ -87,5 +84,65 @@ func TestSeedExampleThroughEngines(t *testing.T) {
 				t.Errorf("the soundtrack is silent (%.1f dBFS)", db)
 			}
 		})
+	}
+}
+
+// comfyEntry is an engines file entry for the stand-in ComfyUI at url,
+// running its animated-WebP Wan workflow.
+func comfyEntry(url string) string {
+	return fmt.Sprintf(`kind: comfyui
+    url: %s
+    workflow: %s
+    inputs: {image: "52.image", prompt: "6.text", negative_prompt: "7.text", seed: "3.seed", frames: "50.length", width: "50.width", height: "50.height", fps: "28.fps"}
+    output: "28"
+    frames_rule: 4n+1`, url, fakecomfy.Workflow("wan_i2v_api.json"))
+}
+
+// TestComfyRestartMidJob kills stillmotion while ComfyUI renders its job:
+// the restarted server finds the job by its saved id, waits for it and
+// serves the video; ComfyUI was given the job once. A request field the
+// workflow does not use comes back as a warning.
+func TestComfyRestartMidJob(t *testing.T) {
+	img := imageServer(t)
+	comfy := fakecomfy.New(fakecomfy.Options{StepDelay: 200 * time.Millisecond})
+	srv := httptest.NewServer(comfy)
+	t.Cleanup(func() { srv.Close(); comfy.Close() })
+	file := writeEngines(t, "engines:\n  wan:\n    "+comfyEntry(srv.URL)+"\nmodels:\n  wan-2.2-i2v: wan\n")
+	dir, addr := t.TempDir(), freeAddr(t)
+	opts := serverOpts{dataDir: dir, addr: addr, workers: 1, allowPrivate: true, extraArgs: []string{"--engines", file}}
+	a := startServer(t, opts)
+	id := a.submit(t, "/v2/video/generations", map[string]any{
+		"model": "wan-2.2-i2v", "prompt": "the rocket lifts off", "image_url": img.URL + "/rocket.jpg", "resolution": "360p", "style": "anime",
+	})
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, m, _ := a.do(t, "GET", "/v2/video/generations?generation_id="+id, nil)
+		if p, _ := m["progress"].(float64); m["status"] == "generating" && p > 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ComfyUI never got going: %v", m)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd.Wait()
+	a = startServer(t, opts)
+	m := a.wait(t, "/v2/video/generations", id, 3*time.Minute)
+	if m["status"] != "completed" {
+		t.Fatalf("after the restart: %v", m)
+	}
+	if n := comfy.Submissions(); n != 1 {
+		t.Errorf("ComfyUI was given the job %d times, want once", n)
+	}
+	v := m["video"].(map[string]any)
+	if w := fmt.Sprint(v["warnings"]); !strings.Contains(w, "style was ignored") {
+		t.Errorf("warnings %s, want one about style", w)
+	}
+	info, err := media.Probe(context.Background(), download(t, a.client, v["url"].(string)))
+	if err != nil || info.VideoCodec != "h264" || float64(info.Height) != v["height"].(float64) {
+		t.Errorf("the video: %+v, %v", info, err)
 	}
 }

@@ -221,6 +221,11 @@ func TestRun(t *testing.T) {
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(1 << 20)
+	// The status message comes once the server has registered the
+	// client: only then are the prompt's messages sure to reach it.
+	if _, b, err := conn.Read(ctx); err != nil || !strings.Contains(string(b), `"status"`) {
+		t.Fatalf("first message %s, %v; want the status", b, err)
+	}
 	const id = "0b6a3f5e-8f1c-4c7e-9d2a-2f4b6c8d0e1f"
 	var res struct {
 		PromptID string  `json:"prompt_id"`
@@ -229,7 +234,7 @@ func TestRun(t *testing.T) {
 	if code := call(t, "POST", base+"/api/prompt", map[string]any{"prompt": workflow(t, "wan_i2v_vhs_api.json", "in.png"), "client_id": "me", "prompt_id": id}, &res); code != 200 || res.PromptID != id {
 		t.Fatalf("POST /prompt: %d %+v", code, res)
 	}
-	var types []string
+	types := []string{"status"}
 	binary := 0
 	for {
 		typ, b, err := conn.Read(ctx)
