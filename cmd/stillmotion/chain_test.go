@@ -183,6 +183,20 @@ func TestChainedUpstream(t *testing.T) {
 		}
 	})
 
+	t.Run("the built-in model beside it", func(t *testing.T) {
+		before := len(listAll(t, b))
+		id := a.submit(t, "/v2/video/generations", map[string]any{
+			"model": "pixverse/v5/image-to-video", "prompt": "zoom in", "image_url": img.URL + "/rocket.jpg", "resolution": "360p",
+		})
+		m := a.wait(t, "/v2/video/generations", id, time.Minute)
+		if m["status"] != "completed" || !strings.Contains(fmt.Sprint(m["plan"]), "zoom in") {
+			t.Errorf("A: %v", m)
+		}
+		if n := len(listAll(t, b)); n != before {
+			t.Errorf("B got %d generations for a model A renders itself", n-before)
+		}
+	})
+
 	t.Run("B fails the generation", func(t *testing.T) {
 		id := a.submit(t, "/v2/video/generations", map[string]any{
 			"model": "chained/v5", "prompt": "p", "image_url": img.URL + "/missing.png", "resolution": "360p",

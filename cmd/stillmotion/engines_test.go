@@ -146,3 +146,27 @@ func TestComfyRestartMidJob(t *testing.T) {
 		t.Errorf("the video: %+v, %v", info, err)
 	}
 }
+
+// TestDoctorEngines checks every engine of an engines file: a ComfyUI
+// that answers passes, an upstream that does not fails, naming itself.
+func TestDoctorEngines(t *testing.T) {
+	comfy := fakecomfy.New(fakecomfy.Options{})
+	srv := httptest.NewServer(comfy)
+	t.Cleanup(func() { srv.Close(); comfy.Close() })
+	good := writeEngines(t, "engines:\n  wan:\n    "+comfyEntry(srv.URL)+"\nmodels:\n  wan-2.2-i2v: wan\n")
+	stdout, _, code := run(t, nil, "doctor", "--data-dir", t.TempDir(), "--engines", good)
+	if code != 0 || !strings.Contains(stdout, "engine wan (comfyui): ok") || !strings.Contains(stdout, "wan-2.2-i2v → wan") {
+		t.Errorf("doctor with a ComfyUI that answers: exit %d\n%s", code, stdout)
+	}
+	down := "http://" + freeAddr(t)
+	bad := writeEngines(t, "engines:\n  b:\n    kind: upstream\n    url: "+down+"\nmodels:\n  remote: b\n  pixverse/v5/image-to-video: builtin\n")
+	stdout, _, code = run(t, nil, "doctor", "--data-dir", t.TempDir(), "--engines", bad)
+	if code == 0 || !strings.Contains(stdout, "engine b (upstream): cannot reach "+strings.TrimPrefix(down, "http://")) || !strings.Contains(stdout, "engine builtin (builtin): ok") {
+		t.Errorf("doctor with an upstream that is down: exit %d\n%s", code, stdout)
+	}
+	typo := writeEngines(t, "engines:\n  b:\n    kind: upstream\n    ulr: "+down+"\nmodels:\n  remote: b\n")
+	stdout, _, code = run(t, nil, "doctor", "--data-dir", t.TempDir(), "--engines", typo)
+	if code == 0 || !strings.Contains(stdout, "field ulr not found") {
+		t.Errorf("doctor with a typo: exit %d\n%s", code, stdout)
+	}
+}
