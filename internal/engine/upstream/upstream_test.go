@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -164,5 +165,44 @@ func TestNew(t *testing.T) {
 		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("New(%+v) = %v, want %q", tt.c, err, tt.want)
 		}
+	}
+}
+
+// TestRetryAfter: an upstream answering 429 with Retry-After is asked
+// again no sooner than it said, and the generation goes on.
+func TestRetryAfter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders a video upstream")
+	}
+	target := startStillmotion(t)
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	var (
+		mu    sync.Mutex
+		times []time.Time
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		n := len(times)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "2")
+			http.Error(w, `{"message":"slow down"}`, http.StatusTooManyRequests)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	e := newEngine(t, srv.URL, upstream.Config{})
+	task := &generation.Task{ID: generation.NewID(), Out: filepath.Join(t.TempDir(), "o.mp4"),
+		Request: &generation.Request{Model: "m", Prompt: "zoom in", ImageURL: image(t), Resolution: "360p", Duration: 5, Seed: 1}}
+	if _, err := e.Render(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if gap := times[1].Sub(times[0]); gap < 2*time.Second {
+		t.Errorf("asked again after %v; the upstream said Retry-After: 2", gap)
 	}
 }
