@@ -46,11 +46,25 @@ func TestGrades(t *testing.T) {
 		{Moody, func(m [4]float64) bool { return m[3] < in[3]*0.95 }, "darker"},
 		{BlackAndWhite, func(m [4]float64) bool { return m[0] == m[1] && m[1] == m[2] }, "grey"},
 	}
+	ref := reference(img, fw, fh)
 	for _, tt := range tests {
 		t.Run(tt.grade.String(), func(t *testing.T) {
-			m := measureRGB(frame(New(img, fw, fh, Shot{Light: Light{From: tt.grade, To: tt.grade}}, 2), 0))
+			r := New(img, fw, fh, Shot{Light: Light{From: tt.grade, To: tt.grade}}, 48)
+			// Frame 0 is the picture; the grade has grown in after a
+			// second, and holds.
+			if p := psnr(ref, frame(r, 0)); p < 35 {
+				t.Errorf("frame 0: PSNR %.1f dB against the input, want >= 35", p)
+			}
+			half := measureRGB(frame(r, gradeGrowth/2))
+			m := measureRGB(frame(r, gradeGrowth))
 			if !tt.check(m) {
 				t.Errorf("%v: mean RGB and luma %.1f, input %.1f; want %s", tt.grade, m, in, tt.want)
+			}
+			if half == in || half == m {
+				t.Errorf("frame %d (%.1f) is not between the picture (%.1f) and the grade (%.1f)", gradeGrowth/2, half, in, m)
+			}
+			if last := measureRGB(frame(r, 47)); last != m {
+				t.Errorf("the grade changed after growing in: %.1f, then %.1f", m, last)
 			}
 		})
 	}

@@ -24,11 +24,12 @@
 // camera is what the words that choose it ask for, a "breathing" zoom would
 // read as drift, and other layers give such a shot its life.
 //
-// Beyond the camera, a Shot carries a look. A Style and a grade that does
-// not change (Light) are painted once on the prepared source in New, so
-// they cost nothing per frame and cannot flicker; with either, frame 0 is
-// the styled or graded input rather than the input itself. A grade that
-// changes over the clip ("the sun sets"), lightning Flashes and the
+// Beyond the camera, a Shot carries a look. A Style is painted once on the
+// prepared source in New, so it costs nothing per frame and cannot
+// flicker; with one, frame 0 is the styled input rather than the input
+// itself. The grade (Light) grows in over the first second from the
+// picture as it is, then holds or changes over the clip ("the sun sets");
+// it is applied per frame, as are lightning Flashes and the
 // Atmosphere (particles, fog, light rays, a lens flare, and the motion of
 // water, sky, foliage and a figure's hair and clothes) are drawn on each
 // frame after the camera; they fade in over the first half second, so
@@ -74,6 +75,9 @@ type Renderer struct {
 	atmo    *atmosphere // nil without effects
 	layers  *layers     // nil unless the move separates a near layer (see Shot.Depth)
 	samples sync.Pool   // of *sampleScratch, see sample
+	// steady is the grade of a light that does not change, once it has
+	// grown in; nil without one.
+	steady *lut
 }
 
 // New prepares src for frames of fw x fh. The source is converted once to
@@ -119,22 +123,19 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	// What the atmosphere finds in the picture (a flare's light, foliage)
 	// is found before a style or grade recolours it too.
 	scene := t
-	if shot.Atmosphere&(Flare|Sway) != 0 && (shot.Style != NoStyle || shot.Light.From == shot.Light.To && shot.Light.From != 0) {
+	if shot.Atmosphere&(Flare|Sway) != 0 && shot.Style != NoStyle {
 		c := *t
 		c.pix = append([]uint8(nil), t.pix...)
 		scene = &c
 	}
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
-	// A grade that does not change is painted on the source once, like
-	// the style; one that changes, and flashes, are applied per frame.
+	// The grade is applied per frame: it grows in from the picture as it
+	// is (see light); once grown, a steady one is this one table.
 	if l := shot.Light; l.From == l.To && l.From != 0 {
-		g := l.From.grading().build(0)
-		for y := range t.h {
-			g.apply(t.pix[y*t.stride:][:4*t.w])
-		}
+		r.steady = l.From.grading().build(0)
 	}
 	if matte != nil {
-		// After the style and grade, which write opaque alpha.
+		// After the style, which writes opaque alpha.
 		r.layers = newLayers(t, r.shot.Depth, matte, r.layerSpan())
 	}
 	r.atmo = newAtmosphere(shot, fw, fh, t, scene)
@@ -170,19 +171,31 @@ func (r *Renderer) light(i int) *lut {
 			flash = max(flash, flashCurve[k]*min(max(f.Strength, 0), 1))
 		}
 	}
-	if l.From == l.To && flash == 0 {
+	if l.From == 0 && l.To == 0 && flash == 0 {
 		return nil
 	}
-	g := neutral
+	grow := smooth01(float64(i) / gradeGrowth)
+	if r.steady != nil && flash == 0 && grow >= 1 {
+		return r.steady
+	}
+	g := l.From.grading()
 	if l.From != l.To {
 		t := 0.0
 		if r.frames > 1 {
 			t = float64(min(max(i, 0), r.frames-1)) / float64(r.frames-1)
 		}
-		g = lerpGrading(l.From.grading(), l.To.grading(), EaseInOut.at(t))
+		g = lerpGrading(g, l.To.grading(), EaseInOut.at(t))
+	}
+	if grow < 1 {
+		g = lerpGrading(neutral, g, grow)
 	}
 	return g.build(0.75 * flash)
 }
+
+// gradeGrowth is how many frames (a second) a grade takes to grow in from
+// the picture as it is: frame 0 is the input image, as image_url is "the
+// first frame of the video".
+const gradeGrowth = 24
 
 // Shot returns the shot the renderer draws.
 func (r *Renderer) Shot() Shot { return r.shot }
