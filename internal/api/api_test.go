@@ -182,6 +182,9 @@ func TestGolden(t *testing.T) {
 		{"error_poll_unknown_id", call{"GET", "/v2/video/generations?generation_id=nope", bootstrapKey, "", ""}},
 		{"error_unknown_route", call{"GET", "/v2/chat/completions", bootstrapKey, "", ""}},
 		{"error_method_not_allowed", call{"PUT", "/v2/video/generations", bootstrapKey, "", ""}},
+		{"models", call{"GET", "/v2/models", bootstrapKey, "", ""}},
+		{"models_openai", call{"GET", "/v1/models", bootstrapKey, "", ""}},
+		{"error_models_no_key", call{"GET", "/v1/models", "", "", ""}},
 		{"healthz", call{"GET", "/healthz", "", "", ""}},
 		{"readyz", call{"GET", "/readyz", "", "", ""}},
 	}
