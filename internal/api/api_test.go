@@ -184,7 +184,7 @@ func TestGolden(t *testing.T) {
 		{"error_method_not_allowed", call{"PUT", "/v2/video/generations", bootstrapKey, "", ""}},
 		{"models", call{"GET", "/v2/models", bootstrapKey, "", ""}},
 		{"models_openai", call{"GET", "/v1/models", bootstrapKey, "", ""}},
-		{"error_models_no_key", call{"GET", "/v1/models", "", "", ""}},
+		{"v1_error_models_no_key", call{"GET", "/v1/models", "", "", ""}},
 		{"healthz", call{"GET", "/healthz", "", "", ""}},
 		{"readyz", call{"GET", "/readyz", "", "", ""}},
 	}

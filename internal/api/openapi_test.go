@@ -373,7 +373,7 @@ var goldenRoutes = map[string][2]string{
 	"healthz":                               {"GET", "/healthz"},
 	"models":                                {"GET", "/v2/models"},
 	"models_openai":                         {"GET", "/v1/models"},
-	"error_models_no_key":                   {"GET", "/v1/models"},
+	"v1_error_models_no_key":                {"GET", "/v1/models"},
 	"idem_error_bad_key":                    {"POST", universalPath},
 	"idem_error_other_body":                 {"POST", universalPath},
 	"idem_first":                            {"POST", universalPath},
