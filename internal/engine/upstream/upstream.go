@@ -2,14 +2,15 @@
 // speaking the AI/ML API's video generation routes (the hosted API, or
 // another stillmotion): it submits, persists the upstream's id, polls with
 // backoff, downloads the finished video into our storage and keeps the
-// upstream's id, key and URLs from our clients.
+// upstream's id, key and URLs from our clients. It speaks to the upstream
+// with stillmotion's own Go client, adding the retries a gateway needs
+// (5xx, resets and timeouts too) and the mapping to our error kinds.
 package upstream
 
 import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,10 +20,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"stillmotion/client"
 	"stillmotion/internal/engine"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
@@ -63,10 +64,8 @@ type Engine struct {
 	c      Config
 	root   *url.URL
 	d      Deps
-	client *http.Client
-	// download has no overall timeout: a large video takes what it takes,
-	// bounded by the attempt's context.
-	download *http.Client
+	api    *client.Client
+	checks *http.Client // for Check, which the client has no call for
 }
 
 // Fields are the request fields an upstream honours: all of them, passed on.
@@ -103,13 +102,20 @@ func New(name string, c Config, d Deps) (*Engine, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	e := &Engine{name: name, c: c, root: u, d: d, client: d.HTTPClient, download: d.HTTPClient}
-	if e.client == nil {
-		e.client = &http.Client{Timeout: 30 * time.Second}
-		e.download = &http.Client{}
+	hc := d.HTTPClient
+	if hc == nil {
+		// No overall timeout: a download takes what it takes; each API
+		// call is bounded by callTimeout.
+		hc = &http.Client{}
 	}
-	return e, nil
+	return &Engine{name: name, c: c, root: u, d: d, checks: hc,
+		// Our own loop retries (see call), so the client's is off.
+		api: client.New(u.String(), c.Key, client.WithHTTPClient(hc), client.WithRetries(0), client.WithUserAgent("stillmotion-upstream")),
+	}, nil
 }
+
+// callTimeout bounds one API call to the upstream.
+const callTimeout = 30 * time.Second
 
 // state is what an attempt saves: the upstream's id of the generation.
 type state struct {
@@ -145,20 +151,6 @@ func (e *Engine) Render(ctx context.Context, t *generation.Task) (*generation.Ou
 	return e.fetch(ctx, video, t)
 }
 
-// submitBody is the request sent upstream.
-type submitBody struct {
-	Model          string `json:"model"`
-	Prompt         string `json:"prompt"`
-	ImageURL       string `json:"image_url"`
-	Resolution     string `json:"resolution,omitempty"`
-	Duration       int    `json:"duration,omitempty"`
-	NegativePrompt string `json:"negative_prompt,omitempty"`
-	Style          string `json:"style,omitempty"`
-	Seed           int64  `json:"seed"`
-	Speech         string `json:"lip_sync_tts_content,omitempty"`
-	Speaker        string `json:"lip_sync_tts_speaker,omitempty"`
-}
-
 // submit creates the upstream generation and returns its id. The
 // generation's own id is the idempotency key: a worker that dies between
 // the upstream's answer and saving its id submits again and gets the same
@@ -169,27 +161,22 @@ func (e *Engine) submit(ctx context.Context, t *generation.Task) (string, error)
 	if err != nil {
 		return "", err
 	}
-	body, _ := json.Marshal(submitBody{
+	seed := r.Seed
+	req := &client.CreateRequest{
 		Model: cmp.Or(e.c.Model, r.Model), Prompt: r.Prompt, ImageURL: img, Resolution: r.Resolution, Duration: r.Duration,
-		NegativePrompt: r.NegativePrompt, Style: r.Style, Seed: r.Seed, Speech: r.Speech, Speaker: r.Speaker,
+		NegativePrompt: r.NegativePrompt, Style: r.Style, Seed: &seed, Speech: r.Speech, Speaker: r.Speaker,
+		IdempotencyKey: "stillmotion-" + t.ID,
+	}
+	var g *client.Generation
+	err = e.call(ctx, func(ctx context.Context) (err error) {
+		g, err = e.api.Create(ctx, req)
+		return err
 	})
-	var resp generationBody
-	err = e.call(ctx, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.endpoint(), bytes.NewReader(body))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Idempotency-Key", "stillmotion-"+t.ID)
-		}
-		return req, err
-	}, &resp)
 	if err != nil {
 		return "", e.stopped(ctx, "", err)
 	}
-	if resp.ID == "" {
-		return "", fault.E(fault.Upstream, "the upstream engine accepted the generation without an id; check that its url serves the AI/ML API's /v2/video/generations")
-	}
 	e.d.Logger.Info("submitted upstream", "engine", e.name, "id", t.ID, "host", e.root.Host)
-	return resp.ID, nil
+	return g.ID, nil
 }
 
 // image returns the image_url sent upstream.
@@ -214,40 +201,7 @@ func (e *Engine) image(ctx context.Context, t *generation.Task) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return "data:" + http.DetectContentType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), nil
-}
-
-func (e *Engine) endpoint() string {
-	return strings.TrimSuffix(e.root.String(), "/") + "/v2/video/generations"
-}
-
-// generationBody is the upstream's generation, as its submit and poll
-// routes answer.
-type generationBody struct {
-	ID       string          `json:"id"`
-	Status   string          `json:"status"`
-	Progress json.RawMessage `json:"progress"`
-	Video    *struct {
-		URL string `json:"url"`
-	} `json:"video"`
-	Error *struct {
-		Name    string `json:"name"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// fraction reads the upstream's progress, a percentage (as the AI/ML API
-// and stillmotion send it) or a fraction written with a point, as 0..1.
-func (g *generationBody) fraction() (float64, bool) {
-	s := strings.Trim(string(g.Progress), `"`)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 {
-		return 0, false
-	}
-	if !(f <= 1 && strings.Contains(s, ".")) {
-		f /= 100
-	}
-	return min(f, 1), true
+	return client.ImageDataURI(bytes.NewReader(b))
 }
 
 // The upstream's statuses.
@@ -264,53 +218,52 @@ func (e *Engine) wait(ctx context.Context, id string, t *generation.Task) (strin
 	var (
 		polls    int
 		last     = 0.01
-		status   string
+		status   client.Status
 		rendered time.Time // when the upstream started rendering
 	)
 	for {
-		var g generationBody
-		err := e.call(ctx, func(ctx context.Context) (*http.Request, error) {
-			return http.NewRequestWithContext(ctx, http.MethodGet, e.endpoint()+"?generation_id="+url.QueryEscape(id), nil)
-		}, &g)
+		var g *client.Generation
+		err := e.call(ctx, func(ctx context.Context) (err error) {
+			g, err = e.api.Get(ctx, id)
+			return err
+		})
 		polls++
+		if errors.Is(err, client.ErrNotFound) {
+			return "", fault.E(fault.Upstream, "the upstream engine no longer knows this generation (it may have expired there); submit it again")
+		}
 		if err != nil {
-			var se *statusError
-			if errors.As(err, &se) && se.status == http.StatusNotFound {
-				return "", fault.E(fault.Upstream, "the upstream engine no longer knows this generation (it may have expired there); submit it again")
-			}
 			return "", e.stopped(ctx, id, err)
 		}
-		switch {
-		case contains(doneStatuses, g.Status):
+		switch s := string(g.Status); {
+		case contains(doneStatuses, s):
 			if g.Video == nil || g.Video.URL == "" {
 				return "", fault.E(fault.Upstream, "the upstream engine reported the video done but gave no URL for it")
 			}
 			e.d.Logger.Info("upstream generation completed", "engine", e.name, "id", t.ID, "polls", polls)
 			return g.Video.URL, nil
-		case contains(failedStatuses, g.Status):
-			return "", failure(&g)
-		case !contains(pendingStatuses, g.Status):
-			return "", fault.Errorf(fault.Upstream, "the upstream engine answered the unknown status %q", clip(g.Status))
+		case contains(failedStatuses, s):
+			return "", failure(g.Error)
+		case !contains(pendingStatuses, s):
+			return "", fault.Errorf(fault.Upstream, "the upstream engine answered the unknown status %q", clip(s))
 		}
 		if g.Status != status {
 			// A new phase (queued, then rendering): start the backoff over.
 			status, delay = g.Status, e.c.Poll
-			if status != "queued" {
+			if status != client.Queued {
 				rendered = time.Now()
 			}
 		}
 		wait := delay
-		if p, ok := g.fraction(); ok {
+		if p := g.Progress; p > 0 {
 			// The download and check take the last tenth.
-			if v := 0.01 + 0.89*p; v > last {
+			if v := 0.01 + 0.89*min(p, 1); v > last {
 				last = v
 				t.Report(v)
 			}
 			wait = min(wait, eta(rendered, p, e.c.Poll))
 		}
-		wait = jitter(wait)
 		delay = min(delay*3/2, maxPoll)
-		if err := sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, jitter(wait)); err != nil {
 			return "", e.stopped(ctx, id, err)
 		}
 	}
@@ -334,12 +287,12 @@ func eta(start time.Time, p float64, floor time.Duration) time.Duration {
 // failure is our error for an upstream generation that failed: the
 // client's own fault (its image, its text) is a rejection with the
 // upstream's message; anything else failed there.
-func failure(g *generationBody) error {
+func failure(ge *client.GenerationError) error {
 	name, msg := "", "the upstream engine failed to render the video"
-	if g.Error != nil {
-		name = g.Error.Name
-		if g.Error.Message != "" {
-			msg = g.Error.Message
+	if ge != nil {
+		name = ge.Name
+		if ge.Message != "" {
+			msg = ge.Message
 		}
 	}
 	switch name {
@@ -355,11 +308,8 @@ func failure(g *generationBody) error {
 // fetch downloads the finished video and makes it the served file.
 func (e *Engine) fetch(ctx context.Context, videoURL string, t *generation.Task) (*generation.Output, error) {
 	u, err := url.Parse(videoURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+	if err != nil || (u.IsAbs() && u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fault.E(fault.Upstream, "the upstream engine gave a video URL that is not http(s)")
-	}
-	if !u.IsAbs() {
-		u = e.root.ResolveReference(u)
 	}
 	dir := e.d.TempDir
 	if dir == "" {
@@ -372,26 +322,24 @@ func (e *Engine) fetch(ctx context.Context, videoURL string, t *generation.Task)
 	defer os.Remove(f.Name())
 	defer f.Close()
 	var n int64
-	for attempt := 0; ; attempt++ {
-		n, err = e.get(ctx, u, f)
-		if err == nil || attempt >= e.c.Retries || !transient(err) || ctx.Err() != nil {
-			break
+	err = e.call(ctx, func(ctx context.Context) (err error) {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
 		}
-		f.Truncate(0)
-		f.Seek(0, io.SeekStart)
-		if serr := sleep(ctx, jitter(backoff(attempt))); serr != nil {
-			break
+		if err := f.Truncate(0); err != nil {
+			return err
 		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, e.stopped(ctx, "", err)
-		}
-		var fe *fault.Error
-		if errors.As(err, &fe) {
-			return nil, err
-		}
+		n, err = e.api.Download(ctx, u.String(), &limited{w: f, left: e.c.MaxVideo}, nil)
+		return err
+	})
+	var fe *fault.Error
+	switch {
+	case errors.As(err, &fe) && fe.Kind == fault.TooLarge:
+		return nil, fault.Errorf(fault.Upstream, "the upstream engine's video is larger than the %d-byte limit (max_video)", e.c.MaxVideo)
+	case err != nil && ctx.Err() == nil && !errors.As(err, &fe):
 		return nil, fault.Wrap(fault.Upstream, "downloading the finished video from the upstream engine failed; try again later", redact.Error(err))
+	case err != nil:
+		return nil, e.stopped(ctx, "", err)
 	}
 	if err := f.Close(); err != nil {
 		return nil, fault.Wrap(fault.Internal, "writing the download file", err)
@@ -406,29 +354,18 @@ func (e *Engine) fetch(ctx context.Context, videoURL string, t *generation.Task)
 	return o, nil
 }
 
-// get downloads u into w. The upstream's key is sent only to the
-// upstream's own host: a signed URL on a CDN needs none.
-func (e *Engine) get(ctx context.Context, u *url.URL, w io.Writer) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return 0, err
+// limited writes at most left bytes to w; more is a TooLarge fault.
+type limited struct {
+	w    io.Writer
+	left int64
+}
+
+func (l *limited) Write(p []byte) (int, error) {
+	if int64(len(p)) > l.left {
+		return 0, fault.E(fault.TooLarge, "the video is over the limit")
 	}
-	if u.Host == e.root.Host && e.c.Key != "" {
-		req.Header.Set("Authorization", "Bearer "+e.c.Key)
-	}
-	resp, err := e.download.Do(req)
-	if err != nil {
-		return 0, redact.Error(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, &statusError{status: resp.StatusCode, message: "downloading the video"}
-	}
-	n, err := io.Copy(w, io.LimitReader(resp.Body, e.c.MaxVideo+1))
-	if err == nil && n > e.c.MaxVideo {
-		err = fault.Errorf(fault.Upstream, "the upstream engine's video is larger than the %d-byte limit (max_video)", e.c.MaxVideo)
-	}
-	return n, err
+	l.left -= int64(len(p))
+	return l.w.Write(p)
 }
 
 // stopped turns err into the engine's error. When ctx has ended: if the
@@ -441,12 +378,7 @@ func (e *Engine) stopped(ctx context.Context, id string, err error) error {
 	if generation.Cancelled(ctx) && id != "" {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
-		if req, rerr := http.NewRequestWithContext(cctx, http.MethodDelete, e.endpoint()+"?generation_id="+url.QueryEscape(id), nil); rerr == nil {
-			e.authorize(req)
-			if resp, derr := e.client.Do(req); derr == nil {
-				resp.Body.Close()
-			}
-		}
+		_, _ = e.api.Cancel(cctx, id)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fault.Wrap(fault.Timeout, "the generation ran out of time waiting for the upstream engine", ctx.Err())
@@ -454,43 +386,31 @@ func (e *Engine) stopped(ctx context.Context, id string, err error) error {
 	return fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
 }
 
-func (e *Engine) authorize(req *http.Request) {
-	if e.c.Key != "" {
-		req.Header.Set("Authorization", "Bearer "+e.c.Key)
-	}
-}
-
-// statusError is an upstream's HTTP error answer.
-type statusError struct {
-	status     int
-	message    string
-	retryAfter time.Duration
-}
-
-func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.message) }
-
 // transient reports whether err is worth retrying: the upstream was
 // unreachable, timed out, reset, or answered 5xx, 408 or 429.
 func transient(err error) bool {
-	var se *statusError
-	if errors.As(err, &se) {
-		return se.status >= 500 || se.status == http.StatusTooManyRequests || se.status == http.StatusRequestTimeout
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests || ae.StatusCode == http.StatusRequestTimeout
 	}
 	var fe *fault.Error
 	return !errors.As(err, &fe)
 }
 
-// call sends the request newReq makes (afresh on every try) with the key,
-// and decodes a 2xx answer into out. Transient failures are retried with
-// backoff (honouring Retry-After) up to Retries times; then the error is
-// an Upstream fault. A 4xx is the request's fault: Rejected with the
-// upstream's message (401 and 403 are the operator's: Upstream).
-func (e *Engine) call(ctx context.Context, newReq func(context.Context) (*http.Request, error), out any) error {
+// call runs one call to the upstream, each try bounded by callTimeout.
+// Transient failures are retried with backoff (honouring Retry-After) up
+// to Retries times; then the error is an Upstream fault. A 4xx is the
+// request's fault: Rejected with the upstream's message (401 and 403 are
+// the operator's: Upstream).
+func (e *Engine) call(ctx context.Context, do func(context.Context) error) error {
 	for attempt := 0; ; attempt++ {
-		err := e.once(ctx, newReq, out)
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		err := do(cctx)
+		cancel()
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		err = redact.Error(err)
 		if !transient(err) {
 			return e.refused(err)
 		}
@@ -499,9 +419,9 @@ func (e *Engine) call(ctx context.Context, newReq func(context.Context) (*http.R
 			return fault.Wrap(fault.Upstream, fmt.Sprintf("the upstream engine (%s) did not answer after %d tries; it may be down or overloaded: try again later", e.root.Host, attempt+1), err)
 		}
 		wait := jitter(backoff(attempt))
-		var se *statusError
-		if errors.As(err, &se) && se.retryAfter > wait {
-			wait = se.retryAfter
+		var ae *client.APIError
+		if errors.As(err, &ae) && ae.RetryAfter > wait {
+			wait = min(ae.RetryAfter, 2*time.Minute)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -511,77 +431,21 @@ func (e *Engine) call(ctx context.Context, newReq func(context.Context) (*http.R
 
 // refused maps a non-transient error.
 func (e *Engine) refused(err error) error {
-	var se *statusError
-	if !errors.As(err, &se) {
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
 		return err
 	}
-	switch se.status {
+	msg := ae.Message
+	for _, f := range ae.Fields {
+		msg += "; " + f.Field + ": " + f.Message
+	}
+	switch ae.StatusCode {
 	case http.StatusUnauthorized:
 		return fault.Wrap(fault.Upstream, "the upstream engine refused this server's key; the operator must check the engine's key", err)
 	case http.StatusForbidden:
-		return fault.Wrap(fault.Upstream, "the upstream engine refused the work (its account may be out of credits): "+clip(se.message), err)
+		return fault.Wrap(fault.Upstream, "the upstream engine refused the work (its account may be out of credits): "+clip(msg), err)
 	}
-	return fault.Wrap(fault.Rejected, "The model refused the request: "+clip(se.message), err)
-}
-
-func (e *Engine) once(ctx context.Context, newReq func(context.Context) (*http.Request, error), out any) error {
-	req, err := newReq(ctx)
-	if err != nil {
-		return fault.Wrap(fault.Internal, "building the upstream request", err)
-	}
-	e.authorize(req)
-	resp, err := e.client.Do(req)
-	if err != nil {
-		return redact.Error(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode/100 != 2 {
-		se := &statusError{status: resp.StatusCode, message: errorMessage(body, resp.Status)}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			se.retryAfter = time.Duration(min(s, 120)) * time.Second
-		}
-		return se
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return &statusError{status: http.StatusBadGateway, message: "the answer is not the expected JSON"}
-	}
-	return nil
-}
-
-// errorMessage reads an error body: the AI/ML API's {"message", "errors":
-// [{"field", "message"}]}, or its text.
-func errorMessage(body []byte, status string) string {
-	var eb struct {
-		Message string `json:"message"`
-		Error   any    `json:"error"`
-		Errors  []struct {
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"errors"`
-	}
-	if json.Unmarshal(body, &eb) != nil {
-		return status
-	}
-	msg := eb.Message
-	if msg == "" {
-		switch v := eb.Error.(type) {
-		case string:
-			msg = v
-		case map[string]any:
-			msg, _ = v["message"].(string)
-		}
-	}
-	for _, f := range eb.Errors {
-		msg += "; " + f.Field + ": " + f.Message
-	}
-	if msg == "" {
-		return status
-	}
-	return msg
+	return fault.Wrap(fault.Rejected, "The model refused the request: "+clip(msg), err)
 }
 
 // Check implements registry.Checker: the upstream answers, and takes the key.
@@ -590,10 +454,12 @@ func (e *Engine) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.authorize(req)
-	resp, err := e.client.Do(req)
+	if e.c.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+e.c.Key)
+	}
+	resp, err := e.checks.Do(req)
 	if err != nil {
-		return fault.Wrap(fault.Upstream, fmt.Sprintf("cannot reach %s: is the upstream running, and its url right?", e.root.Host), err)
+		return fault.Wrap(fault.Upstream, fmt.Sprintf("cannot reach %s: is the upstream running, and its url right?", e.root.Host), redact.Error(err))
 	}
 	resp.Body.Close()
 	switch {
