@@ -341,10 +341,6 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		return nil, err
 	}
 	qc := c.queueConfig(n.engines, runJob(n.svc))
-	if err := qc.Validate(); err != nil {
-		os.RemoveAll(n.tmp)
-		return nil, fault.Wrap(fault.Invalid, err.Error(), err)
-	}
 	qc.Deliver = deliverer(n.svc, secret, &c)
 	n.store, err = OpenStore(ctx, &c, qc)
 	if err != nil {
@@ -386,10 +382,12 @@ func LoadEngines(c *Config) (*registry.Registry, error) {
 func loadEngines(c *Config, tmp string) (*registry.Registry, error) {
 	syn := &speech.Flite{Program: c.Flite}
 	env := &registry.Env{
-		Builtin:  &engine.Builtin{Intake: c.IntakeOptions(), Speech: syn, FFmpeg: c.FFmpeg, TempDir: tmp},
-		Finisher: &engine.Finisher{FFmpeg: c.FFmpeg, Speech: syn, TempDir: tmp},
-		TempDir:  tmp,
-		Logger:   c.Logger,
+		Builtin: &engine.Builtin{Intake: c.IntakeOptions(), Speech: syn, FFmpeg: c.FFmpeg, TempDir: tmp},
+		Remote: engine.Remote{
+			Finisher: &engine.Finisher{FFmpeg: c.FFmpeg, Speech: syn, TempDir: tmp},
+			TempDir:  tmp,
+			Logger:   c.Logger,
+		},
 	}
 	if c.Engines == "" {
 		return registry.Default(env), nil

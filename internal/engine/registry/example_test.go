@@ -17,7 +17,7 @@ engines:
 models:
   pixverse/v5/image-to-video: builtin
   remote/v5: b
-`), &registry.Env{Builtin: &engine.Builtin{}, Finisher: &engine.Finisher{}})
+`), &registry.Env{Builtin: &engine.Builtin{}, Remote: engine.Remote{Finisher: &engine.Finisher{}}})
 	if err != nil {
 		fmt.Println(err)
 		return

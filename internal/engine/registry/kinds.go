@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"stillmotion/internal/engine"
 	"stillmotion/internal/engine/comfyui"
 	"stillmotion/internal/engine/replicate"
 	"stillmotion/internal/engine/upstream"
@@ -10,9 +11,9 @@ import (
 // The kinds of engine an entry may have.
 func init() {
 	kinds[generation.BuiltinEngine] = builtinKind
-	kinds["upstream"] = upstreamKind
-	kinds["replicate"] = replicateKind
-	kinds["comfyui"] = comfyuiKind
+	kinds["upstream"] = remoteKind(upstream.New, upstream.Fields)
+	kinds["replicate"] = remoteKind(replicate.New, replicate.Fields)
+	kinds["comfyui"] = remoteKind(comfyui.New, comfyui.Fields)
 }
 
 // builtinKind is another instance of the built-in renderer (on a queue of
@@ -25,38 +26,18 @@ func builtinKind(e *Entry, env *Env) (generation.Engine, []string, error) {
 	return env.Builtin, generation.AllFields, nil
 }
 
-func upstreamKind(e *Entry, env *Env) (generation.Engine, []string, error) {
-	var c upstream.Config
-	if err := e.Decode(&c); err != nil {
-		return nil, nil, err
+// remoteKind is the Kind of a remote engine's package: its Config, read
+// from the entry, and its New and Fields.
+func remoteKind[C any, E generation.Engine](newEngine func(string, C, engine.Remote) (E, error), fields func(C) []string) Kind {
+	return func(e *Entry, env *Env) (generation.Engine, []string, error) {
+		var c C
+		if err := e.Decode(&c); err != nil {
+			return nil, nil, err
+		}
+		eng, err := newEngine(e.Name, c, env.Remote)
+		if err != nil {
+			return nil, nil, err
+		}
+		return eng, fields(c), nil
 	}
-	eng, err := upstream.New(e.Name, c, upstream.Deps{Finisher: env.Finisher, TempDir: env.TempDir, Logger: env.Logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	return eng, upstream.Fields(c), nil
-}
-
-func replicateKind(e *Entry, env *Env) (generation.Engine, []string, error) {
-	var c replicate.Config
-	if err := e.Decode(&c); err != nil {
-		return nil, nil, err
-	}
-	eng, err := replicate.New(e.Name, c, replicate.Deps{Finisher: env.Finisher, TempDir: env.TempDir, Logger: env.Logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	return eng, replicate.Fields(c), nil
-}
-
-func comfyuiKind(e *Entry, env *Env) (generation.Engine, []string, error) {
-	var c comfyui.Config
-	if err := e.Decode(&c); err != nil {
-		return nil, nil, err
-	}
-	eng, err := comfyui.New(e.Name, c, comfyui.Deps{Dir: env.Dir, Finisher: env.Finisher, TempDir: env.TempDir, Logger: env.Logger})
-	if err != nil {
-		return nil, nil, err
-	}
-	return eng, comfyui.Fields(c), nil
 }

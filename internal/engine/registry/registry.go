@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,17 +61,12 @@ type Queue struct {
 	Timeout     time.Duration // bound of one attempt; 0: --job-timeout
 }
 
-// Env is what engines are built with besides their entries.
+// Env is what engines are built with besides their entries: the
+// configured built-in engine, and what remote engines share (Dir, the
+// engines file's directory, is set by Load when empty).
 type Env struct {
-	// Dir is the directory relative paths in the file are read from.
-	Dir string
-	// Builtin is the configured built-in engine.
 	Builtin generation.Engine
-	// Finisher turns remote engines' videos into the served MP4.
-	Finisher *engine.Finisher
-	// TempDir holds remote engines' downloads.
-	TempDir string
-	Logger  *slog.Logger
+	engine.Remote
 }
 
 // Entry is one engine instance of the file.

@@ -13,7 +13,7 @@ import (
 )
 
 func env() *Env {
-	return &Env{Builtin: &engine.Builtin{}, Finisher: &engine.Finisher{}, TempDir: os.TempDir()}
+	return &Env{Builtin: &engine.Builtin{}, Remote: engine.Remote{Finisher: &engine.Finisher{}, TempDir: os.TempDir()}}
 }
 
 func TestParse(t *testing.T) {
