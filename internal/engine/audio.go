@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
+	"os"
 	"time"
 
 	"stillmotion/internal/ambience"
+	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/speech"
 )
@@ -20,4 +23,40 @@ func soundtrack(req *generation.Request, audio *speech.Audio, length time.Durati
 	}
 	voice := speech.Track(audio, speech.Lead, length)
 	return ambience.Mix(voice, ambience.Render(scene, length, req.Seed, true))
+}
+
+// speak voices req's speech to fit a clip of length, leaving the lead-in
+// and a breath of silence at the end; it returns the audio and the voice.
+func speak(ctx context.Context, syn speech.Synthesizer, req *generation.Request, length time.Duration) (*speech.Audio, string, error) {
+	v, ok := speech.Resolve(req.Speaker, req.Seed)
+	if !ok {
+		return nil, "", fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
+	}
+	if syn == nil {
+		syn = &speech.Flite{}
+	}
+	a, err := speech.SynthesizeWithin(ctx, syn, req.Speech, v, length-speech.Lead-150*time.Millisecond)
+	return a, v, err
+}
+
+// writeSoundtrack writes the clip's soundtrack (see soundtrack) to a new
+// WAV file in dir (os.TempDir() when "") and returns its path; the caller
+// removes it.
+func writeSoundtrack(dir string, req *generation.Request, audio *speech.Audio, length time.Duration) (string, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	wav, err := os.CreateTemp(dir, "stillmotion-*.wav")
+	if err != nil {
+		return "", fault.Wrap(fault.Internal, "creating the audio track", err)
+	}
+	err = speech.WriteWAV(wav, soundtrack(req, audio, length), speech.SampleRate)
+	if cerr := wav.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(wav.Name())
+		return "", fault.Wrap(fault.Internal, "writing the audio track", err)
+	}
+	return wav.Name(), nil
 }

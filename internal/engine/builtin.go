@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"stillmotion/internal/face"
-	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
 	"stillmotion/internal/media"
@@ -82,17 +81,7 @@ func (b *Builtin) prepare(ctx context.Context, req *generation.Request, src gene
 	length := time.Duration(req.Duration) * time.Second
 	if req.Speech != "" {
 		t1 := time.Now()
-		v, ok := speech.Resolve(req.Speaker, req.Seed)
-		if !ok {
-			return nil, fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
-		}
-		c.voice = v
-		syn := b.Speech
-		if syn == nil {
-			syn = &speech.Flite{}
-		}
-		// Leave a breath of silence at the end too.
-		if c.audio, err = speech.SynthesizeWithin(ctx, syn, req.Speech, v, length-speech.Lead-150*time.Millisecond); err != nil {
+		if c.audio, c.voice, err = speak(ctx, b.Speech, req, length); err != nil {
 			return nil, err
 		}
 		tm.Speech = time.Since(t1)
@@ -175,26 +164,14 @@ func (p *Prepared) Encode(ctx context.Context, out string, progress func(float64
 	if progress == nil {
 		progress = func(float64) {}
 	}
-	dir := b.TempDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	wav, err := os.CreateTemp(dir, "stillmotion-*.wav")
+	wav, err := writeSoundtrack(b.TempDir, req, c.audio, time.Duration(req.Duration)*time.Second)
 	if err != nil {
-		return nil, tm, fault.Wrap(fault.Internal, "creating the audio track", err)
+		return nil, tm, err
 	}
-	defer os.Remove(wav.Name())
-	length := time.Duration(req.Duration) * time.Second
-	err = speech.WriteWAV(wav, soundtrack(req, c.audio, length), speech.SampleRate)
-	if cerr := wav.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, tm, fault.Wrap(fault.Internal, "writing the audio track", err)
-	}
+	defer os.Remove(wav)
 
 	t := time.Now()
-	spec := media.Spec{Width: c.fw, Height: c.fh, FPS: FPS, Frames: c.frames, AudioWAV: wav.Name(), Program: b.FFmpeg}
+	spec := media.Spec{Width: c.fw, Height: c.fh, FPS: FPS, Frames: c.frames, AudioWAV: wav, Program: b.FFmpeg}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return nil, tm, err
 	}

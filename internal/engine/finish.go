@@ -51,7 +51,7 @@ func (f *Finisher) finish(ctx context.Context, src string, t *generation.Task, s
 		defer os.Remove(mp4)
 		if werr := f.fromWebP(ctx, src, mp4); werr != nil {
 			if ctx.Err() != nil {
-				return nil, ctxFault(ctx)
+				return nil, werr // the encoder's Cancelled or Timeout
 			}
 			return nil, fault.Wrap(fault.Render, "the engine's output is not a video this server can read (MP4, WebM, GIF or animated WebP)", fmt.Errorf("%v; %v", err, werr))
 		}
@@ -94,35 +94,11 @@ func (f *Finisher) finish(ctx context.Context, src string, t *generation.Task, s
 
 // speechTrack synthesizes req's speech into a WAV file as long as the video.
 func (f *Finisher) speechTrack(ctx context.Context, req *generation.Request, length time.Duration) (string, error) {
-	v, ok := speech.Resolve(req.Speaker, req.Seed)
-	if !ok {
-		return "", fault.Errorf(fault.Invalid, "unknown voice %q", req.Speaker)
-	}
-	syn := f.Speech
-	if syn == nil {
-		syn = &speech.Flite{}
-	}
-	audio, err := speech.SynthesizeWithin(ctx, syn, req.Speech, v, length-speech.Lead-150*time.Millisecond)
+	audio, _, err := speak(ctx, f.Speech, req, length)
 	if err != nil {
 		return "", err
 	}
-	dir := f.TempDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	wav, err := os.CreateTemp(dir, "stillmotion-*.wav")
-	if err != nil {
-		return "", fault.Wrap(fault.Internal, "creating the audio track", err)
-	}
-	err = speech.WriteWAV(wav, soundtrack(req, audio, length), speech.SampleRate)
-	if cerr := wav.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(wav.Name())
-		return "", fault.Wrap(fault.Internal, "writing the audio track", err)
-	}
-	return wav.Name(), nil
+	return writeSoundtrack(f.TempDir, req, audio, length)
 }
 
 // fromWebP encodes the animated WebP at src into an MP4 at out.
@@ -192,14 +168,6 @@ func copyFile(src, dst string) error {
 		os.Remove(tmp.Name())
 	}
 	return err
-}
-
-// ctxFault is the fault of a context that has ended.
-func ctxFault(ctx context.Context) error {
-	if ctx.Err() == context.DeadlineExceeded {
-		return fault.Wrap(fault.Timeout, "the generation ran out of time", ctx.Err())
-	}
-	return fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
 }
 
 // Remote is what an engine for a remote model (upstream, comfyui,
