@@ -3,6 +3,7 @@ package generation
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -17,6 +18,20 @@ const Model = "pixverse/v5/image-to-video"
 
 // MaxCallbackURL is the longest callback_url, in bytes.
 const MaxCallbackURL = 2048
+
+// CheckCallbackURL checks the form of a callback URL: an http(s) URL with
+// a host and no user info, at most MaxCallbackURL bytes. The rules on the
+// addresses it may point at are the webhook sender's.
+func CheckCallbackURL(s string) error {
+	if len(s) > MaxCallbackURL {
+		return fmt.Errorf("must be at most %d characters", MaxCallbackURL)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return errors.New("must be an http(s) URL with a host (and no user info)")
+	}
+	return nil
+}
 
 // Allowed values of the enumerated request fields, in wire order.
 var (
@@ -119,8 +134,8 @@ func ParseRequest(body []byte, models ...string) (*Request, error) {
 	if r.CallbackURL = p.text(callbackField, false, 1, MaxCallbackURL); r.CallbackURL != "" {
 		// The address rules apply at submit (Service.CheckCallback) and at
 		// delivery.
-		if u, err := url.Parse(r.CallbackURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			p.add(callbackField, "Invalid URL: must be an http(s) URL with a host (and no user info)")
+		if err := CheckCallbackURL(r.CallbackURL); err != nil {
+			p.add(callbackField, "Invalid URL: "+err.Error())
 			r.CallbackURL = ""
 		}
 	}

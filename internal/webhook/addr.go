@@ -14,24 +14,18 @@ import (
 	"stillmotion/internal/intake"
 )
 
-// MaxURL is the longest callback URL, in bytes.
-const MaxURL = generation.MaxCallbackURL
-
 // CheckURL validates a callback URL without network I/O: an http(s) URL
-// with a host, at most MaxURL bytes. Unless allowPrivate, a host that is a
+// with a host, at most generation.MaxCallbackURL bytes. Unless allowPrivate, a host that is a
 // forbidden IP literal (intake.IsForbiddenIP) or localhost is refused; the
 // addresses a name resolves to are checked when delivering.
 func CheckURL(s string, allowPrivate bool) error {
-	if len(s) > MaxURL {
-		return fmt.Errorf("must be at most %d characters", MaxURL)
-	}
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return fmt.Errorf("must be an http(s) URL with a host (and no user info)")
+	if err := generation.CheckCallbackURL(s); err != nil {
+		return err
 	}
 	if allowPrivate {
 		return nil
 	}
+	u, _ := url.Parse(s)
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if ip, err := netip.ParseAddr(host); err == nil && intake.IsForbiddenIP(ip) {
 		return fmt.Errorf("points at %s, a private, loopback, link-local or reserved address; stillmotion does not deliver there (set STILLMOTION_ALLOW_PRIVATE_FETCH=1 to allow)", ip)
