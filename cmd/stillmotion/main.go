@@ -8,7 +8,7 @@
 //	stillmotion migrate [flags]   bring the database's schema up to date
 //	stillmotion render  [flags]   one video from an image, no server
 //	stillmotion keys    create|list|revoke
-//	stillmotion doctor  [flags]   check ffmpeg, the speech programs, the data dir, database and storage
+//	stillmotion doctor  [flags]   check ffmpeg, the speech programs, the data dir, database, storage and engines
 //	stillmotion version
 //
 // As a client of a running server:
@@ -41,6 +41,7 @@ const usage = `stillmotion: a self-hosted image-to-video service.
 
 Usage:
   stillmotion serve   [flags]            run the HTTP API with in-process workers
+                                         (--engines FILE puts other models behind it: docs/engines.md)
   stillmotion worker  [flags]            run workers only (same database, no HTTP)
   stillmotion migrate [flags]            bring the database's schema up to date (every process also does at start)
   stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
@@ -48,7 +49,7 @@ Usage:
   stillmotion keys create --name N [--credits C]
   stillmotion keys list
   stillmotion keys revoke ID|NAME        manage API keys and their credits
-  stillmotion doctor                     check ffmpeg, the speech program, the data dir
+  stillmotion doctor                     check ffmpeg, the speech program, the data dir, the engines (--engines FILE)
   stillmotion generate --server URL --key KEY --image IMG --prompt TEXT -o out.mp4 [flags]
                                          make a video on a running server and download it
   stillmotion status ID [--json]         show a generation's status, progress and video URL
