@@ -14,15 +14,30 @@ const DefaultModel = "pixverse/v5/image-to-video"
 type CreateRequest struct {
 	// Model defaults to DefaultModel.
 	Model string `json:"model"`
-	// Prompt says what happens in the video (1..2048 characters).
-	Prompt string `json:"prompt"`
+	// Prompt says what happens in the video (1..2048 characters); every
+	// model but pixverse/lip-sync needs one.
+	Prompt string `json:"prompt,omitempty"`
 	// ImageURL is the first frame: an http(s) URL the server can fetch, or a
-	// data: URI such as FileDataURI returns.
-	ImageURL string `json:"image_url"`
+	// data: URI such as FileDataURI returns. Image-to-video and transition
+	// models need one.
+	ImageURL string `json:"image_url,omitempty"`
+	// TailImageURL is a transition's last frame, as ImageURL.
+	TailImageURL string `json:"tail_image_url,omitempty"`
+	// VideoURL is the video a lip-sync re-voices (MP4, MOV or WebM), as a
+	// URL or a data: URI.
+	VideoURL string `json:"video_url,omitempty"`
+	// AudioURL is the speech a lip-sync puts in the video's mouth (WAV,
+	// MP3, AAC/M4A, OGG/Opus), as a URL or a data: URI; or send Speech
+	// and Speaker instead.
+	AudioURL string `json:"audio_url,omitempty"`
+	// AspectRatio is a text-to-video's frame shape: "16:9" (the default),
+	// "4:3", "1:1", "3:4" or "9:16".
+	AspectRatio string `json:"aspect_ratio,omitempty"`
 	// Resolution is the short side of the frame: "360p", "540p", "720p" or
 	// "1080p".
 	Resolution string `json:"resolution,omitempty"`
-	// Duration is the length in seconds: 5 or 8 (1080p: 5 only).
+	// Duration is the length in seconds: 5 or 8, and 10 on v5.5 models
+	// (1080p: 5 only).
 	Duration int `json:"duration,omitempty"`
 	// NegativePrompt says what to avoid.
 	NegativePrompt string `json:"negative_prompt,omitempty"`
@@ -35,6 +50,13 @@ type CreateRequest struct {
 	Speech string `json:"lip_sync_tts_content,omitempty"`
 	// Speaker is the voice of Speech, such as "Chloe" or "Ethan".
 	Speaker string `json:"lip_sync_tts_speaker,omitempty"`
+	// GenerateAudio, on v5.5 models, gives the video sound from the scene.
+	GenerateAudio bool `json:"generate_audio_switch,omitempty"`
+	// MultiClip, on v5.5 models, cuts the video into several shots.
+	MultiClip bool `json:"generate_multi_clip_switch,omitempty"`
+	// ThinkingType, on v5.5 models, is "enabled" (the default), "disabled"
+	// or "auto": whether the prompt is read with optimization.
+	ThinkingType string `json:"thinking_type,omitempty"`
 	// CallbackURL, if set, receives the generation's events as signed
 	// webhooks (generation.started, .completed, .failed).
 	CallbackURL string `json:"callback_url,omitempty"`

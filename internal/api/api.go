@@ -8,6 +8,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,8 +38,9 @@ type Server struct {
 	Auth    *auth.Authenticator
 	// Files serves download URLs under /files/ (nil: no local files).
 	Files http.Handler
-	// CheckImage validates image_url at submit, without network I/O.
-	CheckImage func(src string) error
+	// CheckInput validates a request's URL field (image_url,
+	// tail_image_url, video_url, audio_url) at submit, without network I/O.
+	CheckInput func(field, src string) error
 	// CheckSpeech validates lip_sync_tts_content at submit: text with
 	// nothing speakable is refused there, not after queueing.
 	CheckSpeech func(text string) error
@@ -384,7 +386,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
 		return
 	}
-	req, err := generation.ParseRequest(body, s.Service.Models()...)
+	req, err := generation.ParseRequest(body, s.Service.RoutesServed()...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -406,12 +408,21 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 }
 
 // admit runs the checks a valid request must pass before it is queued:
-// its image and speech, and the queue's depth.
+// its input URLs and speech, and the queue's depth.
 func (s *Server) admit(r *http.Request, req *generation.Request) error {
-	if s.CheckImage != nil {
-		if err := s.CheckImage(req.ImageURL); err != nil {
-			return &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
-				Fields: []fault.FieldError{{Field: "image_url", Message: fault.MessageOf(err)}}}
+	if s.CheckInput != nil {
+		var bad []fault.FieldError
+		var first error
+		for _, field := range generation.URLFields {
+			if u := req.URL(field); u != "" {
+				if err := s.CheckInput(field, u); err != nil {
+					bad = append(bad, fault.FieldError{Field: field, Message: fault.MessageOf(err)})
+					first = cmp.Or(first, err)
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: first, Fields: bad}
 		}
 	}
 	if s.CheckSpeech != nil && req.Speech != "" {

@@ -19,7 +19,7 @@ import (
 	"stillmotion/internal/billing"
 	"stillmotion/internal/blob"
 	"stillmotion/internal/generation"
-	"stillmotion/internal/intake"
+	"stillmotion/internal/input"
 	"stillmotion/internal/queue"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
@@ -76,7 +76,7 @@ func setup(t *testing.T) *bundle {
 		Service:      svc,
 		Auth:         auth.NewAuthenticator(st, []string{bootstrapKey, otherKey}),
 		Files:        files,
-		CheckImage:   func(src string) error { return intake.Check(src, intake.Options{}) },
+		CheckInput:   (&input.Files{}).Check,
 		CheckSpeech:  func(text string) error { _, err := speech.CleanText(text); return err },
 		Ready:        st.Ping,
 		QueueDepth:   st.QueueDepth,
@@ -364,7 +364,7 @@ func TestOverloaded(t *testing.T) {
 
 func TestPanicIsA500WithoutDetails(t *testing.T) {
 	b := setup(t)
-	b.api.CheckImage = func(string) error { panic("secret internal detail") }
+	b.api.CheckInput = func(string, string) error { panic("secret internal detail") }
 	b.handler = b.api.Handler()
 	w := b.do(t, call{"POST", "/v2/video/generations", bootstrapKey, "", validBody})
 	if w.Code != 500 || strings.Contains(w.Body.String(), "secret") {

@@ -2,9 +2,11 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
+	"stillmotion/internal/generation"
 )
 
 // modelEntry is one model served, on GET /v2/models.
@@ -12,24 +14,38 @@ type modelEntry struct {
 	ID     string `json:"id"`
 	Object string `json:"object"`
 	Type   string `json:"type"`
+	// Kind is what the model makes its video from: image-to-video,
+	// text-to-video, transition or lip-sync.
+	Kind string `json:"kind"`
+	// Schema is the hosted model whose request schema it takes.
+	Schema string `json:"schema"`
 	// Engine is the kind of engine that renders it (builtin, upstream,
 	// comfyui, replicate); the instance behind it is not shown.
 	Engine string `json:"engine"`
 	// Fields are the request fields the model uses; others are ignored
 	// with a warning.
 	Fields []string `json:"fields"`
+	// Durations are the lengths in seconds it makes; none for a lip-sync,
+	// as long as its input.
+	Durations []int `json:"durations,omitempty"`
 	// Pricing is what a generation of the model costs.
 	Pricing pricing `json:"pricing"`
 }
 
 // pricing is a model's prices in credits ($1 = billing.CreditsPerUSD).
 type pricing struct {
-	PerSecond map[string]int64 `json:"credits_per_second"` // by resolution
+	PerSecond map[string]int64 `json:"credits_per_second,omitempty"` // by resolution
 	// Speech is the price of each started SpeechBytes of
 	// lip_sync_tts_content.
-	Speech        int64 `json:"credits_per_speech_chunk"`
-	SpeechBytes   int   `json:"speech_chunk_bytes"`
-	CreditsPerUSD int64 `json:"credits_per_usd"`
+	Speech      int64 `json:"credits_per_speech_chunk"`
+	SpeechBytes int   `json:"speech_chunk_bytes"`
+	// PerVideo, if set, is the price of each video instead of
+	// PerSecond (a lip-sync, whose length is its input's).
+	PerVideo int64 `json:"credits_per_video,omitempty"`
+	// Extras are credits per second for each option on, by option
+	// ("audio": generate_audio_switch, "multi_clip").
+	Extras        map[string]int64 `json:"extra_credits_per_second,omitempty"`
+	CreditsPerUSD int64            `json:"credits_per_usd"`
 }
 
 // openAIModel is one model on GET /v1/models, in OpenAI's list shape.
@@ -50,13 +66,26 @@ type list[T any] struct {
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ *auth.Key) {
 	out := list[modelEntry]{Object: "list", Data: []modelEntry{}}
 	for _, rt := range s.Service.RoutesServed() {
-		fields := append([]string{"model", "image_url"}, rt.Fields...)
+		sc := rt.Schema()
+		var fields []string
+		for _, f := range sc.Fields() {
+			// An input is always used; an option only if the engine honours it.
+			if !slices.Contains(generation.AllFields, f) || rt.Honours(f) {
+				fields = append(fields, f)
+			}
+		}
 		p := s.Service.Prices
 		if rt.Prices != nil {
 			p = *rt.Prices
 		}
-		out.Data = append(out.Data, modelEntry{ID: rt.Model, Object: "model", Type: "video", Engine: rt.Kind, Fields: append(fields, "callback_url"),
-			Pricing: pricing{PerSecond: p.PerSecond, Speech: p.Speech, SpeechBytes: p.SpeechChunk, CreditsPerUSD: billing.CreditsPerUSD}})
+		p = billing.ForModel(sc.Model, p)
+		if p.PerVideo > 0 {
+			p.PerSecond = nil
+		}
+		out.Data = append(out.Data, modelEntry{ID: rt.Model, Object: "model", Type: "video", Kind: string(sc.Kind), Schema: sc.Model,
+			Engine: rt.Kind, Fields: fields, Durations: sc.Durations,
+			Pricing: pricing{PerSecond: p.PerSecond, Speech: p.Speech, SpeechBytes: p.SpeechChunk, PerVideo: p.PerVideo, Extras: p.Extras,
+				CreditsPerUSD: billing.CreditsPerUSD}})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -178,7 +179,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		s.fail(w, r, renameFields(err))
 		return
 	}
-	req, err := generation.ParseRequest(body, s.Service.Models()...)
+	req, err := generation.ParseRequest(body, s.Service.RoutesServed()...)
 	if err != nil {
 		s.fail(w, r, renameFields(err))
 		return
@@ -278,14 +279,30 @@ func (s *Server) videoParams(r *http.Request) (body []byte, size string, err err
 		return nil, "", fault.Errorf(fault.UnsupportedMedia, "Unsupported Content-Type %q: send application/json or multipart/form-data", r.Header.Get("Content-Type"))
 	}
 
-	// sora-2 names, and no model, go to the first model served.
-	models := s.Service.Models()
+	// sora-2 names, and no model, go to the first model served that /v1
+	// maps to: the image-to-video and text-to-video ones.
+	var models []string
+	schemas := map[string]generation.Schema{}
+	for _, rt := range s.Service.RoutesServed() {
+		if sc := rt.Schema(); sc.Kind == generation.ImageToVideo || sc.Kind == generation.TextToVideo {
+			models = append(models, rt.Model)
+			schemas[rt.Model] = sc
+		}
+	}
+	if len(models) == 0 {
+		return nil, "", fault.E(fault.Invalid, "No model served here maps to /v1/videos; use POST /v2/video/generations")
+	}
 	out := map[string]json.RawMessage{"model": str(models[0])}
+	sc := schemas[models[0]]
 	var model string
 	if m, ok := fields["model"]; ok && json.Unmarshal(m, &model) == nil && model != "" && !strings.HasPrefix(model, "sora-2") {
-		if slices.Contains(models, model) {
-			out["model"] = m
-		} else {
+		_, served := s.Service.Route(model)
+		switch {
+		case slices.Contains(models, model):
+			out["model"], sc = m, schemas[model]
+		case served:
+			bad = append(bad, fault.FieldError{Field: "model", Message: fmt.Sprintf("Model %q does not map to /v1/videos; send it to POST /v2/video/generations", model)})
+		default:
 			bad = append(bad, fault.FieldError{Field: "model", Message: fmt.Sprintf("Invalid model %q. Expected '%s' or a sora-2 model name (rendered as %s)", model, strings.Join(models, "' | '"), models[0])})
 		}
 	}
@@ -299,8 +316,12 @@ func (s *Server) videoParams(r *http.Request) (body []byte, size string, err err
 		if json.Unmarshal(v, &sec) != nil {
 			sec = string(v) // a number
 		}
-		if sec != "5" && sec != "8" {
-			bad = append(bad, fault.FieldError{Field: "seconds", Message: fmt.Sprintf("Invalid value %s. Expected '5' | '8'", v)})
+		var allowed []string
+		for _, d := range sc.Durations {
+			allowed = append(allowed, strconv.Itoa(d))
+		}
+		if !slices.Contains(allowed, sec) {
+			bad = append(bad, fault.FieldError{Field: "seconds", Message: fmt.Sprintf("Invalid value %s. Expected '%s'", v, strings.Join(allowed, "' | '"))})
 		} else {
 			out["duration"] = json.RawMessage(sec)
 		}
@@ -312,9 +333,17 @@ func (s *Server) videoParams(r *http.Request) (body []byte, size string, err err
 		} else {
 			out["resolution"] = str(res)
 			json.Unmarshal(v, &size)
+			if sc.Kind == generation.TextToVideo {
+				// Without an image, the size's shape is the frame's.
+				ar, err := aspectOf(size)
+				if err != nil {
+					bad = append(bad, fault.FieldError{Field: "size", Message: err.Error()})
+				}
+				out["aspect_ratio"] = str(ar)
+			}
 		}
 	}
-	if _, ok := out["image_url"]; !ok {
+	if _, ok := out["image_url"]; !ok && sc.Kind == generation.ImageToVideo {
 		bad = append(bad, fault.FieldError{Field: "input_reference", Message: "Required: the first frame of the video, as an image file (multipart) or input_reference.image_url"})
 	}
 	if len(bad) > 0 {
@@ -341,6 +370,24 @@ func resolutionOf(v json.RawMessage) (string, error) {
 	}
 	//lint:ignore ST1005 the text is a field error shown to clients as it is
 	return "", fmt.Errorf("Invalid value %s. Expected WIDTHxHEIGHT with a short side of 360, 540, 720, 1024 or 1080, e.g. '1280x720' | '720x1280' | '1792x1024'", v)
+}
+
+// aspectOf maps a /v1 size ("1280x720") to the text-to-video aspect ratio
+// of the same shape ("16:9").
+func aspectOf(size string) (string, error) {
+	ws, hs, _ := strings.Cut(size, "x")
+	w, _ := strconv.Atoi(ws)
+	h, _ := strconv.Atoi(hs)
+	for _, ar := range generation.AspectRatios {
+		a, b, _ := strings.Cut(ar, ":")
+		n, _ := strconv.Atoi(a)
+		d, _ := strconv.Atoi(b)
+		if math.Abs(float64(w)*float64(d)-float64(h)*float64(n)) <= 0.02*float64(h*n) {
+			return ar, nil
+		}
+	}
+	//lint:ignore ST1005 the text is a field error shown to clients as it is
+	return "", fmt.Errorf("Invalid value %q. A text-to-video size must have the shape of one of %s", size, strings.Join(generation.AspectRatios, ", "))
 }
 
 func isInteger(s string) bool {

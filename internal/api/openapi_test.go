@@ -295,10 +295,10 @@ func TestOpenAPIEnumsMatchGeneration(t *testing.T) {
 	}
 	same("GenerationRequest.model.enum", prop("GenerationRequest", "model", "enum"), []string{generation.Model})
 	same("GenerationRequest.resolution.enum", prop("GenerationRequest", "resolution", "enum"), generation.Resolutions)
-	same("GenerationRequest.duration.enum", prop("GenerationRequest", "duration", "enum"), generation.Durations)
+	same("GenerationRequest.duration.enum", prop("GenerationRequest", "duration", "enum"), generation.Schemas[0].Durations)
 	same("VideoObject.model.enum", prop("VideoObject", "model", "enum"), []string{generation.Model})
 	var secs []string
-	for _, d := range generation.Durations {
+	for _, d := range generation.Schemas[0].Durations {
 		secs = append(secs, strconv.Itoa(d))
 	}
 	same("CreateVideoRequest.seconds.enum", prop("CreateVideoRequest", "seconds", "enum"), secs)

@@ -46,7 +46,7 @@ type Timings struct {
 // Render implements generation.Engine. Output.Timings says where the
 // time went.
 func (b *Builtin) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
-	o, tm, err := b.render(ctx, t.Request, t.Image, t.Out, t.Report)
+	o, tm, err := b.render(ctx, t.Request, t.Input(generation.FieldImage), t.Out, t.Report)
 	if o != nil {
 		o.Timings = generation.Timings{Intake: tm.Intake, Speech: tm.Speech, Encode: tm.Encode, Face: tm.Face}
 	}
@@ -68,7 +68,7 @@ type clip struct {
 // prepare loads the image, synthesizes the speech, finds the faces and
 // plans the shot: everything before the first frame. progress gets 0.05
 // after the image and 0.1 at the end.
-func (b *Builtin) prepare(ctx context.Context, req *generation.Request, src generation.Image, progress func(float64), tm *Timings) (*clip, error) {
+func (b *Builtin) prepare(ctx context.Context, req *generation.Request, src generation.Input, progress func(float64), tm *Timings) (*clip, error) {
 	t0 := time.Now()
 	img, err := b.load(ctx, req, src)
 	if err != nil {
@@ -109,7 +109,7 @@ func (b *Builtin) RenderTimed(ctx context.Context, req *generation.Request, out 
 
 // load reads and decodes the request's image: from src when set (a
 // kept image), else from req.ImageURL.
-func (b *Builtin) load(ctx context.Context, req *generation.Request, src generation.Image) (image.Image, error) {
+func (b *Builtin) load(ctx context.Context, req *generation.Request, src generation.Input) (image.Image, error) {
 	if src == nil {
 		return intake.Load(ctx, req.ImageURL, b.Intake)
 	}
@@ -120,7 +120,7 @@ func (b *Builtin) load(ctx context.Context, req *generation.Request, src generat
 	return intake.Decode(ctx, data, b.Intake)
 }
 
-func (b *Builtin) render(ctx context.Context, req *generation.Request, src generation.Image, out string, progress func(float64)) (*generation.Output, Timings, error) {
+func (b *Builtin) render(ctx context.Context, req *generation.Request, src generation.Input, out string, progress func(float64)) (*generation.Output, Timings, error) {
 	if progress == nil {
 		progress = func(float64) {}
 	}

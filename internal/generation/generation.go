@@ -147,9 +147,10 @@ type Task struct {
 	// uses it to make its submit idempotent.
 	ID      string
 	Request *Request
-	// Image is the request's input image. When nil, an engine reads
-	// Request.ImageURL itself.
-	Image Image
+	// Inputs are the request's inputs by URL field (image_url,
+	// tail_image_url, video_url, audio_url; see URLFields), those it sets.
+	// When one is missing, an engine reads the request's URL itself.
+	Inputs map[string]Input
 	// Out is the path of the MP4 to write.
 	Out string
 	// Progress is told how far the render is, in 0..1. It may be nil.
@@ -163,6 +164,10 @@ type Task struct {
 	// be nil (nothing is kept).
 	Save func(ctx context.Context, state string) error
 }
+
+// Input returns the input of the request's URL field, or nil when Inputs
+// has none.
+func (t *Task) Input(field string) Input { return t.Inputs[field] }
 
 // Report calls t.Progress if it is set.
 func (t *Task) Report(p float64) {
@@ -179,12 +184,13 @@ func (t *Task) SaveState(ctx context.Context, state string) error {
 	return t.Save(ctx, state)
 }
 
-// Image is a request's input image as engines reach it.
-type Image interface {
-	// Bytes returns the image file's bytes, fetched under the server's
-	// address rules.
+// Input is one of a request's input files (an image, a video, an audio
+// file) as engines reach it.
+type Input interface {
+	// Bytes returns the file's bytes, fetched under the server's address
+	// rules and size limits.
 	Bytes(ctx context.Context) ([]byte, error)
-	// URL returns an http(s) URL a remote engine can fetch the image from
+	// URL returns an http(s) URL a remote engine can fetch the file from
 	// (the client's own, or a signed URL to our copy), or "" when there is
 	// none and the engine must send the bytes.
 	URL(ctx context.Context) (string, error)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,7 +37,6 @@ func CheckCallbackURL(s string) error {
 // Allowed values of the enumerated request fields, in wire order.
 var (
 	Resolutions = []string{"360p", "540p", "720p", "1080p"}
-	Durations   = []int{5, 8}
 	Styles      = []string{"anime", "3d_animation", "clay", "comic", "cyberpunk"}
 	Speakers    = []string{"Harper", "Ava", "Isabella", "Sophia", "Emily", "Chloe", "Julia",
 		"Mason", "Jack", "Liam", "James", "Oliver", "Adrian", "Ethan", "Auto"}
@@ -48,21 +48,27 @@ const (
 	MaxSpeech     = 200
 	MaxSeed       = 2147483647
 	defaultRes    = "720p"
-	defaultDur    = 5
 	defaultVoice  = "Auto"
 	speechField   = "lip_sync_tts_content"
 	speakerField  = "lip_sync_tts_speaker"
 	resolutionKey = "resolution"
 	callbackField = "callback_url"
+	maxURL        = 1 << 30 // a data URI is bounded by the body limit
 )
 
 // Request is a validated generation request, with defaults applied.
 type Request struct {
-	Model          string `json:"model"`
-	Prompt         string `json:"prompt"`
-	ImageURL       string `json:"image_url"`
-	Resolution     string `json:"resolution"`
-	Duration       int    `json:"duration"`
+	Model string `json:"model"`
+	// Kind is what the model makes its video from, from its schema.
+	Kind           Kind   `json:"kind,omitempty"`
+	Prompt         string `json:"prompt,omitempty"`
+	ImageURL       string `json:"image_url,omitempty"`
+	TailImageURL   string `json:"tail_image_url,omitempty"`
+	VideoURL       string `json:"video_url,omitempty"`
+	AudioURL       string `json:"audio_url,omitempty"`
+	Resolution     string `json:"resolution,omitempty"`
+	AspectRatio    string `json:"aspect_ratio,omitempty"`
+	Duration       int    `json:"duration,omitempty"`
 	NegativePrompt string `json:"negative_prompt,omitempty"`
 	Style          string `json:"style,omitempty"`
 	// Seed is always set once a request is accepted: a random one is chosen
@@ -71,6 +77,12 @@ type Request struct {
 	SeedGiven bool   `json:"seed_given,omitempty"`
 	Speech    string `json:"lip_sync_tts_content,omitempty"`
 	Speaker   string `json:"lip_sync_tts_speaker,omitempty"`
+	// GenerateAudio, MultiClip and Thinking are v5.5's switches: sound
+	// from the scene, a clip cut into several shots, and how the prompt is
+	// read ("enabled", "disabled" or "auto").
+	GenerateAudio bool   `json:"generate_audio_switch,omitempty"`
+	MultiClip     bool   `json:"generate_multi_clip_switch,omitempty"`
+	Thinking      string `json:"thinking_type,omitempty"`
 	// Size is the frame size asked for on the OpenAI-compatible route
 	// ("1280x720"), reported back until the video exists; the resolution
 	// follows from it, and the orientation from the image.
@@ -83,20 +95,63 @@ type Request struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// ShortSide returns the frame's short side in pixels (720 for "720p").
+// ShortSide returns the frame's short side in pixels (720 for "720p"), 0
+// for a model whose video keeps its input's size.
 func (r *Request) ShortSide() int {
 	n, _ := strconv.Atoi(strings.TrimSuffix(r.Resolution, "p"))
 	return n
 }
 
-// ParseRequest decodes and validates a JSON request body for one of models
-// (Model when none are given). Unknown fields are ignored; every invalid
+// The URL fields of a request: the inputs an engine reads.
+const (
+	FieldImage     = "image_url"
+	FieldTailImage = "tail_image_url"
+	FieldVideo     = "video_url"
+	FieldAudio     = "audio_url"
+)
+
+// URLFields are the request's URL fields, in wire order.
+var URLFields = []string{FieldImage, FieldTailImage, FieldVideo, FieldAudio}
+
+// URL returns the value of the URL field named field.
+func (r *Request) URL(field string) string {
+	switch field {
+	case FieldImage:
+		return r.ImageURL
+	case FieldTailImage:
+		return r.TailImageURL
+	case FieldVideo:
+		return r.VideoURL
+	case FieldAudio:
+		return r.AudioURL
+	}
+	return ""
+}
+
+// SetURL sets the URL field named field.
+func (r *Request) SetURL(field, v string) {
+	switch field {
+	case FieldImage:
+		r.ImageURL = v
+	case FieldTailImage:
+		r.TailImageURL = v
+	case FieldVideo:
+		r.VideoURL = v
+	case FieldAudio:
+		r.AudioURL = v
+	}
+}
+
+// ParseRequest decodes and validates a JSON request body for one of the
+// served models (DefaultRoutes when none are given), by the model's
+// schema. Unknown fields are ignored; a field of the hosted family that the
+// model's schema does not take is ignored with a warning; every invalid
 // known field is reported in one fault.Invalid error, with the allowed
 // values. The seed is left zero with SeedGiven false when the client gave
 // none.
-func ParseRequest(body []byte, models ...string) (*Request, error) {
-	if len(models) == 0 {
-		models = []string{Model}
+func ParseRequest(body []byte, served ...Route) (*Request, error) {
+	if len(served) == 0 {
+		served = DefaultRoutes()
 	}
 	var raw map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -115,21 +170,12 @@ func ParseRequest(body []byte, models ...string) (*Request, error) {
 	}
 	p := parser{raw: raw}
 	r := &Request{}
-	r.Model = p.enum("model", true, "", models)
-	r.Prompt = p.text("prompt", true, 1, MaxPrompt)
-	r.ImageURL = p.text("image_url", true, 1, 1<<30)
-	r.Resolution = p.enum(resolutionKey, false, defaultRes, Resolutions)
-	r.Duration = p.duration()
-	r.NegativePrompt = p.text("negative_prompt", false, 0, MaxPrompt)
-	r.Style = p.enum("style", false, "", Styles)
-	r.Seed, r.SeedGiven = p.seed()
-	r.Speech = p.text(speechField, false, 1, MaxSpeech)
-	r.Speaker = p.enum(speakerField, false, "", Speakers)
-	if r.Speaker != "" && !p.present(speechField) && !p.failed(speakerField) {
-		p.add(speakerField, speakerField+" is only allowed together with "+speechField)
-	}
-	if r.Speech != "" && r.Speaker == "" {
-		r.Speaker = defaultVoice
+	sc := p.model(served)
+	r.Model, r.Kind = sc.Model, sc.Kind
+	if sc.Kind == LipSync {
+		p.lipSync(r)
+	} else {
+		p.clip(r, sc)
 	}
 	if r.CallbackURL = p.text(callbackField, false, 1, MaxCallbackURL); r.CallbackURL != "" {
 		// The address rules apply at submit (Service.CheckCallback) and at
@@ -139,13 +185,174 @@ func ParseRequest(body []byte, models ...string) (*Request, error) {
 			r.CallbackURL = ""
 		}
 	}
-	if r.Resolution == "1080p" && r.Duration == 8 {
-		p.add("duration", "Invalid value. 1080p supports only duration 5; use 5, or a lower resolution for 8 seconds")
-	}
 	if len(p.errs) > 0 {
 		return nil, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Fields: p.errs}
 	}
+	r.Warnings = p.ignored(sc)
 	return r, nil
+}
+
+// model reads the model field and returns its schema, with Model set to
+// the id sent. A model not served is an error; its fields are then
+// checked against the first served model's schema, so that one answer
+// reports every mistake.
+func (p *parser) model(served []Route) Schema {
+	fallback := served[0].Schema()
+	fallback.Model = ""
+	s, ok := p.str("model", true)
+	if !ok {
+		return fallback
+	}
+	for _, r := range served {
+		if r.Model == s {
+			sc := r.Schema()
+			sc.Model = s
+			return sc
+		}
+	}
+	ids := make([]string, len(served))
+	for i, r := range served {
+		ids[i] = r.Model
+	}
+	msg := fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(ids), clip(s))
+	if hosted, ok := SchemaOf(s); ok {
+		msg = fmt.Sprintf("Model '%s' is not served here. Served models: %s. %s", s, strings.Join(ids, ", "), notServed(hosted))
+	}
+	p.add("model", msg)
+	return fallback
+}
+
+// notServed says how to serve a hosted model that is not routed.
+func notServed(s Schema) string {
+	how := "route it to an engine in the engines file (models: {" + s.Model + ": <engine>}; see docs/engines.md)"
+	if s.Kind == TextToVideo {
+		return "The built-in engine cannot make a picture from words alone: to serve it, " + how + ", such as the hosted API (upstream), ComfyUI or Replicate"
+	}
+	return "To serve it, " + how
+}
+
+// clip reads the fields of a model that makes a clip from a prompt: an
+// image, a transition or text to video.
+func (p *parser) clip(r *Request, sc Schema) {
+	r.Prompt = p.text("prompt", true, 1, MaxPrompt)
+	switch sc.Kind {
+	case TextToVideo:
+		r.AspectRatio = p.enum("aspect_ratio", false, AspectRatios[0], AspectRatios)
+	case Transition:
+		r.ImageURL = p.text(FieldImage, true, 1, maxURL)
+		r.TailImageURL = p.text(FieldTailImage, true, 1, maxURL)
+	default:
+		r.ImageURL = p.text(FieldImage, true, 1, maxURL)
+	}
+	r.Resolution = p.enum(resolutionKey, false, defaultRes, Resolutions)
+	r.Duration = p.duration(sc.Durations)
+	r.NegativePrompt = p.text("negative_prompt", false, 0, MaxPrompt)
+	r.Style = p.enum("style", false, "", Styles)
+	r.Seed, r.SeedGiven = p.seed()
+	if sc.Speech {
+		p.speech(r)
+	}
+	if sc.Switches {
+		r.GenerateAudio = p.boolean("generate_audio_switch")
+		r.MultiClip = p.boolean("generate_multi_clip_switch")
+		r.Thinking = p.enum("thinking_type", false, ThinkingTypes[0], ThinkingTypes)
+	}
+	if r.Resolution == "1080p" && r.Duration > 5 && !p.failed("duration") {
+		p.add("duration", fmt.Sprintf("Invalid value. 1080p supports only duration 5; use 5, or a lower resolution for %d seconds", r.Duration))
+	}
+}
+
+// speech reads lip_sync_tts_content and its speaker.
+func (p *parser) speech(r *Request) {
+	r.Speech = p.text(speechField, false, 1, MaxSpeech)
+	r.Speaker = p.enum(speakerField, false, "", Speakers)
+	if r.Speaker != "" && !p.present(speechField) && !p.failed(speakerField) {
+		p.add(speakerField, speakerField+" is only allowed together with "+speechField)
+	}
+	if r.Speech != "" && r.Speaker == "" {
+		r.Speaker = defaultVoice
+	}
+}
+
+// lipSync reads the fields of a lip-sync: the video, and exactly one of
+// audio_url or spoken text.
+func (p *parser) lipSync(r *Request) {
+	r.VideoURL = p.text(FieldVideo, true, 1, maxURL)
+	r.AudioURL = p.text(FieldAudio, false, 1, maxURL)
+	p.speech(r)
+	text := p.present(speechField) || p.present(speakerField)
+	switch {
+	case p.present(FieldAudio) && text:
+		p.add(FieldAudio, "Send either audio_url or lip_sync_tts_content with lip_sync_tts_speaker, not both")
+	case !p.present(FieldAudio) && !text:
+		p.add(FieldAudio, "Required: send audio_url (the speech to lip-sync), or lip_sync_tts_content with lip_sync_tts_speaker (text to speak)")
+	}
+	r.Seed, r.SeedGiven = p.seed()
+}
+
+// familyFields are the request fields of the hosted PixVerse family: one
+// a model's schema does not take is ignored with a warning rather than
+// silently, since it was meant for a sibling model.
+var familyFields = []string{"prompt", FieldImage, FieldTailImage, FieldVideo, FieldAudio, resolutionKey, "aspect_ratio",
+	"duration", "negative_prompt", "style", FieldSeed, speechField, speakerField,
+	"generate_audio_switch", "generate_multi_clip_switch", "thinking_type"}
+
+// takes reports whether a model of schema sc takes field.
+func (sc Schema) takes(field string) bool {
+	switch field {
+	case "prompt":
+		return sc.Kind != LipSync
+	case FieldImage:
+		return sc.Kind == ImageToVideo || sc.Kind == Transition
+	case FieldTailImage:
+		return sc.Kind == Transition
+	case FieldVideo, FieldAudio:
+		return sc.Kind == LipSync
+	case "aspect_ratio":
+		return sc.Kind == TextToVideo
+	case resolutionKey, "duration", "negative_prompt", "style":
+		return sc.Kind != LipSync
+	case speechField, speakerField:
+		return sc.Speech || sc.Kind == LipSync
+	case "generate_audio_switch", "generate_multi_clip_switch", "thinking_type":
+		return sc.Switches
+	}
+	return true
+}
+
+// Fields returns the request fields a model of schema sc takes, in wire
+// order, model first and callback_url (an extension) last.
+func (sc Schema) Fields() []string {
+	f := []string{"model"}
+	for _, name := range familyFields {
+		if sc.takes(name) {
+			f = append(f, name)
+		}
+	}
+	return append(f, callbackField)
+}
+
+// ignored returns a warning for every field of the family that was sent
+// but that the model's schema does not take.
+func (p *parser) ignored(sc Schema) []string {
+	var w []string
+	for _, f := range familyFields {
+		if p.present(f) && !sc.takes(f) {
+			w = append(w, fmt.Sprintf("%s was ignored: model %s does not take it%s", f, sc.Model, instead(sc, f)))
+		}
+	}
+	return w
+}
+
+// instead says which model takes a field that sc does not.
+func instead(sc Schema, field string) string {
+	switch {
+	case (field == speechField || field == speakerField) && sc.Switches:
+		return " (generate_audio_switch gives it sound; to speak text, use " + Model + " or " + ModelLipSync + ")"
+	case field == FieldTailImage:
+		return " (use " + ModelTransition + " to end on an image)"
+	}
+	return ""
 }
 
 // parser collects field errors while reading a decoded JSON object.
@@ -221,10 +428,13 @@ func (p *parser) enum(field string, required bool, def string, allowed []string)
 	return def
 }
 
-func (p *parser) duration() int {
+func (p *parser) duration(allowed []int) int {
 	const field = "duration"
+	if len(allowed) == 0 {
+		return 0
+	}
 	if !p.present(field) {
-		return defaultDur
+		return allowed[0]
 	}
 	v := bytes.TrimSpace(p.raw[field])
 	var n json.Number
@@ -234,14 +444,31 @@ func (p *parser) duration() int {
 		n = json.Number(strings.TrimSpace(s))
 	} else if err := json.Unmarshal(v, &n); err != nil {
 		p.add(field, "Expected number, received "+jsonType(v))
-		return defaultDur
+		return allowed[0]
 	}
 	d, err := strconv.Atoi(string(n))
-	if err != nil || (d != 5 && d != 8) {
-		p.add(field, fmt.Sprintf("Invalid enum value. Expected 5 | 8, received '%s'", clip(string(n))))
-		return defaultDur
+	if err != nil || !slices.Contains(allowed, d) {
+		vals := make([]string, len(allowed))
+		for i, a := range allowed {
+			vals[i] = strconv.Itoa(a)
+		}
+		p.add(field, fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", strings.Join(vals, " | "), clip(string(n))))
+		return allowed[0]
 	}
 	return d
+}
+
+// boolean reads an optional boolean field, false when absent.
+func (p *parser) boolean(field string) bool {
+	if !p.present(field) {
+		return false
+	}
+	var b bool
+	if err := json.Unmarshal(p.raw[field], &b); err != nil {
+		p.add(field, "Expected boolean, received "+jsonType(p.raw[field]))
+		return false
+	}
+	return b
 }
 
 func (p *parser) seed() (int64, bool) {

@@ -108,7 +108,7 @@ func TestParseRequestInvalid(t *testing.T) {
 		{name: "not an object", raw: `[1,2]`, want: []fe{{"body", "malformed JSON: cannot unmarshal array into Go value of type map[string]json.RawMessage"}}},
 		{name: "trailing data", raw: `{"model":"x"} {}`, want: []fe{{"body", "malformed JSON: unexpected data after the top-level object"}}},
 		{name: "empty object", raw: `{}`, want: []fe{{"model", "Required"}, {"prompt", "Required"}, {"image_url", "Required"}}},
-		{name: "other model", changes: map[string]any{"model": "kling/v1"}, want: []fe{{"model", "Invalid enum value. Expected 'pixverse/v5/image-to-video', received 'kling/v1'"}}},
+		{name: "other model", changes: map[string]any{"model": "kling/v1"}, want: []fe{{"model", "Invalid enum value. Expected 'pixverse/v5/image-to-video' | 'pixverse/v5.5/image-to-video' | 'pixverse/v5/transition' | 'pixverse/lip-sync', received 'kling/v1'"}}},
 		{name: "model not a string", changes: map[string]any{"model": 5}, want: []fe{{"model", "Expected string, received number"}}},
 		{name: "empty prompt", changes: map[string]any{"prompt": "  "}, want: []fe{{"prompt", "String must contain at least 1 non-blank character(s)"}}},
 		{name: "long prompt", changes: map[string]any{"prompt": strings.Repeat("a", 2049)}, want: []fe{{"prompt", "String must contain at most 2048 character(s), received 2049"}}},

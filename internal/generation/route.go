@@ -1,6 +1,7 @@
 package generation
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,11 +24,16 @@ const (
 	FieldSeed           = "seed"
 	FieldSpeech         = speechField
 	FieldSpeaker        = speakerField
+	FieldAspectRatio    = "aspect_ratio"
+	FieldGenerateAudio  = "generate_audio_switch"
+	FieldMultiClip      = "generate_multi_clip_switch"
+	FieldThinking       = "thinking_type"
 )
 
 // AllFields are every field an engine may honour; the built-in engine
 // honours them all.
-var AllFields = []string{FieldPrompt, FieldNegativePrompt, FieldResolution, FieldDuration, FieldStyle, FieldSeed, FieldSpeech, FieldSpeaker}
+var AllFields = []string{FieldPrompt, FieldNegativePrompt, FieldResolution, FieldDuration, FieldStyle, FieldSeed, FieldSpeech, FieldSpeaker,
+	FieldAspectRatio, FieldGenerateAudio, FieldMultiClip, FieldThinking}
 
 // Route says which engine renders a model's generations.
 type Route struct {
@@ -41,6 +47,18 @@ type Route struct {
 	// Prices, if set, price this model's generations instead of the
 	// Service's prices.
 	Prices *billing.Prices
+	// Like is the hosted model whose request schema Model takes; "" is
+	// Model's own when it is a hosted id (see Schemas), else
+	// pixverse/v5/image-to-video's.
+	Like string
+}
+
+// Schema returns the request schema of the route's model.
+func (r *Route) Schema() Schema {
+	if s, ok := SchemaOf(cmp.Or(r.Like, r.Model)); ok {
+		return s
+	}
+	return Schemas[0]
 }
 
 // Honours reports whether the route's engine honours field.
@@ -58,6 +76,8 @@ func sent(req *Request) []string {
 	add(FieldStyle, req.Style != "")
 	add(FieldSeed, req.SeedGiven)
 	add(FieldSpeech, req.Speech != "")
+	add(FieldGenerateAudio, req.GenerateAudio)
+	add(FieldMultiClip, req.MultiClip)
 	return f
 }
 
@@ -73,7 +93,7 @@ func (r *Route) check(req *Request, served []Route) ([]string, error) {
 		if f == FieldSpeech {
 			var can []string
 			for _, o := range served {
-				if o.Honours(FieldSpeech) {
+				if o.Honours(FieldSpeech) && o.Schema().Speech {
 					can = append(can, o.Model)
 				}
 			}
@@ -85,8 +105,16 @@ func (r *Route) check(req *Request, served []Route) ([]string, error) {
 	return warnings, nil
 }
 
+// BuiltinModels are the hosted models the built-in engine serves: all but
+// text-to-video, since it cannot make a picture from words.
+var BuiltinModels = []string{Model, ModelV55ImageToVideo, ModelTransition, ModelLipSync}
+
 // DefaultRoutes are the routes without an engines file: the built-in engine
-// serves Model.
+// serves BuiltinModels.
 func DefaultRoutes() []Route {
-	return []Route{{Model: Model, Engine: BuiltinEngine, Kind: BuiltinEngine, Fields: AllFields}}
+	rs := make([]Route, len(BuiltinModels))
+	for i, m := range BuiltinModels {
+		rs[i] = Route{Model: m, Engine: BuiltinEngine, Kind: BuiltinEngine, Fields: AllFields}
+	}
+	return rs
 }

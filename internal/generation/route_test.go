@@ -22,7 +22,7 @@ func TestRouteCheck(t *testing.T) {
 		{"all honoured", DefaultRoutes()[0], Request{Style: "anime", NegativePrompt: "x", SeedGiven: true, Speech: "hi"}, "", ""},
 		{"style ignored", comfy, Request{Style: "anime", SeedGiven: true}, "style was ignored: model wan does not use it", ""},
 		{"several ignored", silent, Request{Style: "clay", NegativePrompt: "rain", SeedGiven: true}, "negative_prompt was ignored: model mute does not use it; style was ignored: model mute does not use it; seed was ignored: model mute does not use it", ""},
-		{"speech refused", silent, Request{Speech: "hello"}, "", "Model \"mute\" cannot speak; send lip_sync_tts_content to a model that can: pixverse/v5/image-to-video, wan"},
+		{"speech refused", silent, Request{Speech: "hello"}, "", "Model \"mute\" cannot speak; send lip_sync_tts_content to a model that can: pixverse/v5/image-to-video, pixverse/v5/transition, wan"},
 		{"defaults are not sent", silent, Request{Resolution: "720p", Duration: 5}, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

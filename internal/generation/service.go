@@ -100,19 +100,20 @@ type Blobs interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Inputs keeps the images clients send inline, so that a generation's row
-// holds a reference rather than the image, and gives engines a request's
-// image.
+// Inputs keeps the files clients send inline, so that a generation's row
+// holds a reference rather than the file, and gives engines a request's
+// inputs.
 type Inputs interface {
-	// Keep stores the image of an inline image_url (a data: URI) for
+	// Keep stores the file of an inline URL field (a data: URI) for
 	// generation id and returns the reference that replaces it; any other
-	// image_url comes back as it is.
-	Keep(ctx context.Context, id, imageURL string) (string, error)
-	// Forget removes what Keep stored under ref; other image_urls are
-	// left alone.
+	// URL comes back as it is. field (see URLFields) says what the file
+	// must be.
+	Keep(ctx context.Context, id, field, url string) (string, error)
+	// Forget removes what Keep stored under ref; other URLs are left
+	// alone.
 	Forget(ctx context.Context, ref string) error
-	// Image returns the image req names.
-	Image(req *Request) Image
+	// Input returns the input that req's URL field names.
+	Input(req *Request, field string) Input
 }
 
 // Service accepts, reads and runs generations.
@@ -248,17 +249,23 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 		return nil, false, err
 	}
 	if s.Inputs != nil {
-		ref, kerr := s.Inputs.Keep(ctx, g.ID, g.Request.ImageURL)
-		if kerr != nil {
-			return nil, false, kerr
-		}
-		if ref != g.Request.ImageURL {
-			g.Request.ImageURL = ref
-			defer func() {
-				if err != nil || replayed {
-					s.forget(ctx, ref)
-				}
-			}()
+		for _, field := range URLFields {
+			u := g.Request.URL(field)
+			if u == "" {
+				continue
+			}
+			ref, kerr := s.Inputs.Keep(ctx, g.ID, field, u)
+			if kerr != nil {
+				return nil, false, kerr
+			}
+			if ref != u {
+				g.Request.SetURL(field, ref)
+				defer func() {
+					if err != nil || replayed {
+						s.forget(ctx, ref)
+					}
+				}()
+			}
 		}
 	}
 	if key != "" {
@@ -321,8 +328,9 @@ func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error)
 	if route.Prices != nil {
 		prices = *route.Prices
 	}
+	prices = billing.ForModel(route.Schema().Model, prices)
 	r := *req
-	r.Warnings = warnings
+	r.Warnings = append(slices.Clip(req.Warnings), warnings...)
 	if !r.SeedGiven {
 		var b [8]byte
 		rand.Read(b[:])
@@ -336,10 +344,22 @@ func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error)
 		Request: r,
 		Engine:  route.Engine,
 		Queue:   route.Queue,
-		Credits: prices.Cost(r.Resolution, r.Duration, r.Speech),
+		Credits: prices.Cost(usage(&r)),
 		Created: now,
 		Updated: now,
 	}, nil
+}
+
+// usage returns what req is priced by.
+func usage(req *Request) billing.Usage {
+	u := billing.Usage{Resolution: req.Resolution, Seconds: req.Duration, Speech: req.Speech}
+	if req.GenerateAudio {
+		u.Extras = append(u.Extras, "audio")
+	}
+	if req.MultiClip {
+		u.Extras = append(u.Extras, "multi_clip")
+	}
+	return u
 }
 
 // Get returns the generation id if the key keyID created it. Any other
@@ -407,7 +427,9 @@ func (s *Service) Delete(ctx context.Context, keyID, id string) error {
 			s.log().Warn("removing the file of a deleted generation", "id", id, "key", g.Video.Key, "err", err)
 		}
 	}
-	s.forget(ctx, g.Request.ImageURL)
+	for _, field := range URLFields {
+		s.forget(ctx, g.Request.URL(field))
+	}
 	s.log().Info("generation deleted", "id", id, "key", keyID)
 	return nil
 }
@@ -660,7 +682,12 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		Save:     func(ctx context.Context, state string) error { return s.Store.SaveState(ctx, id, state) },
 	}
 	if s.Inputs != nil {
-		task.Image = s.Inputs.Image(&g.Request)
+		task.Inputs = map[string]Input{}
+		for _, field := range URLFields {
+			if g.Request.URL(field) != "" {
+				task.Inputs[field] = s.Inputs.Input(&g.Request, field)
+			}
+		}
 	}
 	o, err := eng.Render(rctx, task)
 	if err != nil {

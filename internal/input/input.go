@@ -1,10 +1,10 @@
-// Package input keeps the images clients send inline (data: URIs, and the
-// files uploaded to the OpenAI-compatible route) in blob storage from the
-// moment a generation is submitted, so that the generation's row holds a
-// short reference instead of megabytes of base64: polls, lists, events and
-// webhooks never carry the image again. It also gives engines a request's
-// image, kept or at the client's URL, as bytes or as a URL a remote engine
-// can fetch.
+// Package input keeps the files clients send inline (data: URIs in any URL
+// field, and the files uploaded to the OpenAI-compatible route) in blob
+// storage from the moment a generation is submitted, so that the
+// generation's row holds a short reference instead of megabytes of base64:
+// polls, lists, events and webhooks never carry the file again. It also
+// gives engines a request's inputs, kept or at the client's URL, as bytes
+// or as a URL a remote engine can fetch.
 package input
 
 import (
@@ -20,36 +20,65 @@ import (
 	"stillmotion/internal/intake"
 )
 
-// scheme starts a reference to a kept image in a request's image_url.
+// scheme starts a reference to a kept file in a request's URL field.
 const scheme = "stored:"
 
-// Images keeps and reads input images.
-type Images struct {
+// The byte limits of the files a request names, besides images (whose
+// limit is the intake options'): a lip-sync's video and its audio.
+const (
+	MaxVideoBytes = 100 << 20
+	MaxAudioBytes = 25 << 20
+)
+
+// Files keeps and reads a request's input files.
+type Files struct {
 	Blobs generation.Blobs
-	// Intake bounds reading the clients' images.
+	// Intake bounds reading the clients' files; its MaxBytes is the
+	// images' limit.
 	Intake intake.Options
-	// TempDir holds an image on its way into storage. Defaults to
+	// TempDir holds a file on its way into storage. Defaults to
 	// os.TempDir().
 	TempDir string
 }
 
-// Kept reports whether image_url is a reference to a kept image.
-func Kept(imageURL string) bool { return strings.HasPrefix(imageURL, scheme) }
+// Kept reports whether a URL field's value is a reference to a kept file.
+func Kept(u string) bool { return strings.HasPrefix(u, scheme) }
 
-// Keep stores the image of a data: URI for generation id and returns the
-// reference that replaces the URI in the request. Any other image_url is
-// returned as it is.
-func (m *Images) Keep(ctx context.Context, id, imageURL string) (string, error) {
-	if !intake.IsDataURI(imageURL) {
-		return imageURL, nil
+// options returns the intake options for reading the file of field.
+func (m *Files) options(field string) intake.Options {
+	o := m.Intake
+	o.Field = field
+	switch field {
+	case generation.FieldVideo:
+		o.MaxBytes = MaxVideoBytes
+	case generation.FieldAudio:
+		o.MaxBytes = MaxAudioBytes
 	}
-	b, err := intake.Read(ctx, imageURL, m.Intake)
+	return o
+}
+
+// names are the kept files' names, by URL field.
+var names = map[string]string{generation.FieldImage: "input", generation.FieldTailImage: "tail",
+	generation.FieldVideo: "video", generation.FieldAudio: "audio"}
+
+// Check validates the value of a URL field at submit, without network
+// I/O, under the field's limits (see intake.Check).
+func (m *Files) Check(field, src string) error { return intake.Check(src, m.options(field)) }
+
+// Keep stores the file of a data: URI in the URL field for generation id
+// and returns the reference that replaces the URI in the request. Any other
+// URL is returned as it is.
+func (m *Files) Keep(ctx context.Context, id, field, u string) (string, error) {
+	if !intake.IsDataURI(u) {
+		return u, nil
+	}
+	b, err := intake.Read(ctx, u, m.options(field))
 	if err != nil {
 		return "", err
 	}
-	ext := intake.Extension(b)
-	if ext == "" {
-		return "", fault.E(fault.ImageInvalid, "image_url holds no JPEG, PNG, WebP or GIF image")
+	ext, err := Extension(field, b)
+	if err != nil {
+		return "", err
 	}
 	dir := m.TempDir
 	if dir == "" {
@@ -57,65 +86,66 @@ func (m *Images) Keep(ctx context.Context, id, imageURL string) (string, error) 
 	}
 	f, err := os.CreateTemp(dir, "input-*"+ext)
 	if err != nil {
-		return "", fault.Wrap(fault.Internal, "storing the image", err)
+		return "", fault.Wrap(fault.Internal, "storing the "+field+" file", err)
 	}
 	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	key := id + "/input" + ext
+	key := id + "/" + names[field] + ext
 	if err == nil {
 		_, err = m.Blobs.Put(ctx, key, f.Name())
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", fault.Wrap(fault.Internal, "storing the image", err)
+		return "", fault.Wrap(fault.Internal, "storing the "+field+" file", err)
 	}
 	return scheme + key, nil
 }
 
-// Forget removes the image kept under ref, if ref is a reference.
-func (m *Images) Forget(ctx context.Context, ref string) error {
+// Forget removes the file kept under ref, if ref is a reference.
+func (m *Files) Forget(ctx context.Context, ref string) error {
 	if !Kept(ref) {
 		return nil
 	}
 	return m.Blobs.Delete(ctx, strings.TrimPrefix(ref, scheme))
 }
 
-// Image returns the image req names, for its engine.
-func (m *Images) Image(req *generation.Request) generation.Image {
-	return &image{m: m, src: req.ImageURL}
+// Input returns the input that req's URL field names, for its engine.
+func (m *Files) Input(req *generation.Request, field string) generation.Input {
+	return &file{m: m, field: field, src: req.URL(field)}
 }
 
-type image struct {
-	m   *Images
-	src string
+type file struct {
+	m     *Files
+	field string
+	src   string
 }
 
-// maxKept bounds reading a kept image back (it passed intake's limits on
-// the way in).
-const maxKept = 64 << 20
+// maxKept bounds reading a kept file back (it passed the limits on the way
+// in).
+const maxKept = MaxVideoBytes
 
-func (i *image) Bytes(ctx context.Context) ([]byte, error) {
+func (i *file) Bytes(ctx context.Context) ([]byte, error) {
 	if !Kept(i.src) {
-		return intake.Read(ctx, i.src, i.m.Intake)
+		return intake.Read(ctx, i.src, i.m.options(i.field))
 	}
 	r, err := i.m.Blobs.Open(ctx, strings.TrimPrefix(i.src, scheme))
 	if err != nil {
 		if fault.KindOf(err) == fault.NotFound {
-			return nil, fault.E(fault.ImageFetch, "the generation's image is no longer stored; submit it again")
+			return nil, fault.Errorf(fault.ImageFetch, "the generation's %s file is no longer stored; submit it again", i.field)
 		}
-		return nil, fault.Wrap(fault.Internal, "reading the stored image", err)
+		return nil, fault.Wrap(fault.Internal, "reading the stored "+i.field+" file", err)
 	}
 	defer r.Close()
 	var b bytes.Buffer
 	if _, err := io.Copy(&b, io.LimitReader(r, maxKept)); err != nil {
-		return nil, fault.Wrap(fault.Internal, "reading the stored image", err)
+		return nil, fault.Wrap(fault.Internal, "reading the stored "+i.field+" file", err)
 	}
 	return b.Bytes(), nil
 }
 
-func (i *image) URL(ctx context.Context) (string, error) {
+func (i *file) URL(ctx context.Context) (string, error) {
 	switch {
 	case Kept(i.src):
 		key := strings.TrimPrefix(i.src, scheme)

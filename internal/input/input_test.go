@@ -28,17 +28,17 @@ func TestKeep(t *testing.T) {
 	srv := httptest.NewServer(disk)
 	defer srv.Close()
 	disk.BaseURL = srv.URL
-	m := &input.Images{Blobs: disk, TempDir: t.TempDir()}
+	m := &input.Files{Blobs: disk, TempDir: t.TempDir()}
 	data := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
 
-	ref, err := m.Keep(ctx, "gen1", data)
+	ref, err := m.Keep(ctx, "gen1", generation.FieldImage, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !input.Kept(ref) || len(ref) > 64 {
 		t.Fatalf("Keep = %q, want a short reference", ref)
 	}
-	img := m.Image(&generation.Request{ImageURL: ref})
+	img := m.Input(&generation.Request{ImageURL: ref}, generation.FieldImage)
 	got, err := img.Bytes(ctx)
 	if err != nil || !bytes.Equal(got, png) {
 		t.Fatalf("Bytes: %d bytes, %v; want the %d bytes sent", len(got), err, len(png))
@@ -65,17 +65,17 @@ func TestKeep(t *testing.T) {
 	}
 
 	for _, same := range []string{"https://example.com/a.png", "http://h/x.jpg"} {
-		if ref, err := m.Keep(ctx, "gen2", same); err != nil || ref != same {
+		if ref, err := m.Keep(ctx, "gen2", generation.FieldImage, same); err != nil || ref != same {
 			t.Errorf("Keep(%q) = %q, %v; want it unchanged", same, ref, err)
 		}
-		if u, _ := m.Image(&generation.Request{ImageURL: same}).URL(ctx); u != same {
+		if u, _ := m.Input(&generation.Request{ImageURL: same}, generation.FieldImage).URL(ctx); u != same {
 			t.Errorf("URL of %q = %q", same, u)
 		}
 	}
-	if _, err := m.Keep(ctx, "gen3", "data:image/png;base64,aGVsbG8="); err == nil {
+	if _, err := m.Keep(ctx, "gen3", generation.FieldImage, "data:image/png;base64,aGVsbG8="); err == nil {
 		t.Error("Keep of a data URI that holds no image succeeded")
 	}
-	if u, _ := m.Image(&generation.Request{ImageURL: data}).URL(ctx); u != "" {
+	if u, _ := m.Input(&generation.Request{ImageURL: data}, generation.FieldImage).URL(ctx); u != "" {
 		t.Errorf("URL of a data URI not kept = %q, want none", u)
 	}
 }

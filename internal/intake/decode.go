@@ -94,7 +94,7 @@ func decode(ctx context.Context, b []byte, opt Options) (m *image.RGBA, err erro
 	src, err := f.decode(r)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, ctxFault(cerr)
+			return nil, ctxFault(cerr, "image_url")
 		}
 		return nil, invalid(f, err)
 	}

@@ -57,6 +57,7 @@ func newTransport(opt Options, deny func(netip.AddrPort) string) *http.Transport
 // fetch GETs u and returns the body, following at most opt.MaxRedirects
 // http(s) redirects, within opt.Timeout and opt.MaxBytes.
 func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
+	field := opt.Field
 	fctx, cancel := context.WithTimeout(ctx, opt.Timeout)
 	defer cancel()
 
@@ -69,10 +70,10 @@ func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
 			Transport: tr,
 			CheckRedirect: func(req *http.Request, via []*http.Request) error {
 				if len(via) > opt.MaxRedirects {
-					return tooManyRedirects(opt.MaxRedirects)
+					return tooManyRedirects(opt.MaxRedirects, field)
 				}
 				if s := req.URL.Scheme; s != "http" && s != "https" {
-					return forbidden(fmt.Sprintf("image_url redirects to %s, which is not an http(s) URL", req.URL.Redacted()))
+					return forbidden(fmt.Sprintf("%s redirects to %s, which is not an http(s) URL", field, req.URL.Redacted()))
 				}
 				redirect = req.URL
 				return nil
@@ -82,7 +83,7 @@ func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
 
 	req, err := http.NewRequestWithContext(fctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, invalidField("image_url is not a valid URL; " + allowed)
+		return nil, invalidField(field, field+" is not a valid URL; "+allowed)
 	}
 	req.Header.Set("Accept", "image/jpeg, image/png, image/webp, image/gif;q=0.9, */*;q=0.1")
 	req.Header.Set("User-Agent", "stillmotion-image-fetch/1")
@@ -97,7 +98,7 @@ func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
 		if t := http.StatusText(resp.StatusCode); t != "" {
 			status += " " + t
 		}
-		return nil, fault.Errorf(fault.ImageFetch, "fetching image_url: the server answered %s", status)
+		return nil, fault.Errorf(fault.ImageFetch, "fetching %s: the server answered %s", field, status)
 	}
 	if resp.ContentLength > opt.MaxBytes {
 		return nil, tooLarge(opt.MaxBytes)
@@ -113,21 +114,22 @@ func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
 }
 
 // tooManyRedirects says that the URL redirected more than max times.
-func tooManyRedirects(max int) *fault.Error {
+func tooManyRedirects(max int, field string) *fault.Error {
 	switch max {
 	case 0:
-		return fault.E(fault.ImageFetch, "fetching image_url: it redirected, and no redirects are followed")
+		return fault.E(fault.ImageFetch, "fetching "+field+": it redirected, and no redirects are followed")
 	case 1:
-		return fault.E(fault.ImageFetch, "fetching image_url: it redirected more than once")
+		return fault.E(fault.ImageFetch, "fetching "+field+": it redirected more than once")
 	}
-	return fault.Errorf(fault.ImageFetch, "fetching image_url: it redirected more than %d times", max)
+	return fault.Errorf(fault.ImageFetch, "fetching %s: it redirected more than %d times", field, max)
 }
 
 // fetchError describes err, a failure to fetch the image; fctx is ctx with
 // the fetch timeout, and redirect the last redirect followed, if any.
 func fetchError(ctx, fctx context.Context, err error, opt Options, redirect *url.URL) error {
+	field := opt.Field
 	if cerr := ctx.Err(); cerr != nil {
-		return ctxFault(cerr)
+		return ctxFault(cerr, field)
 	}
 	var fe *fault.Error
 	if errors.As(err, &fe) {
@@ -135,9 +137,9 @@ func fetchError(ctx, fctx context.Context, err error, opt Options, redirect *url
 	}
 	var denied *deniedAddr
 	if errors.As(err, &denied) {
-		what := "image_url resolves to "
+		what := field + " resolves to "
 		if redirect != nil {
-			what = "image_url redirects to " + redirect.Redacted() + ", which resolves to "
+			what = field + " redirects to " + redirect.Redacted() + ", which resolves to "
 		}
 		fe = forbidden(what + denied.addr + ", " + denied.reason)
 		fe.Err = err
@@ -152,17 +154,17 @@ func fetchError(ctx, fctx context.Context, err error, opt Options, redirect *url
 	)
 	switch {
 	case errors.Is(fctx.Err(), context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		msg = fmt.Sprintf("fetching image_url: timed out after %s", opt.Timeout)
+		msg = fmt.Sprintf("fetching %s: timed out after %s", field, opt.Timeout)
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-		msg = fmt.Sprintf("fetching image_url: the host %q does not exist", dnsErr.Name)
+		msg = fmt.Sprintf("fetching %s: the host %q does not exist", field, dnsErr.Name)
 	case errors.As(err, &dnsErr):
-		msg = fmt.Sprintf("fetching image_url: could not look up the host %q", dnsErr.Name)
+		msg = fmt.Sprintf("fetching %s: could not look up the host %q", field, dnsErr.Name)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		msg = "fetching image_url: the server refused the connection"
+		msg = "fetching " + field + ": the server refused the connection"
 	case errors.As(err, &certErr), errors.As(err, &unknown):
-		msg = "fetching image_url: the server's TLS certificate is not valid"
+		msg = "fetching " + field + ": the server's TLS certificate is not valid"
 	default:
-		msg = "fetching image_url: the connection to the server failed"
+		msg = "fetching " + field + ": the connection to the server failed"
 	}
 	return fault.Wrap(fault.ImageFetch, msg, err)
 }

@@ -52,6 +52,11 @@ type Options struct {
 	// MaxPixels caps width*height, checked from the image header before
 	// decoding. Default 40,000,000.
 	MaxPixels int
+	// Field is the request field being read, for messages and for the
+	// media type a data: URI must declare: image_url (the default) and
+	// tail_image_url take data:image/..., video_url data:video/...,
+	// audio_url data:audio/....
+	Field string
 	// Client, if set, replaces the client Load builds, and with it the
 	// address, scheme and redirect rules; it is for tests. Timeout and
 	// MaxBytes still apply.
@@ -64,6 +69,9 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	if o.Field == "" {
+		o.Field = "image_url"
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
@@ -103,17 +111,21 @@ func (o Options) policy() func(netip.AddrPort) string {
 // ImageForbidden, ImageTooLarge or ImageInvalid.
 func Check(src string, opt Options) error {
 	opt = opt.withDefaults()
+	field := opt.Field
 	if isDataURI(src) {
-		b, err := parseDataURI(src, opt.MaxBytes)
+		b, err := parseDataURI(src, opt.MaxBytes, field)
 		if err != nil {
 			return err
+		}
+		if media(field) != "image" {
+			return nil // ffmpeg reads it, under the engine's limits
 		}
 		if _, _, err := decodeConfig(b, opt); err != nil {
 			return err
 		}
 		return nil
 	}
-	u, err := parseURL(src)
+	u, err := parseURL(src, field)
 	if err != nil {
 		return err
 	}
@@ -123,12 +135,12 @@ func Check(src string, opt Options) error {
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if r := forbiddenReason(ip); r != "" {
-			return forbidden("image_url points at " + ip.String() + ", " + r)
+			return forbidden(field + " points at " + ip.String() + ", " + r)
 		}
 	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		// RFC 6761 reserves these names for loopback.
-		return forbidden("image_url points at " + host + ", a loopback address")
+		return forbidden(field + " points at " + host + ", a loopback address")
 	}
 	return nil
 }
@@ -160,9 +172,9 @@ func Load(ctx context.Context, src string, opt Options) (image.Image, error) {
 func Read(ctx context.Context, src string, opt Options) ([]byte, error) {
 	opt = opt.withDefaults()
 	if isDataURI(src) {
-		return parseDataURI(src, opt.MaxBytes)
+		return parseDataURI(src, opt.MaxBytes, opt.Field)
 	}
-	u, err := parseURL(src)
+	u, err := parseURL(src, opt.Field)
 	if err != nil {
 		return nil, err
 	}
@@ -182,23 +194,23 @@ func Decode(ctx context.Context, b []byte, opt Options) (image.Image, error) {
 func IsDataURI(src string) bool { return isDataURI(src) }
 
 // parseURL parses src as an absolute http(s) URL with a host.
-func parseURL(src string) (*url.URL, error) {
+func parseURL(src, field string) (*url.URL, error) {
 	switch {
 	case strings.TrimSpace(src) == "":
-		return nil, invalidField("image_url is empty; " + allowed)
+		return nil, invalidField(field, field+" is empty; "+allowed)
 	case len(src) > maxURLLength:
-		return nil, invalidField(fmt.Sprintf("image_url is longer than %d characters; %s", maxURLLength, allowed))
+		return nil, invalidField(field, fmt.Sprintf("%s is longer than %d characters; %s", field, maxURLLength, allowed))
 	}
 	u, err := url.Parse(src)
 	switch {
 	case err != nil:
-		return nil, invalidField("image_url is not a valid URL; " + allowed)
+		return nil, invalidField(field, field+" is not a valid URL; "+allowed)
 	case u.Scheme == "":
-		return nil, invalidField("image_url is not an absolute URL; " + allowed)
+		return nil, invalidField(field, field+" is not an absolute URL; "+allowed)
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, invalidField(fmt.Sprintf("image_url has the scheme %q; %s", u.Scheme, allowed))
+		return nil, invalidField(field, fmt.Sprintf("%s has the scheme %q; %s", field, u.Scheme, allowed))
 	case u.Opaque != "" || u.Hostname() == "":
-		return nil, invalidField("image_url has no host; " + allowed)
+		return nil, invalidField(field, field+" has no host; "+allowed)
 	}
 	return u, nil
 }
@@ -208,30 +220,43 @@ func isDataURI(src string) bool {
 	return len(src) >= 5 && strings.EqualFold(src[:5], "data:")
 }
 
-// parseDataURI decodes a data:image/<type>[;param...];base64,<data> URI.
+// media returns the top-level media type of the files field holds.
+func media(field string) string {
+	switch field {
+	case "video_url":
+		return "video"
+	case "audio_url":
+		return "audio"
+	}
+	return "image"
+}
+
+// parseDataURI decodes a data:<media>/<type>[;param...];base64,<data> URI,
+// whose media (image, video, audio) is the one field holds.
 // The payload may use the standard or the URL-safe base64 alphabet, with or
 // without padding; it may not contain spaces. The declared image type is
 // not trusted: decode sniffs the bytes.
-func parseDataURI(src string, maxBytes int64) ([]byte, error) {
-	const shape = "it must look like data:image/png;base64,<base64 data>"
+func parseDataURI(src string, maxBytes int64, field string) ([]byte, error) {
+	kind := media(field)
+	shape := "it must look like data:" + map[string]string{"image": "image/png", "video": "video/mp4", "audio": "audio/mpeg"}[kind] + ";base64,<base64 data>"
 	meta, payload, ok := strings.Cut(src[len("data:"):], ",")
 	if !ok {
-		return nil, invalidField("image_url is a data: URI without a comma; " + shape)
+		return nil, invalidField(field, field+" is a data: URI without a comma; "+shape)
 	}
 	params := strings.Split(meta, ";")
 	mt := strings.ToLower(strings.TrimSpace(params[0]))
-	if sub, ok := strings.CutPrefix(mt, "image/"); !ok || sub == "" {
+	if sub, ok := strings.CutPrefix(mt, kind+"/"); (!ok || sub == "") && !(kind == "audio" && mt == "application/ogg") {
 		if mt == "" {
 			mt = "text/plain" // the data: default
 		}
-		return nil, invalidField(fmt.Sprintf("image_url is a data: URI of type %q; only data:image/...;base64, URIs are accepted", mt))
+		return nil, invalidField(field, fmt.Sprintf("%s is a data: URI of type %q; only data:%s/...;base64, URIs are accepted", field, mt, kind))
 	}
 	if len(params) < 2 || !strings.EqualFold(strings.TrimSpace(params[len(params)-1]), "base64") {
-		return nil, invalidField("image_url is a data: URI that is not base64-encoded; " + shape)
+		return nil, invalidField(field, field+" is a data: URI that is not base64-encoded; "+shape)
 	}
 	payload = strings.TrimRight(payload, "=")
 	if payload == "" {
-		return nil, invalidField("image_url is a data: URI with no data; " + shape)
+		return nil, invalidField(field, field+" is a data: URI with no data; "+shape)
 	}
 	enc := base64.RawStdEncoding
 	if strings.ContainsAny(payload, "-_") {
@@ -242,20 +267,20 @@ func parseDataURI(src string, maxBytes int64) ([]byte, error) {
 	}
 	b, err := enc.DecodeString(payload)
 	if err != nil {
-		msg := "image_url is a data: URI whose base64 data is invalid"
+		msg := field + " is a data: URI whose base64 data is invalid"
 		var ce base64.CorruptInputError
 		if errors.As(err, &ce) {
 			msg += fmt.Sprintf(" at character %d", int64(ce)+1)
 		}
-		e := invalidField(msg + "; use the standard or URL-safe base64 alphabet, without spaces")
+		e := invalidField(field, msg+"; use the standard or URL-safe base64 alphabet, without spaces")
 		e.Err = err
 		return nil, e
 	}
 	return b, nil
 }
 
-// invalidField returns an Invalid error about the image_url field.
-func invalidField(msg string) *fault.Error {
+// invalidField returns an Invalid error about the field.
+func invalidField(field, msg string) *fault.Error {
 	e := fault.E(fault.Invalid, msg)
 	e.Fields = []fault.FieldError{{Field: "image_url", Message: msg}}
 	return e
@@ -285,9 +310,9 @@ func byteSize(n int64) string {
 }
 
 // ctxFault describes the end of the caller's context.
-func ctxFault(err error) *fault.Error {
+func ctxFault(err error, field string) *fault.Error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fault.Wrap(fault.Timeout, "loading image_url ran out of time", err)
+		return fault.Wrap(fault.Timeout, "loading "+field+" ran out of time", err)
 	}
-	return fault.Wrap(fault.Cancelled, "loading image_url was cancelled", err)
+	return fault.Wrap(fault.Cancelled, "loading "+field+" was cancelled", err)
 }

@@ -258,7 +258,7 @@ func FuzzParseDataURI(f *testing.F) {
 		if !isDataURI(s) {
 			return
 		}
-		b, err := parseDataURI(s, max)
+		b, err := parseDataURI(s, max, "image_url")
 		if err != nil {
 			var fe *fault.Error
 			if !errors.As(err, &fe) || fe.Message == "" {

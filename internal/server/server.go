@@ -333,7 +333,7 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		TempDir:       n.tmp,
 		Logger:        c.Logger,
 		CheckCallback: func(u string) error { return webhook.CheckURL(u, allowPrivate) },
-		Inputs:        &input.Images{Blobs: files, Intake: c.IntakeOptions(), TempDir: n.tmp},
+		Inputs:        &input.Files{Blobs: files, Intake: c.IntakeOptions(), TempDir: n.tmp},
 	}
 	secret, err := webhookSecret(&c)
 	if err != nil {
@@ -509,12 +509,12 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	}
 	defer n.close()
 	c, log := n.cfg, n.cfg.Logger
-	intakeOpts := c.IntakeOptions()
+	inputs := &input.Files{Intake: c.IntakeOptions()}
 	a := &api.Server{
 		Service:    n.svc,
 		Auth:       auth.NewAuthenticator(n.store, c.APIKeys),
 		Files:      n.files,
-		CheckImage: func(src string) error { return intake.Check(src, intakeOpts) },
+		CheckInput: inputs.Check,
 		CheckSpeech: func(text string) error {
 			_, err := speech.CleanText(text)
 			return err

@@ -96,7 +96,7 @@ func TestOutputs(t *testing.T) {
 	}
 }
 
-// portrait is an input image given as Task.Image.
+// portrait is an input image given in Task.Inputs.
 type portrait struct{ data []byte }
 
 func (p portrait) Bytes(context.Context) ([]byte, error) { return p.data, nil }
@@ -108,7 +108,7 @@ func TestTaskImage(t *testing.T) {
 	req := request("a tall tower")
 	req.ImageURL = "https://images.invalid/never-fetched.png"
 	tk := task(t, req, nil)
-	tk.Image = portrait{pngOf(t, 320, 480)}
+	tk.Inputs = map[string]generation.Input{generation.FieldImage: portrait{pngOf(t, 320, 480)}}
 	o, err := e.Render(context.Background(), tk)
 	if err != nil {
 		t.Fatal(err)

@@ -213,9 +213,9 @@ func (r *render) prepare(ctx context.Context) error {
 	}
 	var img image.Image
 	var err error
-	if r.t.Image != nil {
+	if in := r.t.Input(generation.FieldImage); in != nil {
 		var b []byte
-		if b, err = r.t.Image.Bytes(ctx); err != nil {
+		if b, err = in.Bytes(ctx); err != nil {
 			return err
 		}
 		// intake decodes safely (format sniffed, pixels bounded, EXIF

@@ -25,8 +25,8 @@ type Harness struct {
 	Engine generation.Engine
 	// Request returns a request the engine renders.
 	Request func() *generation.Request
-	// Image, if set, is given to every task as Task.Image.
-	Image func(req *generation.Request) generation.Image
+	// Inputs, if set, gives every task its Task.Inputs.
+	Inputs func(req *generation.Request) map[string]generation.Input
 	// Slow returns a request whose render takes long enough (3 s or more)
 	// to be cancelled midway. Defaults to Request.
 	Slow func() *generation.Request
@@ -95,8 +95,8 @@ func (p *progress) values() []float64 {
 
 func (h *Harness) task(t *testing.T, req *generation.Request, p *progress) *generation.Task {
 	tk := &generation.Task{ID: generation.NewID(), Request: req, Out: filepath.Join(t.TempDir(), "out.mp4"), Progress: p.report}
-	if h.Image != nil {
-		tk.Image = h.Image(req)
+	if h.Inputs != nil {
+		tk.Inputs = h.Inputs(req)
 	}
 	return tk
 }

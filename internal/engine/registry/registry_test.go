@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"stillmotion/internal/billing"
 	"stillmotion/internal/engine"
 	"stillmotion/internal/generation"
 )
@@ -47,7 +48,7 @@ models:
 		t.Errorf("routes %s", got)
 	}
 	b := r.Routes[1]
-	if b.Queue != "remote" || b.Prices == nil || b.Prices.Cost("720p", 5, "") != 500000 || len(b.Fields) != len(generation.AllFields) {
+	if b.Queue != "remote" || b.Prices == nil || b.Prices.Cost(billing.Usage{Resolution: "720p", Seconds: 5}) != 500000 || len(b.Fields) != len(generation.AllFields) {
 		t.Errorf("upstream route %+v", b)
 	}
 	if q := r.Queues["render_remote"]; q.Concurrency != 8 || q.Timeout != 30*time.Minute {

@@ -43,8 +43,8 @@ func (e *Engine) input(ctx context.Context, t *generation.Task) (json.RawMessage
 	}
 	if e.tmpl.usesAny("width", "height") {
 		w, h := 16, 9 // a landscape frame when the image's size cannot be known
-		if img == nil && t.Image != nil {
-			b, err := t.Image.Bytes(ctx)
+		if in := t.Input(generation.FieldImage); img == nil && in != nil {
+			b, err := in.Bytes(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -71,17 +71,18 @@ func (e *Engine) input(ctx context.Context, t *generation.Task) (json.RawMessage
 // URL it can fetch when there is one, else a data URI of the bytes (which
 // are returned too).
 func imageRef(ctx context.Context, t *generation.Task) (string, []byte, error) {
-	if t.Image == nil {
+	in := t.Input(generation.FieldImage)
+	if in == nil {
 		return t.Request.ImageURL, nil, nil
 	}
-	u, err := t.Image.URL(ctx)
+	u, err := in.URL(ctx)
 	if err != nil {
 		return "", nil, err
 	}
 	if u != "" {
 		return u, nil, nil
 	}
-	b, err := t.Image.Bytes(ctx)
+	b, err := in.Bytes(ctx)
 	if err != nil {
 		return "", nil, err
 	}

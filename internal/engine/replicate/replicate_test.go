@@ -142,11 +142,11 @@ func TestConformance(t *testing.T) {
 			if !m.hosted {
 				// The Cog rig sends the image's bytes, the hosted one its URL.
 				png := fakecog.SamplePNG()
-				h.Image = func(req *generation.Request) generation.Image {
+				h.Inputs = func(req *generation.Request) map[string]generation.Input {
 					if req.ImageURL != r.image {
 						return nil // the failures' own images
 					}
-					return bytesImage(png)
+					return map[string]generation.Input{generation.FieldImage: bytesImage(png)}
 				}
 			}
 			enginetest.Run(t, h)

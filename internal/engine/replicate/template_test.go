@@ -65,7 +65,7 @@ func TestTemplateImage(t *testing.T) {
 	portrait := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
 	tests := []struct {
 		name      string
-		image     generation.Image
+		image     generation.Input
 		imageURL  string
 		wantImage string
 		wantW     int
@@ -80,7 +80,7 @@ func TestTemplateImage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := e.input(context.Background(), &generation.Task{Image: tt.image,
+			b, err := e.input(context.Background(), &generation.Task{Inputs: map[string]generation.Input{generation.FieldImage: tt.image},
 				Request: &generation.Request{ImageURL: tt.imageURL, Resolution: "360p", Duration: 5}})
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,17 +158,27 @@ func (e *Engine) Render(ctx context.Context, t *generation.Task) (*generation.Ou
 // generation back.
 func (e *Engine) submit(ctx context.Context, t *generation.Task) (string, error) {
 	r := t.Request
-	img, err := e.image(ctx, t)
-	if err != nil {
-		return "", err
+	var urls [4]string
+	for i, field := range generation.URLFields {
+		if r.URL(field) == "" {
+			continue
+		}
+		u, err := e.url(ctx, t, field)
+		if err != nil {
+			return "", err
+		}
+		urls[i] = u
 	}
 	seed := r.Seed
 	req := &client.CreateRequest{
-		Model: cmp.Or(e.c.Model, r.Model), Prompt: r.Prompt, ImageURL: img, Resolution: r.Resolution, Duration: r.Duration,
+		Model: cmp.Or(e.c.Model, r.Model), Prompt: r.Prompt, ImageURL: urls[0], TailImageURL: urls[1], VideoURL: urls[2], AudioURL: urls[3],
+		Resolution: r.Resolution, AspectRatio: r.AspectRatio, Duration: r.Duration,
 		NegativePrompt: r.NegativePrompt, Style: r.Style, Seed: &seed, Speech: r.Speech, Speaker: r.Speaker,
+		GenerateAudio: r.GenerateAudio, MultiClip: r.MultiClip, ThinkingType: r.Thinking,
 		IdempotencyKey: "stillmotion-" + t.ID,
 	}
 	var g *client.Generation
+	var err error
 	err = e.call(ctx, func(ctx context.Context) (err error) {
 		g, err = e.api.Create(ctx, req)
 		return err
@@ -179,29 +190,35 @@ func (e *Engine) submit(ctx context.Context, t *generation.Task) (string, error)
 	return g.ID, nil
 }
 
-// image returns the image_url sent upstream.
-func (e *Engine) image(ctx context.Context, t *generation.Task) (string, error) {
+// url returns the value of the request's URL field sent upstream: the URL
+// the upstream can fetch, or with image: data (or no URL to give) a data
+// URI of the bytes.
+func (e *Engine) url(ctx context.Context, t *generation.Task, field string) (string, error) {
+	in, orig := t.Input(field), t.Request.URL(field)
 	if e.c.Image == "url" {
-		if t.Image != nil {
-			u, err := t.Image.URL(ctx)
+		if in != nil {
+			u, err := in.URL(ctx)
 			if err != nil || u != "" {
 				return u, err
 			}
-		} else if t.Request.ImageURL != "" {
-			return t.Request.ImageURL, nil
+		} else if orig != "" {
+			return orig, nil
 		}
 	}
-	if t.Image == nil {
-		if strings.HasPrefix(t.Request.ImageURL, "data:") {
-			return t.Request.ImageURL, nil
+	if in == nil {
+		if strings.HasPrefix(orig, "data:") {
+			return orig, nil
 		}
-		return "", fault.E(fault.Internal, "the upstream engine needs the image's bytes, which this task lacks")
+		return "", fault.Errorf(fault.Internal, "the upstream engine needs the bytes of %s, which this task lacks", field)
 	}
-	b, err := t.Image.Bytes(ctx)
+	b, err := in.Bytes(ctx)
 	if err != nil {
 		return "", err
 	}
-	return client.ImageDataURI(bytes.NewReader(b))
+	if field == generation.FieldImage || field == generation.FieldTailImage {
+		return client.ImageDataURI(bytes.NewReader(b))
+	}
+	return "data:" + http.DetectContentType(b) + ";base64," + base64.StdEncoding.EncodeToString(b), nil
 }
 
 // The upstream's statuses.

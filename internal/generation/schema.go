@@ -1,0 +1,79 @@
+package generation
+
+import "slices"
+
+// Kind is what a model makes its video from.
+type Kind string
+
+// The kinds of model.
+const (
+	// ImageToVideo animates image_url, the first frame, as the prompt says.
+	ImageToVideo Kind = "image-to-video"
+	// TextToVideo makes the video from the prompt alone.
+	TextToVideo Kind = "text-to-video"
+	// Transition goes from image_url, the first frame, to tail_image_url,
+	// the last.
+	Transition Kind = "transition"
+	// LipSync re-voices video_url with audio_url or spoken text.
+	LipSync Kind = "lip-sync"
+)
+
+// Schema is a model's request schema as the hosted API publishes it: the
+// fields it takes and the values they allow.
+type Schema struct {
+	Model string // the hosted model id
+	Kind  Kind
+	// Durations are the allowed durations in seconds, the first the
+	// default; none for a model whose video is as long as its input.
+	Durations []int
+	// Speech reports whether the model speaks lip_sync_tts_content with
+	// lip_sync_tts_speaker over its clip (lip-sync takes them as its
+	// audio instead).
+	Speech bool
+	// Switches reports whether the model takes v5.5's
+	// generate_audio_switch, generate_multi_clip_switch and thinking_type.
+	Switches bool
+}
+
+// The hosted models whose schemas stillmotion speaks.
+const (
+	ModelV55ImageToVideo = "pixverse/v5.5/image-to-video"
+	ModelTransition      = "pixverse/v5/transition"
+	ModelTextToVideo     = "pixverse/v5/text-to-video"
+	ModelV55TextToVideo  = "pixverse/v5.5/text-to-video"
+	ModelLipSync         = "pixverse/lip-sync"
+)
+
+// Schemas are the hosted PixVerse family's request schemas, in the order
+// the models are listed.
+var Schemas = []Schema{
+	{Model: Model, Kind: ImageToVideo, Durations: []int{5, 8}, Speech: true},
+	{Model: ModelV55ImageToVideo, Kind: ImageToVideo, Durations: []int{5, 8, 10}, Switches: true},
+	{Model: ModelTransition, Kind: Transition, Durations: []int{5, 8}, Speech: true},
+	{Model: ModelTextToVideo, Kind: TextToVideo, Durations: []int{5, 8}, Speech: true},
+	{Model: ModelV55TextToVideo, Kind: TextToVideo, Durations: []int{5, 8, 10}, Switches: true},
+	{Model: ModelLipSync, Kind: LipSync},
+}
+
+// SchemaOf returns the schema of the hosted model id, or false when the id
+// is not one of Schemas.
+func SchemaOf(model string) (Schema, bool) {
+	i := slices.IndexFunc(Schemas, func(s Schema) bool { return s.Model == model })
+	if i < 0 {
+		return Schema{}, false
+	}
+	return Schemas[i], true
+}
+
+// AspectRatios are the frame shapes a text-to-video model makes, the
+// first the default.
+var AspectRatios = []string{"16:9", "4:3", "1:1", "3:4", "9:16"}
+
+// ThinkingTypes are the values of thinking_type, the first the default.
+var ThinkingTypes = []string{"enabled", "disabled", "auto"}
+
+// Understands reports whether the model reads its prompt with the prompt
+// optimization of thinking_type on ("enabled" or "auto").
+func (r *Request) Understands() bool {
+	return r.Thinking == "enabled" || r.Thinking == "auto"
+}
