@@ -198,6 +198,15 @@ func (in Inputs) byField() map[string]Targets {
 		inFrames: in.Frames, inWidth: in.Width, inHeight: in.Height, inFPS: in.FPS}
 }
 
+// Serves returns the kind of model the engine renders: image-to-video when
+// its workflow takes an image, else text-to-video.
+func (e *Engine) Serves() []generation.Kind {
+	if len(e.fields[inImage]) > 0 {
+		return []generation.Kind{generation.ImageToVideo}
+	}
+	return []generation.Kind{generation.TextToVideo}
+}
+
 // Fields returns the request fields an engine of c honours: those its
 // inputs map, and the speech, which the Finisher adds as a track.
 func Fields(c Config) []string {
@@ -216,6 +225,9 @@ func Fields(c Config) []string {
 	}
 	if len(c.Inputs.Seed) > 0 {
 		f = append(f, generation.FieldSeed)
+	}
+	if len(c.Inputs.Image) == 0 {
+		f = append(f, generation.FieldAspectRatio)
 	}
 	return append(f, generation.FieldSpeech, generation.FieldSpeaker)
 }
@@ -264,8 +276,8 @@ func New(name string, c Config, d Deps) (*Engine, error) {
 		return nil, bad("%v", err)
 	}
 
-	if len(c.Inputs.Image) == 0 {
-		return nil, bad(`inputs.image: name the LoadImage node's input the uploaded image goes to, like image: "52.image"; the workflow's nodes are %s`, e.wf.list())
+	if len(c.Inputs.Image) == 0 && len(c.Inputs.Prompt) == 0 {
+		return nil, bad(`inputs: map image (the LoadImage node's input the uploaded image goes to, like image: "52.image") for an image-to-video workflow, or prompt alone for a text-to-video one; the workflow's nodes are %s`, e.wf.list())
 	}
 	e.fields = map[string][]target{}
 	byField := c.Inputs.byField()

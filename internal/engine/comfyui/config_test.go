@@ -31,7 +31,7 @@ func TestNewRefuses(t *testing.T) {
 			[]string{"ui_format.json is in ComfyUI's UI format", "Export (API)", "Save (API Format)"}},
 		{"not JSON", func(c *Config) { c.Workflow = writeFile(t, "x.json", "{nodes: 1") }, []string{"not a JSON object", "Export (API)"}},
 		{"no class_type", func(c *Config) { c.Workflow = writeFile(t, "x.json", `{"1": {"inputs": {}}}`) }, []string{`node "1" has no class_type`}},
-		{"no image", func(c *Config) { c.Inputs.Image = nil }, []string{"inputs.image", "LoadImage", "52 (LoadImage)"}},
+		{"neither image nor prompt", func(c *Config) { c.Inputs.Image, c.Inputs.Prompt = nil, nil }, []string{"inputs: map image", "LoadImage", "52 (LoadImage)", "prompt alone for a text-to-video"}},
 		{"unknown node", func(c *Config) { c.Inputs.Prompt = Targets{"99.text"} },
 			[]string{`inputs.prompt: workflow wan_i2v_vhs_api.json has no node "99"`, "6 (CLIPTextEncode)", "60 (VHS_VideoCombine)"}},
 		{"unknown input", func(c *Config) { c.Inputs.Seed = Targets{"3.noise_seed"} },

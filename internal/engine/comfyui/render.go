@@ -179,9 +179,11 @@ func (r *render) submit(ctx context.Context) error {
 	// Listen before queueing: the first messages come at once.
 	r.listen(ctx)
 	// Named after the job: a retry replaces its own file, nothing else.
-	name, err := r.e.upload(ctx, s, "stillmotion-"+r.st.PromptID+".png", r.png)
-	if err != nil {
-		return err
+	var name string
+	if r.png != nil {
+		if name, err = r.e.upload(ctx, s, "stillmotion-"+r.st.PromptID+".png", r.png); err != nil {
+			return err
+		}
 	}
 	graph, err := r.e.wf.build(r.values(name))
 	if err != nil {
@@ -206,9 +208,15 @@ func (r *render) save(ctx context.Context) error {
 	return nil
 }
 
-// prepare loads the input image once: upright, bounded, as PNG.
+// prepare loads the input image once: upright, bounded, as PNG. A
+// workflow without an image input makes the frame's shape from the
+// request's aspect ratio instead.
 func (r *render) prepare(ctx context.Context) error {
-	if r.png != nil {
+	if r.png != nil || r.iw > 0 {
+		return nil
+	}
+	if len(r.e.fields[inImage]) == 0 {
+		r.iw, r.ih = aspect(r.t.Request.AspectRatio)
 		return nil
 	}
 	var img image.Image
@@ -264,6 +272,18 @@ func (r *render) values(image string) map[target]any {
 	set(inFrames, r.frames())
 	set(inFPS, e.fps)
 	return v
+}
+
+// aspect returns the sides of an aspect ratio ("16:9"), 16:9 when it is
+// not one.
+func aspect(ratio string) (int, int) {
+	a, b, _ := strings.Cut(ratio, ":")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+		return 16, 9
+	}
+	return w, h
 }
 
 // size is the frame size the workflow is asked for.

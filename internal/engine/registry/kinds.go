@@ -16,6 +16,16 @@ func init() {
 	kinds["comfyui"] = remoteKind(comfyui.New, comfyui.Fields)
 }
 
+// serves are the kinds of model each kind of engine can render. The
+// built-in engine cannot make a picture from words; ComfyUI workflows and
+// Replicate models take one image at most.
+var serves = map[string][]generation.Kind{
+	generation.BuiltinEngine: {generation.ImageToVideo, generation.Transition, generation.LipSync},
+	"upstream":               {generation.ImageToVideo, generation.TextToVideo, generation.Transition, generation.LipSync},
+	"comfyui":                {generation.ImageToVideo, generation.TextToVideo},
+	"replicate":              {generation.ImageToVideo, generation.TextToVideo},
+}
+
 // builtinKind is another instance of the built-in renderer (on a queue of
 // its own, say); it has no settings.
 func builtinKind(e *Entry, env *Env) (generation.Engine, []string, error) {

@@ -203,20 +203,98 @@ func Parse(b []byte, env *Env) (*Registry, error) {
 		return nil, fault.Errorf(fault.Invalid, "line %d: models must map model ids to engine names", f.Models.Line)
 	}
 	for i := 0; i+1 < len(f.Models.Content); i += 2 {
-		model, name := f.Models.Content[i].Value, f.Models.Content[i+1].Value
+		key, val := f.Models.Content[i], f.Models.Content[i+1]
+		model := key.Value
 		if strings.TrimSpace(model) == "" {
-			return nil, fault.Errorf(fault.Invalid, "line %d: an empty model id", f.Models.Content[i].Line)
+			return nil, fault.Errorf(fault.Invalid, "line %d: an empty model id", key.Line)
 		}
-		if _, ok := r.Engines[name]; !ok {
+		m, err := readModel(val)
+		if err != nil {
+			return nil, fault.Errorf(fault.Invalid, "line %d: model %q: %s", val.Line, model, fault.MessageOf(err))
+		}
+		if _, ok := r.Engines[m.Engine]; !ok {
 			return nil, fault.Errorf(fault.Invalid, "line %d: model %q names the engine %q, which is not defined; the engines are %s",
-				f.Models.Content[i+1].Line, model, name, strings.Join(r.names(), ", "))
+				val.Line, model, m.Engine, strings.Join(r.names(), ", "))
 		}
-		r.Routes = append(r.Routes, generation.Route{Model: model, Engine: name, Queue: queues[name], Kind: r.Kinds[name], Fields: fields[name], Prices: prices[name]})
+		rt := generation.Route{Model: model, Engine: m.Engine, Queue: queues[m.Engine], Kind: r.Kinds[m.Engine], Fields: fields[m.Engine],
+			Prices: cmp.Or(m.Prices, prices[m.Engine]), Like: m.Like}
+		if m.Like != "" {
+			if _, ok := generation.SchemaOf(m.Like); !ok {
+				return nil, fault.Errorf(fault.Invalid, "line %d: model %q: like %q is not a hosted model; it is one of %s",
+					val.Line, model, m.Like, strings.Join(hostedIDs(), ", "))
+			}
+		}
+		can := serves[rt.Kind]
+		if s, ok := r.Engines[m.Engine].(interface{ Serves() []generation.Kind }); ok {
+			can = s.Serves() // what this instance's settings make of it
+		}
+		if sc := rt.Schema(); !slices.Contains(can, sc.Kind) {
+			return nil, fault.Errorf(fault.Invalid, "line %d: model %q is a %s model, which the %s engine %q cannot render (it renders %s); route it to an engine that can",
+				val.Line, model, sc.Kind, rt.Kind, m.Engine, kindList(can))
+		}
+		r.Routes = append(r.Routes, rt)
 	}
 	if len(r.Routes) == 0 {
 		return nil, fault.E(fault.Invalid, "no models: add a models section mapping the model ids clients send to engine names")
 	}
 	return r, nil
+}
+
+// modelEntry is a model's entry under models: an engine's name, or a
+// mapping that also says whose request schema the model takes and what
+// it costs.
+type modelEntry struct {
+	Engine string          `yaml:"engine"`
+	Like   string          `yaml:"like"`
+	Prices *billing.Prices `yaml:"-"`
+}
+
+// readModel reads a model's entry.
+func readModel(n *yaml.Node) (*modelEntry, error) {
+	if n.Kind == yaml.ScalarNode {
+		return &modelEntry{Engine: n.Value}, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fault.E(fault.Invalid, "expected an engine name, or a mapping with engine (and like, prices)")
+	}
+	m := &modelEntry{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		var err error
+		switch k {
+		case "engine":
+			err = v.Decode(&m.Engine)
+		case "like":
+			err = v.Decode(&m.Like)
+		case "prices":
+			m.Prices, err = readPrices(v)
+		default:
+			return nil, fault.Errorf(fault.Invalid, "unknown key %q; a model takes engine, like and prices", k)
+		}
+		if err != nil {
+			return nil, fault.Errorf(fault.Invalid, "%s: %s", k, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+	}
+	if m.Engine == "" {
+		return nil, fault.E(fault.Invalid, "no engine: name the engine that renders it")
+	}
+	return m, nil
+}
+
+func hostedIDs() []string {
+	ids := make([]string, len(generation.Schemas))
+	for i, s := range generation.Schemas {
+		ids[i] = s.Model
+	}
+	return ids
+}
+
+func kindList(ks []generation.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (r *Registry) names() []string {
@@ -288,6 +366,40 @@ type pricesEntry struct {
 	PerSecond   map[string]int64 `yaml:"per_second"`
 	Speech      *int64           `yaml:"speech"`
 	SpeechChunk int              `yaml:"speech_chunk"`
+	PerVideo    int64            `yaml:"per_video"`
+	Extras      map[string]int64 `yaml:"extras"`
+}
+
+// readPrices reads prices, the defaults filling in what is left out.
+func readPrices(v *yaml.Node) (*billing.Prices, error) {
+	var p pricesEntry
+	if v.Kind == yaml.MappingNode {
+		for i := 0; i < len(v.Content); i += 2 {
+			if k := v.Content[i].Value; !slices.Contains([]string{"per_second", "speech", "speech_chunk", "per_video", "extras"}, k) {
+				return nil, fmt.Errorf("unknown key %q; prices take per_second, speech, speech_chunk, per_video and extras", k)
+			}
+		}
+	}
+	if err := v.Decode(&p); err != nil {
+		return nil, err
+	}
+	for name := range p.Extras {
+		if name != "audio" && name != "multi_clip" {
+			return nil, fmt.Errorf("unknown extra %q; the extras are audio and multi_clip", name)
+		}
+	}
+	def := billing.Default()
+	if p.PerSecond != nil {
+		def.PerSecond = p.PerSecond
+	}
+	if p.Speech != nil {
+		def.Speech = *p.Speech
+	}
+	if p.SpeechChunk > 0 {
+		def.SpeechChunk = p.SpeechChunk
+	}
+	def.PerVideo, def.Extras = p.PerVideo, p.Extras
+	return &def, nil
 }
 
 func readEntry(name string, body *yaml.Node) (*Entry, error) {
@@ -324,20 +436,7 @@ func readEntry(name string, body *yaml.Node) (*Entry, error) {
 				}
 			}
 		case "prices":
-			var p pricesEntry
-			if err = v.Decode(&p); err == nil {
-				def := billing.Default()
-				if p.PerSecond != nil {
-					def.PerSecond = p.PerSecond
-				}
-				if p.Speech != nil {
-					def.Speech = *p.Speech
-				}
-				if p.SpeechChunk > 0 {
-					def.SpeechChunk = p.SpeechChunk
-				}
-				e.Prices = &def
-			}
+			e.Prices, err = readPrices(v)
 		default:
 			e.settings.Content = append(e.settings.Content, k, v)
 		}

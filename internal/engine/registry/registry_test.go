@@ -79,6 +79,15 @@ func TestParseErrors(t *testing.T) {
 		{"bad concurrency", "engines: {b: {kind: upstream, url: http://h, concurrency: 0}}\nmodels: {m: b}", "concurrency must be at least 1"},
 		{"bad field", "engines: {b: {kind: builtin, fields: [colour]}}\nmodels: {m: b}", `unknown field "colour"`},
 		{"bad name", "engines: {'a b': {kind: builtin}}\nmodels: {m: builtin}", `engine name "a b"`},
+		{"builtin text-to-video", "models: {pixverse/v5/text-to-video: builtin}",
+			`model "pixverse/v5/text-to-video" is a text-to-video model, which the builtin engine "builtin" cannot render (it renders image-to-video, transition, lip-sync)`},
+		{"replicate lip-sync", "engines: {w: {kind: replicate, url: http://cog:5000, input: {prompt: '{{prompt}}'}}}\nmodels: {pixverse/lip-sync: w}", `lip-sync model, which the replicate engine "w" cannot render`},
+		{"like unknown", "models: {m: {engine: builtin, like: pixverse/v9}}", `like "pixverse/v9" is not a hosted model; it is one of pixverse/v5/image-to-video, `},
+		{"like text-to-video on builtin", "models: {m: {engine: builtin, like: pixverse/v5.5/text-to-video}}", `is a text-to-video model, which the builtin engine "builtin" cannot render`},
+		{"model without engine", "models: {m: {like: pixverse/v5/transition}}", `model "m": no engine`},
+		{"model unknown key", "models: {m: {engine: builtin, price: 1}}", `unknown key "price"; a model takes engine, like and prices`},
+		{"model prices unknown key", "models: {m: {engine: builtin, prices: {per_minute: 1}}}", `unknown key "per_minute"`},
+		{"model prices unknown extra", "models: {m: {engine: builtin, prices: {extras: {hdr: 1}}}}", `unknown extra "hdr"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.file), env())
@@ -86,6 +95,34 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse = %v, want an error with %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseModelEntries(t *testing.T) {
+	r, err := Parse([]byte(`
+engines:
+  up: {kind: upstream, url: http://127.0.0.1:8081}
+models:
+  pixverse/v5/text-to-video: up
+  acme/morph: {engine: builtin, like: pixverse/v5/transition}
+  pixverse/lip-sync: {engine: builtin, prices: {per_video: 300000}}
+  pixverse/v5.5/image-to-video: {engine: builtin, prices: {extras: {audio: 1000}}}
+`), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rt := range r.Routes {
+		got = append(got, rt.Model+"="+rt.Engine+"/"+string(rt.Schema().Kind))
+	}
+	if s := strings.Join(got, " "); s != "pixverse/v5/text-to-video=up/text-to-video acme/morph=builtin/transition pixverse/lip-sync=builtin/lip-sync pixverse/v5.5/image-to-video=builtin/image-to-video" {
+		t.Errorf("routes %s", s)
+	}
+	if p := r.Routes[2].Prices; p == nil || billing.ForModel(generation.ModelLipSync, *p).Cost(billing.Usage{}) != 300000 {
+		t.Errorf("lip-sync prices %+v, want 300000 a video", p)
+	}
+	if p := r.Routes[3].Prices; p == nil || p.Cost(billing.Usage{Resolution: "720p", Seconds: 5, Extras: []string{"audio"}}) != 425000 {
+		t.Errorf("v5.5 prices %+v, want 1000 a second for sound", p)
 	}
 }
 
