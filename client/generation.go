@@ -50,8 +50,9 @@ type CreateRequest struct {
 	Speech string `json:"lip_sync_tts_content,omitempty"`
 	// Speaker is the voice of Speech, such as "Chloe" or "Ethan".
 	Speaker string `json:"lip_sync_tts_speaker,omitempty"`
-	// GenerateAudio, on v5.5 models, gives the video sound from the scene.
-	GenerateAudio bool `json:"generate_audio_switch,omitempty"`
+	// GenerateAudio, on v5.5 models, gives the video sound from the scene
+	// (off when nil or false: the video is silent).
+	GenerateAudio *bool `json:"generate_audio_switch,omitempty"`
 	// MultiClip, on v5.5 models, cuts the video into several shots.
 	MultiClip bool `json:"generate_multi_clip_switch,omitempty"`
 	// ThinkingType, on v5.5 models, is "enabled" (the default), "disabled"

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -25,8 +26,13 @@ import (
 )
 
 func runRender(ctx context.Context, args []string) error {
-	fs := newFlagSet("render", "render --image FILE|URL --prompt TEXT {-o out.mp4 | --contact-sheet sheet.png} [flags]")
+	fs := newFlagSet("render", "render [--model M] --image FILE|URL --prompt TEXT {-o out.mp4 | --contact-sheet sheet.png} [flags]\n"+
+		"       stillmotion render --model pixverse/lip-sync --video FILE|URL {--audio FILE|URL | --speech TEXT} -o out.mp4")
+	model := fs.String("model", generation.Model, "the model whose request this is: "+strings.Join(generation.BuiltinModels, ", "))
 	image := fs.String("image", "", "input image: a file, an http(s) URL or a data: URI (required)")
+	tailImage := fs.String("tail-image", "", "transition: the last frame, as --image")
+	video := fs.String("video", "", "lip-sync: the video to re-voice (MP4, MOV or WebM), a file, an http(s) URL or a data: URI")
+	audio := fs.String("audio", "", "lip-sync: the speech to put in its mouth (WAV, MP3, AAC/M4A, OGG/Opus, FLAC), instead of --speech")
 	prompt := fs.String("prompt", "", "what happens in the video; camera words such as 'zoom in' or 'pan left' steer the camera (required)")
 	negative := fs.String("negative-prompt", "", "what to avoid, e.g. 'no zoom'")
 	resolution := fs.String("resolution", "720p", "short side of the frame: 360p, 540p, 720p or 1080p")
@@ -41,28 +47,60 @@ func runRender(ctx context.Context, args []string) error {
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "ffmpeg program")
 	flite := fs.String("flite", "flite", "flite (text-to-speech) program")
 	quiet := fs.Bool("q", false, "no progress bar")
+	sound := fs.Bool("sound", false, "v5.5: give the clip sound from the scene (generate_audio_switch)")
+	multi := fs.Bool("multi-clip", false, "v5.5: cut the clip into shots from wide to close (generate_multi_clip_switch)")
+	thinking := fs.String("thinking", "", "v5.5: enabled, disabled or auto: whether the plan shows the prompt as read (thinking_type)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *image == "" || *prompt == "" || (*out == "" && *sheet == "") {
+	if *out == "" && *sheet == "" {
 		fs.Usage()
-		return errors.New("render needs --image, --prompt and -o (or --contact-sheet)")
+		return errors.New("render needs -o (or --contact-sheet)")
 	}
 	if *sheetFrames < 1 {
 		return errors.New("--sheet-frames must be at least 1")
 	}
-	src, err := imageSource(*image)
-	if err != nil {
-		return err
-	}
 	// The request goes through the API's own validation, so the CLI accepts
-	// exactly what the API does and says the same when it does not.
-	body := map[string]any{
-		"model": generation.Model, "prompt": *prompt, "image_url": src,
-		"resolution": *resolution, "duration": *duration,
+	// exactly what the API does and says the same when it does not. Only
+	// the flags given are sent: the model's schema says what it needs.
+	body := map[string]any{"model": *model}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// A lip-sync keeps its video's size and length: its defaults are not
+	// sent, so that only a flag the user gave draws a warning.
+	if given["resolution"] || *model != generation.ModelLipSync {
+		body["resolution"] = *resolution
+	}
+	if given["duration"] || *model != generation.ModelLipSync {
+		body["duration"] = *duration
+	}
+	for _, f := range []struct {
+		flag, field, value string
+		kind               string
+	}{
+		{"image", "image_url", *image, "image"}, {"tail-image", "tail_image_url", *tailImage, "image"},
+		{"video", "video_url", *video, "video"}, {"audio", "audio_url", *audio, "audio"},
+	} {
+		if f.value == "" {
+			continue
+		}
+		src, err := fileSource(f.flag, f.value, f.kind)
+		if err != nil {
+			return err
+		}
+		body[f.field] = src
+	}
+	if *prompt != "" {
+		body["prompt"] = *prompt
+	}
+	if *sound {
+		body["generate_audio_switch"] = true
+	}
+	if *multi {
+		body["generate_multi_clip_switch"] = true
 	}
 	for k, v := range map[string]string{"negative_prompt": *negative, "style": *style,
-		"lip_sync_tts_content": *speechText, "lip_sync_tts_speaker": *voice} {
+		"lip_sync_tts_content": *speechText, "lip_sync_tts_speaker": *voice, "thinking_type": *thinking} {
 		if v != "" {
 			body[k] = v
 		}
@@ -75,6 +113,9 @@ func runRender(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range req.Warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	if !req.SeedGiven {
 		req.Seed = time.Now().UnixNano() % (generation.MaxSeed + 1)
 	}
@@ -84,6 +125,12 @@ func runRender(ctx context.Context, args []string) error {
 		Speech: &speech.Flite{Program: *flite},
 		FFmpeg: *ffmpeg,
 	}
+	if req.Kind == generation.LipSync {
+		if *out == "" {
+			return errors.New("a lip-sync has no contact sheet: give -o")
+		}
+		return renderTask(ctx, eng, req, *out, *quiet)
+	}
 	if *out == "" {
 		p, err := eng.Prepare(ctx, req, func(float64) {})
 		if err != nil {
@@ -91,16 +138,7 @@ func runRender(ctx context.Context, args []string) error {
 		}
 		return writeSheet(p, req, *sheet, *sheetFrames)
 	}
-	var bar *progressbar.ProgressBar
-	progress := func(float64) {}
-	// A bar only makes sense on a terminal; logs get the summary line.
-	if !*quiet && term.IsTerminal(int(os.Stderr.Fd())) {
-		bar = progressbar.NewOptions(1000, progressbar.OptionSetDescription("rendering"),
-			progressbar.OptionSetWriter(os.Stderr), progressbar.OptionClearOnFinish(),
-			progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetWidth(30),
-			progressbar.OptionThrottle(100*time.Millisecond))
-		progress = func(p float64) { bar.Set(int(p * 1000)) }
-	}
+	bar, progress := progressBar(*quiet)
 	start := time.Now()
 	outPath, _ := filepath.Abs(*out)
 	// The clip is prepared once, for the video and the contact sheet.
@@ -124,11 +162,46 @@ func runRender(ctx context.Context, args []string) error {
 	return nil
 }
 
+// progressBar returns a progress bar on a terminal (nil elsewhere, where
+// logs get the summary line) and the function that moves it.
+func progressBar(quiet bool) (*progressbar.ProgressBar, func(float64)) {
+	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil, func(float64) {}
+	}
+	bar := progressbar.NewOptions(1000, progressbar.OptionSetDescription("rendering"),
+		progressbar.OptionSetWriter(os.Stderr), progressbar.OptionClearOnFinish(),
+		progressbar.OptionShowElapsedTimeOnFinish(), progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond))
+	return bar, func(p float64) { bar.Set(int(p * 1000)) }
+}
+
+// renderTask renders req with the engine as the server does, for the
+// models that are not a prepared clip (lip-sync).
+func renderTask(ctx context.Context, eng *engine.Builtin, req *generation.Request, out string, quiet bool) error {
+	bar, progress := progressBar(quiet)
+	start := time.Now()
+	outPath, _ := filepath.Abs(out)
+	o, err := eng.Render(ctx, &generation.Task{ID: "cli", Request: req, Out: outPath, Progress: progress})
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "wrote %s: %dx%d, %.2f s at %d fps (%s)\n", out, o.Width, o.Height, o.Duration, o.FPS, o.Plan)
+	for _, w := range o.Warnings {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	fmt.Fprintf(os.Stderr, "time: %.2f s (inputs %.0f ms, speech %.0f ms, face %.0f ms, frames+encode %.0f ms)\n",
+		time.Since(start).Seconds(), ms(o.Timings.Intake), ms(o.Timings.Speech), ms(o.Timings.Face), ms(o.Timings.Encode))
+	return nil
+}
+
 // writeSheet writes a contact sheet of n evenly spaced frames of the
 // prepared clip to name as PNG. The frames are drawn by the renderer the
 // video is drawn with, so they are the video's frames before encoding.
 func writeSheet(p *engine.Prepared, req *generation.Request, name string, n int) error {
-	r, frames := p.Renderer()
+	r, frames := p.Clip()
 	idx := render.SheetFrames(n, frames)
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, render.ContactSheet(r, idx)); err != nil {
@@ -137,25 +210,26 @@ func writeSheet(p *engine.Prepared, req *generation.Request, name string, n int)
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s: frames %v of %d, seed %d (%s)\n", name, idx, frames, req.Seed, r.Shot().Description())
+	fmt.Fprintf(os.Stderr, "wrote %s: frames %v of %d, seed %d (%s)\n", name, idx, frames, req.Seed, p.Plan())
 	return nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// imageSource turns a file name into a data: URI; URLs and data: URIs pass.
-func imageSource(s string) (string, error) {
+// fileSource returns the URL a file flag names: an http(s) or data: URL
+// as it is, a file as a data: URI of its kind (image, video, audio).
+func fileSource(flagName, s, kind string) (string, error) {
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "data:") {
 		return s, nil
 	}
 	b, err := os.ReadFile(s)
 	if err != nil {
-		return "", fmt.Errorf("reading --image: %w", err)
+		return "", fmt.Errorf("reading --%s: %w", flagName, err)
 	}
-	// The type is only a label: the image is recognised from its bytes.
+	// The type is only a label: the file is recognised from its bytes.
 	ct := http.DetectContentType(b)
-	if !strings.HasPrefix(ct, "image/") {
-		ct = "image/unknown"
+	if !strings.HasPrefix(ct, kind+"/") {
+		ct = kind + "/unknown"
 	}
 	return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(b), nil
 }

@@ -6,11 +6,13 @@
 //
 // # Use
 //
-// The engine plans a scene from the prompt, asks for the lightning that
-// the renderer will draw, and renders the track:
+// The engine reads the prompt once (package prompt), plans a scene from
+// what it says, asks for the lightning that the renderer will draw, and
+// renders the track:
 //
-//	scene := ambience.Plan(req.Prompt, req.NegativePrompt)
-//	scene.Events = ambience.Lightning(req.Prompt, length, req.Seed)
+//	sc := prompt.Read(req.Prompt, req.NegativePrompt)
+//	scene := ambience.Plan(sc)
+//	scene.Events = ambience.Lightning(sc, length, req.Seed)
 //	// Draw each flash on frame e.Frame(fps).
 //
 //	track := ambience.Render(scene, length, req.Seed, false) // no speech
@@ -42,8 +44,8 @@
 //
 // # Words
 //
-// Plan listens for words of place and weather; a few for each kind
-// (plan.go has them all):
+// Plan listens for words of place and weather, as package prompt reads
+// them; a few for each kind (prompt's vocabulary has them all):
 //
 //	Rain    rain, raining, drizzle (light), downpour, torrential (heavy),
 //	        storm, thunderstorm (heavy, with wind), thunder, lightning
@@ -68,7 +70,7 @@
 // Modifiers in the same clause set the intensity ("heavy rain", "a gentle
 // breeze", "waves crashing", "a busy street"); a negation excludes a kind
 // ("no rain", "without wind", "not raining"), as does naming it in the
-// negative prompt. See Plan for the rules.
+// negative prompt. See prompt.Read and Plan for the rules.
 //
 // # Recipes
 //

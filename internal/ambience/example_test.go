@@ -5,14 +5,15 @@ import (
 	"time"
 
 	"stillmotion/internal/ambience"
+	"stillmotion/internal/prompt"
 )
 
 func ExamplePlan() {
-	fmt.Println(ambience.Plan("Waves crashing on a rocky beach at dusk", ""))
-	fmt.Println(ambience.Plan("A cosy café on a rainy street, no traffic", ""))
-	fmt.Println(ambience.Plan("A forest at night", "birds"))
-	fmt.Println(ambience.Plan("Portrait of an old man, shallow depth of field", ""))
-	fmt.Println(ambience.Plan("A lighthouse, no sound", ""))
+	fmt.Println(ambience.Plan(prompt.Read("Waves crashing on a rocky beach at dusk", "")))
+	fmt.Println(ambience.Plan(prompt.Read("A cosy café on a rainy street, no traffic", "")))
+	fmt.Println(ambience.Plan(prompt.Read("A forest at night", "birds")))
+	fmt.Println(ambience.Plan(prompt.Read("Portrait of an old man, shallow depth of field", "")))
+	fmt.Println(ambience.Plan(prompt.Read("A lighthouse, no sound", "")))
 	// Output:
 	// sea (heavy)
 	// crowd (light), rain
@@ -22,8 +23,8 @@ func ExamplePlan() {
 }
 
 func ExampleLightning() {
-	const prompt = "Lightning strikes over the harbour"
-	for _, e := range ambience.Lightning(prompt, 8*time.Second, 42) {
+	sc := prompt.Read("Lightning strikes over the harbour", "")
+	for _, e := range ambience.Lightning(sc, 8*time.Second, 42) {
 		fmt.Printf("flash on frame %d, %v\n", e.Frame(24), e.Kind)
 	}
 	// Output:
@@ -34,11 +35,13 @@ func ExampleLightning() {
 // Example shows how the engine lays a scene under a clip: alone when there
 // is no speech, as a ducked bed under it otherwise.
 func Example() {
-	const prompt, negative, seed = "A thunderstorm over the city", "", 7
+	const seed = 7
 	length := 5 * time.Second
 
-	scene := ambience.Plan(prompt, negative)
-	scene.Events = ambience.Lightning(prompt, length, seed)
+	// Read the prompt once, for the picture and the sound alike.
+	sc := prompt.Read("A thunderstorm over the city", "")
+	scene := ambience.Plan(sc)
+	scene.Events = ambience.Lightning(sc, length, seed)
 
 	// Without speech: the scene alone, at -23 LUFS.
 	track := ambience.Render(scene, length, seed, false)

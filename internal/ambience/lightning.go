@@ -2,9 +2,9 @@ package ambience
 
 import (
 	"math"
-	"slices"
-	"strings"
 	"time"
+
+	"stillmotion/internal/prompt"
 )
 
 // flashRate is the frame rate on whose frame starts Lightning puts its
@@ -12,48 +12,31 @@ import (
 // frame that shows the flash.
 const flashRate = 24
 
-// lightningCue lists the words that bring lightning, and with it thunder.
-var lightningCue = words(`lightning`, `thunder`, `thunders`, `thundering`, `thunderous`, `thunderstorms?`,
-	`thunderclaps?`, `thunderbolts?`, `electrical storms?`, `lightning storms?`)
-
-var (
-	farWords  = []string{"distant", "far", "faraway", "remote", "horizon", "faint", "faintly", "low", "rumbling", "rolling"}
-	nearWords = []string{"close", "near", "nearby", "overhead", "strike", "strikes", "striking", "struck", "bolt", "bolts",
-		"loud", "deafening", "violent", "huge", "massive", "crack", "cracks", "cracking", "crashing", "booming", "fierce", "intense"}
-)
-
 // Lightning returns the lightning flashes of a clip of this length, each a
 // Thunder event at its flash, so the renderer can draw the flash on the
 // frame where Render puts the crack. The prompt must name lightning or
-// thunder ("lightning", "thunderstorm", "thunderclap"...), not negated; a
-// storm alone is rain and wind, not necessarily lightning. The result is
-// deterministic per prompt, length and seed, and ordered by time.
+// thunder ("lightning", "thunderstorm", "thunderclap"...) and neither it
+// nor the negative prompt refuse them (sc.Weather.Lightning); a storm
+// alone is rain and wind, not necessarily lightning. The result is
+// deterministic per scene, length and seed, and ordered by time.
 //
 // A clip gets one flash, or up to one more for every further 3 s: one or
 // two in 5 s, one to three in 8 s. They are spread out, never in the
 // first half-second (the first frame stays the picture as given) nor in
 // the last second (so the crack is heard), and fall on frame starts at
-// 24 fps. Strength says how near: words such as "distant" or "on the
-// horizon" make weaker flashes and later, softer thunder, "overhead" or
-// "strikes" stronger ones.
-//
-// Lightning reads only the prompt: a negative prompt that refuses
-// lightning is for the caller to honour.
-func Lightning(prompt string, length time.Duration, seed int64) []Event {
-	text := normalize(prompt)
-	var found bool
-	lo, hi := 0.45, 0.85 // the range of strengths
-	for _, loc := range lightningCue.FindAllStringIndex(text, -1) {
-		if negated(text[:loc[0]]) {
-			continue
-		}
-		if !found {
-			lo, hi = distance(text, loc[0], loc[1])
-		}
-		found = true
-	}
-	if !found {
+// 24 fps. Strength says how near (sc.Weather.Distance): words such as
+// "distant" or "on the horizon" make weaker flashes and later, softer
+// thunder, "overhead" or "strikes" stronger ones.
+func Lightning(sc *prompt.Scene, length time.Duration, seed int64) []Event {
+	if !sc.Weather.Lightning.On {
 		return nil
+	}
+	lo, hi := 0.45, 0.85 // the range of strengths
+	switch sc.Weather.Distance {
+	case prompt.Near:
+		lo, hi = 0.75, 1
+	case prompt.Far:
+		lo, hi = 0.25, 0.5
 	}
 
 	clip := length.Seconds()
@@ -82,35 +65,4 @@ func Lightning(prompt string, length time.Duration, seed int64) []Event {
 		events = append(events, Event{Kind: Thunder, At: at, Strength: r.between(lo, hi)})
 	}
 	return events
-}
-
-// distance reads how far the lightning of the cue at text[start:end] is,
-// from the words of the cue and the four words each side in the same
-// clause, and returns the range of strengths to draw from.
-func distance(text string, start, end int) (lo, hi float64) {
-	window := strings.Fields(text[start:end])
-	before := strings.Fields(text[:start])
-	for i := len(before) - 1; i >= max(0, len(before)-4); i-- {
-		if endsClause(before[i]) {
-			break
-		}
-		window = append(window, before[i])
-	}
-	after := strings.Fields(text[end:])
-	for _, w := range after[:min(4, len(after))] {
-		window = append(window, w)
-		if endsClause(w) {
-			break
-		}
-	}
-	for i, w := range window {
-		window[i] = trimWord(w)
-	}
-	switch {
-	case slices.ContainsFunc(window, func(w string) bool { return slices.Contains(nearWords, w) }):
-		return 0.75, 1
-	case slices.ContainsFunc(window, func(w string) bool { return slices.Contains(farWords, w) }):
-		return 0.25, 0.5
-	}
-	return 0.45, 0.85
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"stillmotion/internal/loudness"
+	"stillmotion/internal/prompt"
 	"testing"
 	"time"
 )
@@ -30,7 +31,7 @@ func TestLightning(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {
 			for seed := range int64(20) {
-				ev := Lightning(tt.prompt, 8*time.Second, seed)
+				ev := Lightning(prompt.Read(tt.prompt, ""), 8*time.Second, seed)
 				if got := len(ev) > 0; got != tt.want {
 					t.Fatalf("seed %d: %d flashes, want some: %v", seed, len(ev), tt.want)
 				}
@@ -50,8 +51,8 @@ func TestLightningTimes(t *testing.T) {
 			counts := make(map[int]int)
 			times := make(map[time.Duration]bool)
 			for seed := range int64(200) {
-				ev := Lightning("a thunderstorm", length, seed)
-				if again := Lightning("a thunderstorm", length, seed); !slices.Equal(ev, again) {
+				ev := Lightning(prompt.Read("a thunderstorm", ""), length, seed)
+				if again := Lightning(prompt.Read("a thunderstorm", ""), length, seed); !slices.Equal(ev, again) {
 					t.Fatalf("seed %d: %v, then %v", seed, ev, again)
 				}
 				counts[len(ev)]++
@@ -120,11 +121,12 @@ func TestThunderAtFlash(t *testing.T) {
 	t.Parallel()
 	win := sec(0.005)
 	frameLen := sec(frame.Seconds())
-	for _, prompt := range []string{"a thunderstorm", "distant thunder", "lightning strikes", "heavy rain, thunder and wind"} {
+	for _, text := range []string{"a thunderstorm", "distant thunder", "lightning strikes", "heavy rain, thunder and wind"} {
 		for seed := range int64(3) {
 			length := 8 * time.Second
-			scene := Plan(prompt, "")
-			scene.Events = Lightning(prompt, length, seed)
+			sc := prompt.Read(text, "")
+			scene := Plan(sc)
+			scene.Events = Lightning(sc, length, seed)
 			for _, bed := range []bool{false, true} {
 				// Energy above the rumble, where the ear finds the crack: the
 				// rumble of an earlier clap has much power and little
@@ -160,7 +162,7 @@ func TestThunderAtFlash(t *testing.T) {
 					}
 					if onset < at-win || onset+win > at+frameLen {
 						t.Errorf("%q seed %d bed %v: flash at %v, thunder's energy rises %.1f ms after it, want within 0..%.1f ms",
-							prompt, seed, bed, e.At, 1000*float64(onset+win-at)/rate, 1000*frame.Seconds())
+							text, seed, bed, e.At, 1000*float64(onset+win-at)/rate, 1000*frame.Seconds())
 					}
 				}
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"stillmotion/internal/loudness"
+	"stillmotion/internal/prompt"
 	"strconv"
 	"testing"
 	"time"
@@ -22,8 +23,9 @@ func TestLoudnessFFmpeg(t *testing.T) {
 	if err != nil {
 		t.Skip("ffmpeg not installed")
 	}
-	storm := Plan("a thunderstorm", "")
-	storm.Events = Lightning("a thunderstorm", 8*time.Second, 2)
+	sc := prompt.Read("a thunderstorm", "")
+	storm := Plan(sc)
+	storm.Events = Lightning(sc, 8*time.Second, 2)
 	for _, tt := range []struct {
 		name  string
 		scene Scene

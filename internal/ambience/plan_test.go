@@ -1,6 +1,10 @@
 package ambience
 
-import "testing"
+import (
+	"testing"
+
+	"stillmotion/internal/prompt"
+)
 
 func TestPlan(t *testing.T) {
 	tests := []struct {
@@ -88,8 +92,8 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Plan(tt.prompt, tt.negative).String(); got != tt.want {
-				t.Errorf("Plan(%q, %q) = %q, want %q", tt.prompt, tt.negative, got, tt.want)
+			if got := Plan(prompt.Read(tt.prompt, tt.negative)).String(); got != tt.want {
+				t.Errorf("Plan(Read(%q, %q)) = %q, want %q", tt.prompt, tt.negative, got, tt.want)
 			}
 		})
 	}
@@ -108,34 +112,9 @@ func TestPlanEveryKind(t *testing.T) {
 			if !ok {
 				t.Fatalf("no prompt for %v", k)
 			}
-			s := Plan(p, "")
+			s := Plan(prompt.Read(p, ""))
 			if len(s.Layers) == 0 || s.Layers[0].Kind != k {
 				t.Errorf("Plan(%q) = %v, want %v first", p, s, k)
-			}
-		})
-	}
-}
-
-func TestNegated(t *testing.T) {
-	tests := []struct {
-		before string
-		want   bool
-	}{
-		{"", false},
-		{"no ", true},
-		{"without any ", true},
-		{"there is no more ", true},
-		{"no rain or ", true},
-		{"no rain and ", false},
-		{"no rain, ", false},
-		{"no, the ", false},
-		{"not a breath of ", false}, // out of reach
-		{"don't show ", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.before, func(t *testing.T) {
-			if got := negated(tt.before); got != tt.want {
-				t.Errorf("negated(%q) = %v, want %v", tt.before, got, tt.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"stillmotion/internal/loudness"
+	"stillmotion/internal/prompt"
 	"sync"
 	"testing"
 	"time"
@@ -70,8 +71,9 @@ func TestRenderLoudness(t *testing.T) {
 func TestRenderMixtures(t *testing.T) {
 	t.Parallel()
 	length := 8 * time.Second
-	storm := Plan("a thunderstorm over the sea", "")
-	storm.Events = Lightning("a thunderstorm over the sea", length, 3)
+	sc := prompt.Read("a thunderstorm over the sea", "")
+	storm := Plan(sc)
+	storm.Events = Lightning(sc, length, 3)
 	tests := []struct {
 		name  string
 		scene Scene
@@ -79,7 +81,7 @@ func TestRenderMixtures(t *testing.T) {
 	}{
 		{"rain and wind", Scene{Layers: []Layer{{Kind: Rain}, {Kind: Wind}}}, Target},
 		{"forest, stream, night", Scene{Layers: []Layer{{Kind: Forest}, {Kind: Stream, Weight: 0.5}, {Kind: Night}}}, Target},
-		{"city and crowd", Plan("a busy market square", ""), Target + 2},
+		{"city and crowd", Plan(prompt.Read("a busy market square", "")), Target + 2},
 		{"storm with thunder", storm, -21.6},
 		{"thunder alone", Scene{Events: []Event{{Kind: Thunder, At: time.Second}}}, Target},
 		{"room beside rain", Scene{Layers: []Layer{{Kind: Room}, {Kind: Rain}}}, Target},
@@ -105,8 +107,9 @@ func TestRenderMixtures(t *testing.T) {
 
 func TestRenderDeterministic(t *testing.T) {
 	t.Parallel()
-	scene := Plan("a thunderstorm in the forest", "")
-	scene.Events = Lightning("a thunderstorm in the forest", 5*time.Second, 1)
+	sc := prompt.Read("a thunderstorm in the forest", "")
+	scene := Plan(sc)
+	scene.Events = Lightning(sc, 5*time.Second, 1)
 	for _, k := range allKinds {
 		t.Run(k.String(), func(t *testing.T) {
 			a := Render(alone(k, Moderate), 2*time.Second, 1, false)
@@ -173,7 +176,7 @@ func TestRenderShort(t *testing.T) {
 
 func TestRenderSilence(t *testing.T) {
 	t.Parallel()
-	for _, scene := range []Scene{{}, Plan("a beach, no sound", ""), {Events: []Event{{Kind: Thunder, At: 9 * time.Second}}}} {
+	for _, scene := range []Scene{{}, Plan(prompt.Read("a beach, no sound", "")), {Events: []Event{{Kind: Thunder, At: 9 * time.Second}}}} {
 		s := Render(scene, 5*time.Second, 1, false)
 		if len(s) != 240000 || slices.ContainsFunc(s, func(v int16) bool { return v != 0 }) {
 			t.Errorf("%v: want 240000 zero samples", scene)
@@ -293,8 +296,8 @@ func TestRenderLayersIndependent(t *testing.T) {
 // BenchmarkRender8s measures 8 s of each kind, and of a storm with
 // thunder, on one goroutine.
 func BenchmarkRender8s(b *testing.B) {
-	storm := Plan("heavy rain and wind, a thunderstorm", "")
-	storm.Events = Lightning("a thunderstorm", 8*time.Second, 1)
+	storm := Plan(prompt.Read("heavy rain and wind, a thunderstorm", ""))
+	storm.Events = Lightning(prompt.Read("a thunderstorm", ""), 8*time.Second, 1)
 	cases := []struct {
 		name  string
 		scene Scene

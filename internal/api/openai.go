@@ -26,18 +26,22 @@ import (
 //
 // Mapping of the create request onto a generation request:
 //
-//   - model: "pixverse/v5/image-to-video" (the default), or any "sora-2…"
-//     name, all rendered by this server's engine; responses name
-//     "pixverse/v5/image-to-video".
-//   - seconds: "5" (the default) or "8" → duration.
+//   - model: any image-to-video or text-to-video model served (transitions
+//     and lip-syncs are v2's alone); any "sora-2…" name, or none, is the
+//     first of them. Responses name the model rendered.
+//   - seconds: one of the model's durations ("5" by default) → duration.
 //   - size: "WIDTHxHEIGHT"; its short side picks the resolution: 360, 540,
 //     720 or 1080 (1024, as in "1792x1024", counts as 1080). The frame's
-//     orientation and aspect ratio follow the input image, as on v2.
+//     orientation and aspect ratio follow the input image, as on v2; for
+//     text-to-video the size's shape is the aspect_ratio.
 //   - input_reference: an image file (multipart), or {"image_url": URL}
 //     (JSON, or the multipart field input_reference[image_url]); image_url
-//     at the top level is accepted too. The first frame of the video.
-//   - negative_prompt, style, seed, lip_sync_tts_content and
-//     lip_sync_tts_speaker pass through as on v2.
+//     at the top level is accepted too. The first frame of the video,
+//     required for image-to-video.
+//   - negative_prompt, style, seed, lip_sync_tts_content,
+//     lip_sync_tts_speaker, v5.5's generate_audio_switch,
+//     generate_multi_clip_switch and thinking_type, and callback_url pass
+//     through as on v2.
 //
 // Statuses: queued → queued, generating → in_progress, completed →
 // completed, error → failed (error.code is v2's error.name).
@@ -51,7 +55,8 @@ var openAIFields = map[string]string{
 }
 
 // passThrough are the v2 fields /v1 accepts as extensions, unchanged.
-var passThrough = []string{"negative_prompt", "style", "seed", "lip_sync_tts_content", "lip_sync_tts_speaker", "callback_url"}
+var passThrough = []string{"negative_prompt", "style", "seed", "lip_sync_tts_content", "lip_sync_tts_speaker",
+	"generate_audio_switch", "generate_multi_clip_switch", "thinking_type", "callback_url"}
 
 // openAIError is the error shape of the /v1 routes, the one OpenAI's SDKs
 // parse.
@@ -119,9 +124,21 @@ type videoError struct {
 }
 
 // nominalSize is the size reported before the video exists when the client
-// asked for none: 16:9 landscape at the resolution.
-func nominalSize(short int) string {
-	return fmt.Sprintf("%dx%d", (short*16/9+1)&^1, short)
+// asked for none: the aspect ratio asked for (text-to-video), else 16:9
+// landscape, at the resolution.
+func nominalSize(short int, aspect string) string {
+	w, h := 16, 9
+	if a, b, ok := strings.Cut(aspect, ":"); ok {
+		w, _ = strconv.Atoi(a)
+		h, _ = strconv.Atoi(b)
+	}
+	if w <= 0 || h <= 0 {
+		w, h = 16, 9
+	}
+	if w >= h {
+		return fmt.Sprintf("%dx%d", (short*w/h+1)&^1, short)
+	}
+	return fmt.Sprintf("%dx%d", short, (short*h/w+1)&^1)
 }
 
 func newVideoObject(g *generation.Generation) videoObject {
@@ -135,7 +152,7 @@ func newVideoObject(g *generation.Generation) videoObject {
 		Size:      g.Request.Size,
 	}
 	if v.Size == "" {
-		v.Size = nominalSize(g.Request.ShortSide())
+		v.Size = nominalSize(g.Request.ShortSide(), g.Request.AspectRatio)
 	}
 	switch g.Status {
 	case generation.Queued:
@@ -147,6 +164,10 @@ func newVideoObject(g *generation.Generation) videoObject {
 		v.Status, v.Progress = "completed", 100
 		if g.Video != nil && g.Video.Width > 0 {
 			v.Size = fmt.Sprintf("%dx%d", g.Video.Width, g.Video.Height)
+		}
+		if g.Video != nil && g.Request.Duration == 0 {
+			// A lip-sync is as long as its video came out.
+			v.Seconds = strconv.Itoa(int(math.Round(g.Video.Duration)))
 		}
 	case generation.Failed:
 		v.Status = "failed"
@@ -240,7 +261,9 @@ func (s *Server) videoParams(r *http.Request) (body []byte, size string, err err
 			switch {
 			case name == "input_reference[image_url]":
 				name = "image_url"
-			case name == "seed" && isInteger(v):
+			case name == "seed" && isInteger(v),
+				(name == "generate_audio_switch" || name == "generate_multi_clip_switch") && (v == "true" || v == "false"):
+				// A form's values are text; these fields are not.
 				fields[name] = json.RawMessage(v)
 				continue
 			}

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"math/big"
 	"net/http"
 	"os"
@@ -259,76 +260,349 @@ func TestOpenAPIRoutesMatchHandler(t *testing.T) {
 	t.Logf("%d routes registered, %d documented operations", len(src), len(ops))
 }
 
+// servedAll are routes serving every hosted model, so that ParseRequest
+// judges each body by its model's schema (without an engines file the
+// text-to-video models are not served, a fact the schema cannot know).
+func servedAll() []generation.Route {
+	var rs []generation.Route
+	for _, sc := range generation.Schemas {
+		rs = append(rs, generation.Route{Model: sc.Model, Engine: "e", Kind: "upstream", Fields: generation.AllFields})
+	}
+	return rs
+}
+
+// requestBranch returns the schema GenerationRequest's discriminator maps
+// the model id to.
+func requestBranch(t *testing.T, doc map[string]any, model string) map[string]any {
+	t.Helper()
+	gen := deref(doc, map[string]any{"$ref": "#/components/schemas/GenerationRequest"})
+	d, _ := gen["discriminator"].(map[string]any)
+	target, ok := d["mapping"].(map[string]any)[model].(string)
+	if !ok {
+		t.Fatalf("GenerationRequest's discriminator does not map %s", model)
+	}
+	return deref(doc, map[string]any{"$ref": target})
+}
+
+// sampleValues are values of the required request fields that
+// ParseRequest accepts.
+var sampleValues = map[string]any{
+	"prompt":               "A fox runs through the snow.",
+	"image_url":            "https://example.com/a.png",
+	"tail_image_url":       "https://example.com/b.png",
+	"video_url":            "https://example.com/talk.mp4",
+	"audio_url":            "https://example.com/speech.wav",
+	"lip_sync_tts_content": "Hello there.",
+}
+
+// minimalBody is a body of model sc with only the fields its schema in the
+// document requires (and, for a lip-sync, extra).
+func minimalBody(t *testing.T, branch map[string]any, sc generation.Schema, extra ...string) map[string]any {
+	t.Helper()
+	body := map[string]any{}
+	req, _ := branch["required"].([]any)
+	for _, f := range append(req, toAny(extra)...) {
+		name := f.(string)
+		if name == "model" {
+			body[name] = sc.Model
+			continue
+		}
+		v, ok := sampleValues[name]
+		if !ok {
+			t.Fatalf("%s requires %s, which has no sample value", sc.Model, name)
+		}
+		body[name] = v
+	}
+	return body
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// TestOpenAPIEnumsMatchGeneration checks the document's request schemas
+// against the generation package's: one schema per hosted model with
+// exactly the fields the model takes, its durations, the enums, limits
+// and defaults.
 func TestOpenAPIEnumsMatchGeneration(t *testing.T) {
 	doc := loadOpenAPI(t)
-	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	prop := func(schema, field, key string) any {
+	schema := func(name string) map[string]any {
 		t.Helper()
-		s, ok := schemas[schema].(map[string]any)
+		s, ok := doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
 		if !ok {
-			t.Fatalf("no schema %s", schema)
+			t.Fatalf("no schema %s", name)
 		}
+		return s
+	}
+	// prop returns the property field of s, its $ref followed; the
+	// property's own keywords (a description beside a $ref) are ignored.
+	prop := func(s map[string]any, what, field string) map[string]any {
+		t.Helper()
 		p, ok := s["properties"].(map[string]any)[field].(map[string]any)
 		if !ok {
-			t.Fatalf("%s has no property %s", schema, field)
+			t.Fatalf("%s has no property %s", what, field)
 		}
-		return p[key]
+		return deref(doc, p)
 	}
 	same := func(what string, got, want any) {
 		t.Helper()
+		g, _ := json.Marshal(got)
+		gv, _ := decodeJSON(g)
 		w, _ := json.Marshal(want)
 		wv, _ := decodeJSON(w)
-		if !jsonEqual(got, wv) {
+		if !jsonEqual(gv, wv) {
 			t.Errorf("%s = %v in openapi.json, want %v", what, got, wv)
 		}
 	}
-	for _, s := range []string{"GenerationRequest", "CreateVideoRequest", "CreateVideoMultipart"} {
-		same(s+".style.enum", prop(s, "style", "enum"), generation.Styles)
-		same(s+".lip_sync_tts_speaker.enum", prop(s, "lip_sync_tts_speaker", "enum"), generation.Speakers)
-		same(s+".seed.minimum", prop(s, "seed", "minimum"), 0)
-		same(s+".seed.maximum", prop(s, "seed", "maximum"), generation.MaxSeed)
+	var ids []string
+	for _, sc := range generation.Schemas {
+		ids = append(ids, sc.Model)
 	}
-	for _, s := range []string{"GenerationRequest", "CreateVideoRequest"} {
-		same(s+".prompt.maxLength", prop(s, "prompt", "maxLength"), generation.MaxPrompt)
-		same(s+".negative_prompt.maxLength", prop(s, "negative_prompt", "maxLength"), generation.MaxPrompt)
-		same(s+".lip_sync_tts_content.maxLength", prop(s, "lip_sync_tts_content", "maxLength"), generation.MaxSpeech)
+
+	gen := schema("GenerationRequest")
+	same("GenerationRequest.model.enum", prop(gen, "GenerationRequest", "model")["enum"], ids)
+	same("GenerationRequest.required", gen["required"], []string{"model"})
+	disc, _ := gen["discriminator"].(map[string]any)
+	same("GenerationRequest.discriminator.propertyName", disc["propertyName"], "model")
+	if m, _ := disc["mapping"].(map[string]any); len(m) != len(generation.Schemas) {
+		t.Errorf("GenerationRequest's discriminator maps %d models, want the %d hosted ones", len(m), len(generation.Schemas))
 	}
-	same("GenerationRequest.model.enum", prop("GenerationRequest", "model", "enum"), []string{generation.Model})
-	same("GenerationRequest.resolution.enum", prop("GenerationRequest", "resolution", "enum"), generation.Resolutions)
-	same("GenerationRequest.duration.enum", prop("GenerationRequest", "duration", "enum"), generation.Schemas[0].Durations)
-	same("VideoObject.model.enum", prop("VideoObject", "model", "enum"), []string{generation.Model})
+	for _, sc := range generation.Schemas {
+		b := requestBranch(t, doc, sc.Model)
+		what := "GenerationRequest[" + sc.Model + "]"
+		has := func(field string) bool { _, ok := b["properties"].(map[string]any)[field]; return ok }
+
+		// Exactly the fields the model takes: the others of the family are
+		// ignored with a warning, so the schema leaves them unconstrained.
+		var got []string
+		for f := range b["properties"].(map[string]any) {
+			got = append(got, f)
+		}
+		want := sc.Fields()
+		sort.Strings(got)
+		sort.Strings(want)
+		same(what+" properties", got, want)
+		same(what+".model.const", prop(b, what, "model")["const"], sc.Model)
+		same(what+".title", b["title"], sc.Model)
+
+		same(what+".prompt.maxLength", propOr(b, doc, "prompt", "maxLength"), ifTakes(has("prompt"), generation.MaxPrompt))
+		same(what+".negative_prompt.maxLength", propOr(b, doc, "negative_prompt", "maxLength"), ifTakes(has("negative_prompt"), generation.MaxPrompt))
+		same(what+".lip_sync_tts_content.maxLength", propOr(b, doc, "lip_sync_tts_content", "maxLength"), ifTakes(has("lip_sync_tts_content"), generation.MaxSpeech))
+		same(what+".lip_sync_tts_speaker.enum", propOr(b, doc, "lip_sync_tts_speaker", "enum"), ifTakes(has("lip_sync_tts_speaker"), generation.Speakers))
+		same(what+".style.enum", propOr(b, doc, "style", "enum"), ifTakes(has("style"), generation.Styles))
+		same(what+".resolution.enum", propOr(b, doc, "resolution", "enum"), ifTakes(has("resolution"), generation.Resolutions))
+		same(what+".aspect_ratio.enum", propOr(b, doc, "aspect_ratio", "enum"), ifTakes(has("aspect_ratio"), generation.AspectRatios))
+		same(what+".thinking_type.enum", propOr(b, doc, "thinking_type", "enum"), ifTakes(has("thinking_type"), generation.ThinkingTypes))
+		same(what+".duration.enum", propOr(b, doc, "duration", "enum"), ifTakes(len(sc.Durations) > 0, sc.Durations))
+		same(what+".seed.minimum", prop(b, what, "seed")["minimum"], 0)
+		same(what+".seed.maximum", prop(b, what, "seed")["maximum"], generation.MaxSeed)
+		same(what+".callback_url.maxLength", prop(b, what, "callback_url")["maxLength"], generation.MaxCallbackURL)
+		if has("lip_sync_tts_speaker") {
+			same(what+".dependentRequired", b["dependentRequired"], map[string][]string{"lip_sync_tts_speaker": {"lip_sync_tts_content"}})
+		}
+		if len(sc.Durations) > 0 {
+			same(what+" 1080p rule", []any{b["if"], b["then"]}, []any{
+				map[string]any{"required": []string{"resolution"}, "properties": map[string]any{"resolution": map[string]any{"const": "1080p"}}},
+				map[string]any{"properties": map[string]any{"duration": map[string]any{"const": 5}}},
+			})
+		}
+
+		// Every default the document gives is what ParseRequest fills in
+		// for a body without the field.
+		extra := []string{}
+		if sc.Kind == generation.LipSync {
+			extra = append(extra, "audio_url")
+		}
+		body, _ := json.Marshal(minimalBody(t, b, sc, extra...))
+		r, err := generation.ParseRequest(body, servedAll()...)
+		if err != nil {
+			t.Fatalf("%s: the minimal body %s: %v", what, body, err)
+		}
+		parsed, _ := json.Marshal(r)
+		pv, _ := decodeJSON(parsed)
+		for field := range b["properties"].(map[string]any) {
+			def, ok := prop(b, what, field)["default"]
+			if !ok {
+				continue
+			}
+			got, ok := pv.(map[string]any)[field]
+			if !ok && def == false {
+				got, ok = false, true // omitempty
+			}
+			if !ok || !jsonEqual(got, def) {
+				t.Errorf("%s.%s: default %v in openapi.json, ParseRequest fills in %v", what, field, def, got)
+			}
+		}
+	}
+
+	// GET /v2/models.
+	entry := schema("ModelList")["properties"].(map[string]any)["data"].(map[string]any)["items"].(map[string]any)
+	var kinds []string
+	fields := map[string]bool{}
+	for _, sc := range generation.Schemas {
+		if !slices.Contains(kinds, string(sc.Kind)) {
+			kinds = append(kinds, string(sc.Kind))
+		}
+		for _, f := range sc.Fields() {
+			fields[f] = true
+		}
+	}
+	same("ModelList.kind.enum", prop(entry, "ModelList", "kind")["enum"], kinds)
+	same("ModelList.schema.enum", prop(entry, "ModelList", "schema")["enum"], ids)
+	var docFields []string
+	for _, f := range prop(entry, "ModelList", "fields")["items"].(map[string]any)["enum"].([]any) {
+		docFields = append(docFields, f.(string))
+	}
+	sort.Strings(docFields)
+	same("ModelList.fields.items.enum", docFields, slices.Sorted(maps.Keys(fields)))
+
+	// /v1: the fields passed through, and seconds from the durations of
+	// the models /v1 maps to.
+	for _, s := range []string{"CreateVideoRequest", "CreateVideoMultipart"} {
+		cs := schema(s)
+		same(s+".style.enum", prop(cs, s, "style")["enum"], generation.Styles)
+		same(s+".lip_sync_tts_speaker.enum", prop(cs, s, "lip_sync_tts_speaker")["enum"], generation.Speakers)
+		same(s+".seed.minimum", prop(cs, s, "seed")["minimum"], 0)
+		same(s+".seed.maximum", prop(cs, s, "seed")["maximum"], generation.MaxSeed)
+	}
+	cv := schema("CreateVideoRequest")
+	same("CreateVideoRequest.prompt.maxLength", prop(cv, "", "prompt")["maxLength"], generation.MaxPrompt)
+	same("CreateVideoRequest.negative_prompt.maxLength", prop(cv, "", "negative_prompt")["maxLength"], generation.MaxPrompt)
+	same("CreateVideoRequest.lip_sync_tts_content.maxLength", prop(cv, "", "lip_sync_tts_content")["maxLength"], generation.MaxSpeech)
+	var durations []int
+	lengthless := false
+	for _, sc := range generation.Schemas {
+		if sc.Kind == generation.ImageToVideo || sc.Kind == generation.TextToVideo {
+			durations = append(durations, sc.Durations...)
+		}
+		lengthless = lengthless || len(sc.Durations) == 0
+	}
+	slices.Sort(durations)
 	var secs []string
-	for _, d := range generation.Schemas[0].Durations {
+	for _, d := range slices.Compact(durations) {
 		secs = append(secs, strconv.Itoa(d))
 	}
-	same("CreateVideoRequest.seconds.enum", prop("CreateVideoRequest", "seconds", "enum"), secs)
-	same("VideoObject.seconds.enum", prop("VideoObject", "seconds", "enum"), secs)
+	same("CreateVideoRequest.seconds.enum", prop(cv, "", "seconds")["enum"], secs)
+	same("CreateVideoMultipart.seconds.enum", prop(schema("CreateVideoMultipart"), "", "seconds")["enum"], secs)
+	if lengthless {
+		// A lip-sync made on v2 is listed on /v1 too, with seconds "0".
+		secs = append(secs, "0")
+	}
+	vo := schema("VideoObject")
+	same("VideoObject.seconds.enum", prop(vo, "VideoObject", "seconds")["enum"], secs)
+	if e, ok := prop(vo, "VideoObject", "model")["enum"]; ok {
+		t.Errorf("VideoObject.model.enum = %v: it is any served model id, custom ones included", e)
+	}
 	statuses := []string{string(generation.Queued), string(generation.Generating), string(generation.Completed), string(generation.Failed), "succeeded"}
-	same("Generation.status.enum", prop("Generation", "status", "enum"), statuses)
+	same("Generation.status.enum", prop(schema("Generation"), "Generation", "status")["enum"], statuses)
 }
 
-// TestOpenAPIRequestSchema checks the request schema on bodies the code
-// accepts and refuses, the 1080p/8 s rule included.
+// propOr returns the keyword key of the property field of the schema s,
+// nil when s has no such property.
+func propOr(s, doc map[string]any, field, key string) any {
+	p, ok := s["properties"].(map[string]any)[field].(map[string]any)
+	if !ok {
+		return nil
+	}
+	return deref(doc, p)[key]
+}
+
+// ifTakes is v when the model takes the field, else nil (no property).
+func ifTakes(takes bool, v any) any {
+	if !takes {
+		return nil
+	}
+	return v
+}
+
+// TestOpenAPIRequestSchema checks the request schema on bodies of every
+// model that the code accepts and refuses: ParseRequest and the schema
+// must agree on each.
 func TestOpenAPIRequestSchema(t *testing.T) {
 	doc := loadOpenAPI(t)
 	gen := map[string]any{"$ref": "#/components/schemas/GenerationRequest"}
+	const (
+		v5   = `"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png"`
+		v55  = `"model":"pixverse/v5.5/image-to-video","prompt":"p","image_url":"https://example.com/a.png"`
+		tr   = `"model":"pixverse/v5/transition","prompt":"p","image_url":"https://example.com/a.png","tail_image_url":"https://example.com/b.png"`
+		t2v  = `"model":"pixverse/v5/text-to-video","prompt":"p"`
+		t2v5 = `"model":"pixverse/v5.5/text-to-video","prompt":"p"`
+		ls   = `"model":"pixverse/lip-sync","video_url":"https://example.com/talk.mp4"`
+	)
+	long := strings.Repeat("a", generation.MaxSpeech+1)
 	for _, tc := range []struct {
 		body string
 		ok   bool
 	}{
+		// pixverse/v5/image-to-video
 		{validBody, true},
 		{`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/p.jpg","resolution":"1080p","seed":1,"lip_sync_tts_content":"Hello","lip_sync_tts_speaker":"Chloe"}`, true},
-		{`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","resolution":"1080p","duration":5}`, true},
-		{`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","resolution":"1080p","duration":8}`, false},
-		{`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","lip_sync_tts_speaker":"Ava"}`, false},
+		{`{` + v5 + `,"resolution":"1080p","duration":5}`, true},
+		{`{` + v5 + `,"duration":8,"callback_url":"https://example.com/hook","unknown":{"x":[1]}}`, true},
+		{`{` + v5 + `,"generate_audio_switch":"yes","thinking_type":7,"tail_image_url":false,"aspect_ratio":"2:1"}`, true}, // not v5's: ignored, unchecked
+		{`{` + v5 + `,"resolution":"1080p","duration":8}`, false},
+		{`{` + v5 + `,"duration":10}`, false},
+		{`{` + v5 + `,"lip_sync_tts_speaker":"Ava"}`, false},
+		{`{` + v5 + `,"lip_sync_tts_content":"` + long + `"}`, false},
+		{`{` + v5 + `,"seed":2147483648}`, false},
+		{`{"model":"pixverse/v5/image-to-video","prompt":"   ","image_url":"https://example.com/a.png"}`, false},
+		{`{"model":"pixverse/v5/image-to-video","prompt":"p"}`, false},
 		{`{"model":"pixverse/v4","prompt":"","image_url":7,"resolution":"4k","duration":10,"style":"pixar","seed":-1,"lip_sync_tts_speaker":"Bob"}`, false},
-		{`{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","seed":2147483648}`, false},
+		{`{"prompt":"p","image_url":"https://example.com/a.png"}`, false},
+		// pixverse/v5.5/image-to-video
+		{`{` + v55 + `}`, true},
+		{`{` + v55 + `,"duration":10,"resolution":"720p","generate_audio_switch":true,"generate_multi_clip_switch":true,"thinking_type":"auto","style":"clay","seed":0}`, true},
+		{`{` + v55 + `,"lip_sync_tts_content":5,"lip_sync_tts_speaker":"Bob"}`, true}, // not v5.5's: ignored, unchecked
+		{`{` + v55 + `,"resolution":"1080p","duration":10}`, false},
+		{`{` + v55 + `,"thinking_type":"on"}`, false},
+		{`{` + v55 + `,"generate_audio_switch":"true"}`, false},
+		{`{` + v55 + `,"generate_multi_clip_switch":1}`, false},
+		{`{` + v55 + `,"duration":12}`, false},
+		// pixverse/v5/transition
+		{`{` + tr + `}`, true},
+		{`{` + tr + `,"duration":8,"resolution":"540p","lip_sync_tts_content":"Hi","negative_prompt":""}`, true},
+		{`{` + tr + `,"resolution":"1080p","duration":8}`, false},
+		{`{"model":"pixverse/v5/transition","prompt":"p","image_url":"https://example.com/a.png"}`, false},
+		{`{"model":"pixverse/v5/transition","prompt":"p","tail_image_url":"https://example.com/b.png"}`, false},
+		{`{` + tr + `,"tail_image_url":""}`, false},
+		// pixverse/v5/text-to-video
+		{`{` + t2v + `}`, true},
+		{`{` + t2v + `,"aspect_ratio":"9:16","duration":8,"lip_sync_tts_content":"Hi","lip_sync_tts_speaker":"Auto"}`, true},
+		{`{` + t2v + `,"image_url":7}`, true}, // not text-to-video's: ignored, unchecked
+		{`{` + t2v + `,"aspect_ratio":"2:1"}`, false},
+		{`{` + t2v + `,"duration":10}`, false},
+		{`{` + t2v + `,"resolution":"1080p","duration":8}`, false},
+		{`{"model":"pixverse/v5/text-to-video"}`, false},
+		// pixverse/v5.5/text-to-video
+		{`{` + t2v5 + `}`, true},
+		{`{` + t2v5 + `,"aspect_ratio":"1:1","duration":10,"resolution":"540p","thinking_type":"disabled","generate_audio_switch":false}`, true},
+		{`{` + t2v5 + `,"resolution":"1080p","duration":8}`, false},
+		{`{` + t2v5 + `,"aspect_ratio":"16:10"}`, false},
+		{`{"model":"pixverse/v5.5/text-to-video","prompt":""}`, false},
+		// pixverse/lip-sync
+		{`{` + ls + `,"audio_url":"https://example.com/speech.wav"}`, true},
+		{`{` + ls + `,"audio_url":"data:audio/wav;base64,UklGRg=="}`, true},
+		{`{` + ls + `,"lip_sync_tts_content":"Hello"}`, true},
+		{`{` + ls + `,"lip_sync_tts_content":"Hello","lip_sync_tts_speaker":"Harper","seed":7,"callback_url":"https://example.com/hook"}`, true},
+		{`{` + ls + `,"audio_url":"https://example.com/speech.wav","prompt":7,"resolution":"4k","duration":99,"image_url":false}`, true}, // not lip-sync's: ignored, unchecked
+		{`{` + ls + `,"audio_url":"https://example.com/speech.wav","lip_sync_tts_content":"Hello"}`, false},
+		{`{` + ls + `,"audio_url":"https://example.com/speech.wav","lip_sync_tts_speaker":"Harper"}`, false},
+		{`{` + ls + `,"lip_sync_tts_speaker":"Harper"}`, false},
+		{`{` + ls + `}`, false},
+		{`{` + ls + `,"lip_sync_tts_content":"` + long + `"}`, false},
+		{`{` + ls + `,"audio_url":"https://example.com/speech.wav","seed":-1}`, false},
+		{`{` + ls + `,"audio_url":""}`, false},
+		{`{"model":"pixverse/lip-sync","audio_url":"https://example.com/speech.wav"}`, false},
 	} {
 		v, err := decodeJSON([]byte(tc.body))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", tc.body, err)
 		}
-		_, parseErr := generation.ParseRequest([]byte(tc.body))
+		_, parseErr := generation.ParseRequest([]byte(tc.body), servedAll()...)
 		if (parseErr == nil) != tc.ok {
 			t.Fatalf("test case wrong: ParseRequest(%s) = %v", tc.body, parseErr)
 		}
@@ -336,6 +610,56 @@ func TestOpenAPIRequestSchema(t *testing.T) {
 			t.Errorf("GenerationRequest on %s: errors %v, want ok=%v", tc.body, errs, tc.ok)
 		}
 	}
+
+	// The schema is stricter than the server on a few forms it does not
+	// advertise: a duration as a numeric string, a null for an absent field.
+	for _, body := range []string{
+		`{` + v5 + `,"duration":"8"}`,
+		`{` + v55 + `,"seed":null,"thinking_type":null}`,
+		`{` + ls + `,"audio_url":null,"lip_sync_tts_content":"Hello"}`,
+	} {
+		v, _ := decodeJSON([]byte(body))
+		if _, err := generation.ParseRequest([]byte(body), servedAll()...); err != nil {
+			t.Errorf("ParseRequest(%s) = %v; the server takes it", body, err)
+		}
+		if errs := validate(doc, gen, v, "body"); len(errs) == 0 {
+			t.Errorf("GenerationRequest on %s: accepted; the schema does not advertise this form", body)
+		}
+	}
+
+	// For every model, the body of just the fields the document requires
+	// is accepted by both, and without any one of them refused by both.
+	for _, sc := range generation.Schemas {
+		b := requestBranch(t, doc, sc.Model)
+		var extras [][]string
+		if sc.Kind == generation.LipSync {
+			extras = [][]string{{"audio_url"}, {"lip_sync_tts_content"}}
+		} else {
+			extras = [][]string{nil}
+		}
+		for _, extra := range extras {
+			body := minimalBody(t, b, sc, extra...)
+			check := func(body map[string]any, ok bool) {
+				t.Helper()
+				raw, _ := json.Marshal(body)
+				v, _ := decodeJSON(raw)
+				_, err := generation.ParseRequest(raw, servedAll()...)
+				if (err == nil) != ok {
+					t.Errorf("ParseRequest(%s) = %v, want ok=%v", raw, err, ok)
+				}
+				if errs := validate(doc, gen, v, "body"); (len(errs) == 0) != ok {
+					t.Errorf("GenerationRequest on %s: errors %v, want ok=%v", raw, errs, ok)
+				}
+			}
+			check(body, true)
+			for f := range body {
+				without := maps.Clone(body)
+				delete(without, f)
+				check(without, false)
+			}
+		}
+	}
+
 	v, _ := decodeJSON([]byte(videoBody))
 	if errs := validate(doc, map[string]any{"$ref": "#/components/schemas/CreateVideoRequest"}, v, "body"); len(errs) > 0 {
 		t.Errorf("CreateVideoRequest on %s: %v", videoBody, errs)
@@ -567,6 +891,67 @@ func TestSchemaValidator(t *testing.T) {
 	}
 }
 
+// TestSchemaValidatorDiscriminator checks oneOf with a discriminator, and
+// a oneOf of required sets (exactly one of two fields) inside one of its
+// schemas.
+func TestSchemaValidatorDiscriminator(t *testing.T) {
+	d, _ := decodeJSON([]byte(`{"components":{"schemas":{
+		"A":{"type":"object","required":["k","x"],"properties":{"k":{"const":"a"},"x":{"type":"integer"}}},
+		"B":{"type":"object","required":["k","y"],"properties":{"k":{"const":"b"},"y":{"type":"string"}},
+			"oneOf":[{"required":["p"]},{"required":["q"]}]},
+		"U":{"type":"object","required":["k"],"properties":{"k":{"type":"string","enum":["a","b"]}},
+			"oneOf":[{"$ref":"#/components/schemas/A"},{"$ref":"#/components/schemas/B"}],
+			"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A","b":"#/components/schemas/B"}}}}}}`))
+	doc := d.(map[string]any)
+	u := map[string]any{"$ref": "#/components/schemas/U"}
+	for body, want := range map[string]string{
+		`{"k":"a","x":1}`:               "",
+		`{"k":"a","x":1,"z":true}`:      "",
+		`{"k":"b","y":"s","p":1}`:       "",
+		`{"k":"b","y":"s","q":null}`:    "",
+		`{"k":"a","y":"s"}`:             "required property x is missing", // A's error, not "0 of 2 match"
+		`{"k":"a","x":"1"}`:             "body.x: want type integer",
+		`{"k":"b","y":"s"}`:             "oneOf: 0 of 2",
+		`{"k":"b","y":"s","p":1,"q":2}`: "oneOf: 2 of 2",
+		`{"k":"c","x":1}`:               `k "c" is none of [a b]`,
+		`{"x":1}`:                       "the discriminator property k is missing",
+		`{"k":1,"x":1}`:                 "the discriminator property k is missing or not a string",
+		`[]`:                            "want type object",
+	} {
+		v, err := decodeJSON([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := validate(doc, u, v, "body")
+		switch {
+		case want == "" && len(errs) > 0:
+			t.Errorf("%s: %v, want ok", body, errs)
+		case want != "" && !slices.ContainsFunc(errs, func(e string) bool { return strings.Contains(e, want) }):
+			t.Errorf("%s: %v, want an error with %q", body, errs, want)
+		}
+	}
+
+	// A discriminator that does not name exactly its schemas is an error
+	// whatever the value.
+	for _, bad := range []string{
+		`{"oneOf":[{"$ref":"#/components/schemas/A"}],"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A","b":"#/components/schemas/B"}}}`,
+		`{"oneOf":[{"$ref":"#/components/schemas/A"},{"$ref":"#/components/schemas/B"}],"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A"}}}`,
+		`{"oneOf":[{"$ref":"#/components/schemas/A"}],"discriminator":{"mapping":{"a":"#/components/schemas/A"}}}`,
+		`{"oneOf":[{"$ref":"#/components/schemas/A"}],"discriminator":{"propertyName":"k"}}`,
+		`{"oneOf":[{"type":"object"}],"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A"}}}`,
+		`{"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A"}}}`,
+	} {
+		schema, err := decodeJSON([]byte(bad))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := decodeJSON([]byte(`{"k":"a","x":1}`))
+		if errs := validate(doc, schema, v, "body"); len(errs) == 0 {
+			t.Errorf("%s passed", bad)
+		}
+	}
+}
+
 // deref follows a local $ref ("#/components/...").
 func deref(doc map[string]any, m map[string]any) map[string]any {
 	for i := 0; i < 16; i++ {
@@ -595,9 +980,9 @@ var annotations = map[string]bool{"description": true, "default": true, "format"
 // validate checks v against a JSON Schema (the 2020-12 subset the document
 // uses): $ref, type (one or a list), enum, const, properties, required,
 // additionalProperties, items, minItems, oneOf, anyOf, allOf, minLength,
-// maxLength, pattern, minimum, maximum, dependentRequired and if/then/else.
-// Any other keyword is an error, so the document cannot say what the test
-// does not check.
+// maxLength, pattern, minimum, maximum, dependentRequired and if/then/else,
+// and OpenAPI's discriminator (see discriminate). Any other keyword is an
+// error, so the document cannot say what the test does not check.
 func validate(doc map[string]any, schema any, v any, at string) []string {
 	s, ok := schema.(map[string]any)
 	if !ok {
@@ -675,6 +1060,9 @@ func validate(doc map[string]any, schema any, v any, at string) []string {
 				bad("%d items, want at least %v", len(a), kw)
 			}
 		case "oneOf", "anyOf":
+			if _, ok := s["discriminator"]; ok {
+				break // the discriminator picks the one schema to check
+			}
 			n := 0
 			for _, sub := range kw.([]any) {
 				if len(validate(doc, sub, v, at)) == 0 {
@@ -726,6 +1114,8 @@ func validate(doc map[string]any, schema any, v any, at string) []string {
 			} else if el, ok := s["else"]; ok {
 				errs = append(errs, validate(doc, el, v, at)...)
 			}
+		case "discriminator":
+			errs = append(errs, discriminate(doc, s, kw, v, at)...)
 		case "then", "else", "$ref":
 		default:
 			if !annotations[k] {
@@ -735,6 +1125,69 @@ func validate(doc map[string]any, schema any, v any, at string) []string {
 	}
 	sort.Strings(errs)
 	return errs
+}
+
+// discriminate checks v, an object, against the one schema of s's oneOf
+// (or anyOf) that the discriminator d maps the value of its property to;
+// the errors are that schema's, which say more than "0 of n schemas
+// match". The mapping must be explicit and name exactly the schemas of the
+// oneOf, each a $ref; the property must be a string the mapping knows.
+func discriminate(doc, s map[string]any, d any, v any, at string) []string {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
+	dm, _ := d.(map[string]any)
+	name, _ := dm["propertyName"].(string)
+	mapping, _ := dm["mapping"].(map[string]any)
+	subs, ok := s["oneOf"].([]any)
+	if !ok {
+		subs, _ = s["anyOf"].([]any)
+	}
+	if name == "" || len(mapping) == 0 || len(subs) == 0 {
+		bad("a discriminator needs a propertyName, a mapping and a oneOf or anyOf")
+		return errs
+	}
+	refs := map[string]bool{}
+	for _, sub := range subs {
+		sm, _ := sub.(map[string]any)
+		ref, ok := sm["$ref"].(string)
+		if !ok || len(sm) != 1 {
+			bad("a discriminated schema must be a bare $ref, not %v", sub)
+			continue
+		}
+		refs[ref] = true
+	}
+	mapped := map[string]bool{}
+	for value, target := range mapping {
+		ref, _ := target.(string)
+		if !refs[ref] {
+			bad("the discriminator maps %q to %v, which is not one of its schemas", value, target)
+		}
+		mapped[ref] = true
+	}
+	for ref := range refs {
+		if !mapped[ref] {
+			bad("the discriminator's mapping does not name %s", ref)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	o, ok := v.(map[string]any)
+	if !ok {
+		bad("want type object, got %s", typeOf(v))
+		return errs
+	}
+	value, ok := o[name].(string)
+	if !ok {
+		bad("the discriminator property %s is missing or not a string", name)
+		return errs
+	}
+	target, ok := mapping[value].(string)
+	if !ok {
+		bad("%s %q is none of %v", name, value, slices.Sorted(maps.Keys(mapping)))
+		return errs
+	}
+	return validate(doc, map[string]any{"$ref": target}, v, at)
 }
 
 func num(v any) *big.Float {

@@ -8,6 +8,7 @@ import (
 	"stillmotion/internal/ambience"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/prompt"
 	"stillmotion/internal/speech"
 )
 
@@ -15,14 +16,21 @@ import (
 // starting at speech.Lead over a quiet bed of the scene's ambience, or the
 // ambience alone, at the loudness the ambience package targets for each.
 func soundtrack(req *generation.Request, audio *speech.Audio, length time.Duration) []int16 {
-	scene := ambience.Plan(req.Prompt, req.NegativePrompt)
-	// Thunder goes where the picture flashes (see planShot).
-	scene.Events = append(scene.Events, lightning(req, length)...)
+	// The same reading of the prompt as the picture's (see planShot).
+	scene := soundScene(read(req), req.Seed, length)
 	if audio == nil {
 		return ambience.Render(scene, length, req.Seed, false)
 	}
 	voice := speech.Track(audio, speech.Lead, length)
 	return ambience.Mix(voice, ambience.Render(scene, length, req.Seed, true))
+}
+
+// soundScene plans the sound of a clip of length from the prompt as
+// read: the layers it asks for, and thunder where the picture flashes.
+func soundScene(sc *prompt.Scene, seed int64, length time.Duration) ambience.Scene {
+	scene := ambience.Plan(sc)
+	scene.Events = append(scene.Events, lightning(sc, seed, length)...)
+	return scene
 }
 
 // speak voices req's speech to fit a clip of length, leaving the lead-in

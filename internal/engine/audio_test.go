@@ -7,6 +7,7 @@ import (
 
 	"stillmotion/internal/ambience"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/prompt"
 	"stillmotion/internal/speech"
 )
 
@@ -64,7 +65,7 @@ func TestSoundtrackThunderFollowsLightning(t *testing.T) {
 	storm := &generation.Request{Prompt: "a storm with lightning over the city", Seed: 5}
 	calm := &generation.Request{Prompt: storm.Prompt, NegativePrompt: "lightning", Seed: 5}
 	a, b := soundtrack(storm, nil, 5*time.Second), soundtrack(calm, nil, 5*time.Second)
-	ev := ambience.Lightning(storm.Prompt, 5*time.Second, 5)
+	ev := ambience.Lightning(prompt.Read(storm.Prompt, storm.NegativePrompt), 5*time.Second, 5)
 	if len(ev) == 0 {
 		t.Fatal("no lightning planned for a prompt that asks for it")
 	}

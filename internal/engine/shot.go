@@ -2,11 +2,11 @@ package engine
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"stillmotion/internal/ambience"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/prompt"
 	"stillmotion/internal/render"
 )
 
@@ -15,12 +15,23 @@ import (
 // seed ask for, suited to what h says of the image, and a flash on every
 // frame where the soundtrack puts a thunderclap.
 func planShot(req *generation.Request, frames int, h render.Hint) render.Shot {
-	s := render.PlanFor(req.Prompt, req.NegativePrompt, req.Seed, h)
+	return planPicture(read(req), req, frames, h)
+}
+
+// read reads req's prompt and negative prompt: the one reading that the
+// picture and the soundtrack are both planned from, so that they agree.
+func read(req *generation.Request) *prompt.Scene {
+	return prompt.Read(req.Prompt, req.NegativePrompt)
+}
+
+// planPicture plans as planShot from the prompt as read.
+func planPicture(sc *prompt.Scene, req *generation.Request, frames int, h render.Hint) render.Shot {
+	s := render.PlanFor(sc, req.Seed, h)
 	// The request was validated, so an unknown style cannot reach here;
 	// were one to, the clip is drawn unstyled rather than failed.
 	s.Style, _ = render.ParseStyle(req.Style)
-	s.Light = render.PlanLight(req.Prompt, req.NegativePrompt)
-	s.Atmosphere = render.PlanAtmosphere(req.Prompt, req.NegativePrompt)
+	s.Light = render.PlanLight(sc)
+	s.Atmosphere = render.PlanAtmosphere(sc)
 	// Hair and cloth move around a figure, which a shot that does not
 	// separate one (a static camera, a zoom out) still needs for them;
 	// without a face there is nothing to move, nor to name in the plan.
@@ -31,19 +42,17 @@ func planShot(req *generation.Request, frames int, h render.Hint) render.Shot {
 			s.Figure = h.FaceBox
 		}
 	}
-	for _, e := range lightning(req, time.Duration(frames)*time.Second/FPS) {
+	for _, e := range lightning(sc, req.Seed, time.Duration(frames)*time.Second/FPS) {
 		s.Flashes = append(s.Flashes, render.Flash{Frame: e.Frame(FPS), Strength: e.Strength})
 	}
 	return s
 }
 
 // lightning returns the clip's lightning, which the picture flashes at and
-// the soundtrack puts thunder at, unless the negative prompt refuses it.
-func lightning(req *generation.Request, length time.Duration) []ambience.Event {
-	if strings.Contains(strings.ToLower(req.NegativePrompt), "lightning") {
-		return nil
-	}
-	return ambience.Lightning(req.Prompt, length, req.Seed)
+// the soundtrack puts thunder at: none when the prompt or the negative
+// prompt refuses lightning or thunder.
+func lightning(sc *prompt.Scene, seed int64, length time.Duration) []ambience.Event {
+	return ambience.Lightning(sc, length, seed)
 }
 
 // Renderer prepares the renderer that Render draws req's clip with, and

@@ -11,6 +11,7 @@ import (
 	"stillmotion/internal/face"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
+	"stillmotion/internal/prompt"
 	"stillmotion/internal/render"
 )
 
@@ -34,7 +35,7 @@ func TestLightningFlashesWithThunder(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3} {
 		req := &generation.Request{Prompt: "a thunderstorm over the hills, lightning strikes", Seed: seed, Duration: 5}
 		s := planShot(req, frames, render.Hint{})
-		events := ambience.Lightning(req.Prompt, 5*time.Second, seed)
+		events := ambience.Lightning(prompt.Read(req.Prompt, req.NegativePrompt), 5*time.Second, seed)
 		if len(s.Flashes) == 0 || len(s.Flashes) != len(events) {
 			t.Fatalf("seed %d: %d flashes for %d thunderclaps", seed, len(s.Flashes), len(events))
 		}

@@ -79,8 +79,9 @@ type Request struct {
 	Speaker   string `json:"lip_sync_tts_speaker,omitempty"`
 	// GenerateAudio, MultiClip and Thinking are v5.5's switches: sound
 	// from the scene, a clip cut into several shots, and how the prompt is
-	// read ("enabled", "disabled" or "auto").
-	GenerateAudio bool   `json:"generate_audio_switch,omitempty"`
+	// read ("enabled", "disabled" or "auto"). GenerateAudio is nil for a
+	// model without the switch, whose clips always have sound.
+	GenerateAudio *bool  `json:"generate_audio_switch,omitempty"`
 	MultiClip     bool   `json:"generate_multi_clip_switch,omitempty"`
 	Thinking      string `json:"thinking_type,omitempty"`
 	// Size is the frame size asked for on the OpenAI-compatible route
@@ -94,6 +95,10 @@ type Request struct {
 	// field its model ignores); they are reported with the video.
 	Warnings []string `json:"warnings,omitempty"`
 }
+
+// Sound reports whether the clip has a soundtrack: always, unless the
+// model has generate_audio_switch and it is off.
+func (r *Request) Sound() bool { return r.GenerateAudio == nil || *r.GenerateAudio }
 
 // ShortSide returns the frame's short side in pixels (720 for "720p"), 0
 // for a model whose video keeps its input's size.
@@ -203,6 +208,7 @@ func (p *parser) model(served []Route) Schema {
 	if !ok {
 		return fallback
 	}
+	s = Canonical(s)
 	for _, r := range served {
 		if r.Model == s {
 			sc := r.Schema()
@@ -253,7 +259,8 @@ func (p *parser) clip(r *Request, sc Schema) {
 		p.speech(r)
 	}
 	if sc.Switches {
-		r.GenerateAudio = p.boolean("generate_audio_switch")
+		on := p.boolean("generate_audio_switch")
+		r.GenerateAudio = &on
 		r.MultiClip = p.boolean("generate_multi_clip_switch")
 		r.Thinking = p.enum("thinking_type", false, ThinkingTypes[0], ThinkingTypes)
 	}

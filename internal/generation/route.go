@@ -76,7 +76,7 @@ func sent(req *Request) []string {
 	add(FieldStyle, req.Style != "")
 	add(FieldSeed, req.SeedGiven)
 	add(FieldSpeech, req.Speech != "")
-	add(FieldGenerateAudio, req.GenerateAudio)
+	add(FieldGenerateAudio, req.GenerateAudio != nil && *req.GenerateAudio)
 	add(FieldMultiClip, req.MultiClip)
 	return f
 }

@@ -55,6 +55,21 @@ var Schemas = []Schema{
 	{Model: ModelLipSync, Kind: LipSync},
 }
 
+// aliases are other spellings of hosted model ids that the hosted API's
+// own code samples send (its v5.5 samples say "pixverse/v5-5-...").
+var aliases = map[string]string{
+	"pixverse/v5-5-image-to-video": ModelV55ImageToVideo,
+	"pixverse/v5-5-text-to-video":  ModelV55TextToVideo,
+}
+
+// Canonical returns the hosted id that model spells, or model itself.
+func Canonical(model string) string {
+	if c, ok := aliases[model]; ok {
+		return c
+	}
+	return model
+}
+
 // SchemaOf returns the schema of the hosted model id, or false when the id
 // is not one of Schemas.
 func SchemaOf(model string) (Schema, bool) {

@@ -60,13 +60,15 @@ func TestParseRequestPerModelValid(t *testing.T) {
 		check   func(r *Request) bool
 		want    string
 	}{
-		{Model, nil, func(r *Request) bool { return r.Kind == ImageToVideo && r.Duration == 5 && r.Thinking == "" }, "v5 defaults"},
+		{Model, nil, func(r *Request) bool {
+			return r.Kind == ImageToVideo && r.Duration == 5 && r.Thinking == "" && r.Sound()
+		}, "v5 defaults"},
 		{ModelV55ImageToVideo, nil, func(r *Request) bool {
-			return r.Kind == ImageToVideo && r.Duration == 5 && r.Thinking == "enabled" && !r.GenerateAudio && !r.MultiClip
+			return r.Kind == ImageToVideo && r.Duration == 5 && r.Thinking == "enabled" && !r.Sound() && r.GenerateAudio != nil && !r.MultiClip
 		}, "v5.5 defaults: thinking enabled, switches off"},
 		{ModelV55ImageToVideo, map[string]any{"duration": 10, "generate_audio_switch": true, "generate_multi_clip_switch": true, "thinking_type": "auto"},
 			func(r *Request) bool {
-				return r.Duration == 10 && r.GenerateAudio && r.MultiClip && r.Thinking == "auto"
+				return r.Duration == 10 && r.Sound() && r.MultiClip && r.Thinking == "auto"
 			}, "v5.5 10 s with switches"},
 		{ModelTransition, nil, func(r *Request) bool {
 			return r.Kind == Transition && r.TailImageURL == "https://example.com/b.jpg" && r.ImageURL == "https://example.com/a.jpg"
@@ -178,6 +180,15 @@ func TestParseRequestIgnoredFamilyFields(t *testing.T) {
 				t.Errorf("warnings\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseRequestAliases(t *testing.T) {
+	for alias, want := range map[string]string{"pixverse/v5-5-image-to-video": ModelV55ImageToVideo, "pixverse/v5-5-text-to-video": ModelV55TextToVideo} {
+		r, err := parseWith(t, want, map[string]any{"model": alias})
+		if err != nil || r.Model != want {
+			t.Errorf("%s: %+v, %v; want the request of %s", alias, r, err, want)
+		}
 	}
 }
 

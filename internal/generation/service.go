@@ -353,7 +353,7 @@ func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error)
 // usage returns what req is priced by.
 func usage(req *Request) billing.Usage {
 	u := billing.Usage{Resolution: req.Resolution, Seconds: req.Duration, Speech: req.Speech}
-	if req.GenerateAudio {
+	if req.GenerateAudio != nil && *req.GenerateAudio {
 		u.Extras = append(u.Extras, "audio")
 	}
 	if req.MultiClip {

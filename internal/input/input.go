@@ -44,9 +44,11 @@ type Files struct {
 // Kept reports whether a URL field's value is a reference to a kept file.
 func Kept(u string) bool { return strings.HasPrefix(u, scheme) }
 
-// options returns the intake options for reading the file of field.
-func (m *Files) options(field string) intake.Options {
-	o := m.Intake
+// Options returns the intake options for reading the file of a URL field:
+// base (whose MaxBytes is the images' limit) with the field's name and
+// byte limit.
+func Options(base intake.Options, field string) intake.Options {
+	o := base
 	o.Field = field
 	switch field {
 	case generation.FieldVideo:
@@ -56,6 +58,8 @@ func (m *Files) options(field string) intake.Options {
 	}
 	return o
 }
+
+func (m *Files) options(field string) intake.Options { return Options(m.Intake, field) }
 
 // names are the kept files' names, by URL field.
 var names = map[string]string{generation.FieldImage: "input", generation.FieldTailImage: "tail",

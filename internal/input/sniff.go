@@ -6,6 +6,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
+	"stillmotion/internal/media"
 )
 
 // Extension returns the file extension of b, a file sent in the URL field
@@ -22,7 +23,7 @@ func Extension(field string, b []byte) (string, error) {
 		if ext := audioExtension(b); ext != "" {
 			return ext, nil
 		}
-		return "", fault.E(fault.ImageInvalid, "audio_url holds no WAV, MP3, AAC/M4A, OGG/Opus or FLAC audio")
+		return "", fault.E(fault.ImageInvalid, "audio_url holds no "+media.AudioFormats)
 	}
 	if ext := intake.Extension(b); ext != "" {
 		return ext, nil
@@ -65,6 +66,8 @@ func audioExtension(b []byte) string {
 		return ".ogg"
 	case bytes.HasPrefix(b, []byte("fLaC")):
 		return ".flac"
+	case bytes.HasPrefix(b, []byte{0x1a, 0x45, 0xdf, 0xa3}):
+		return ".webm" // Matroska's EBML header: WebM audio (Opus)
 	case len(b) >= 2 && b[0] == 0xff && b[1]&0xf6 == 0xf0:
 		return ".aac" // an ADTS frame header
 	case len(b) >= 2 && b[0] == 0xff && b[1]&0xe0 == 0xe0:

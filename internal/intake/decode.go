@@ -54,9 +54,9 @@ func sniff(b []byte) *format {
 }
 
 // unsupported describes content that is not in a supported format.
-func unsupported(b []byte) *fault.Error {
+func unsupported(b []byte, field string) *fault.Error {
 	if len(b) == 0 {
-		return fault.E(fault.ImageInvalid, "image_url is empty (0 bytes); "+supported)
+		return fault.E(fault.ImageInvalid, field+" is empty (0 bytes); "+supported)
 	}
 	ct := http.DetectContentType(b)
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
@@ -64,17 +64,18 @@ func unsupported(b []byte) *fault.Error {
 	}
 	switch {
 	case ct == "application/octet-stream":
-		return fault.E(fault.ImageInvalid, "image_url is not an image in a recognised format; "+supported)
+		return fault.E(fault.ImageInvalid, field+" is not an image in a recognised format; "+supported)
 	case strings.HasPrefix(ct, "image/"):
-		return fault.Errorf(fault.ImageInvalid, "image_url is an %s image, which is not supported; %s", ct, supported)
+		return fault.Errorf(fault.ImageInvalid, "%s is an %s image, which is not supported; %s", field, ct, supported)
 	}
-	return fault.Errorf(fault.ImageInvalid, "image_url is not an image: the content looks like %s; %s", ct, supported)
+	return fault.Errorf(fault.ImageInvalid, "%s is not an image: the content looks like %s; %s", field, ct, supported)
 }
 
 // decode decodes the image in b, checking its dimensions against
 // opt.MaxPixels before decoding it, and returns it as an *image.RGBA whose
 // bounds start at the origin, oriented for display.
 func decode(ctx context.Context, b []byte, opt Options) (m *image.RGBA, err error) {
+	field := opt.Field
 	f, cfg, err := decodeConfig(b, opt)
 	if err != nil {
 		return nil, err
@@ -87,16 +88,16 @@ func decode(ctx context.Context, b []byte, opt Options) (m *image.RGBA, err erro
 		// one might; one bad image must not take the process down.
 		if p := recover(); p != nil {
 			m, err = nil, fault.Wrap(fault.ImageInvalid,
-				fmt.Sprintf("image_url is not a valid image: invalid %s data; %s", f.name, supported),
+				fmt.Sprintf("%s is not a valid image: invalid %s data; %s", field, f.name, supported),
 				fmt.Errorf("decoder panic: %v", p))
 		}
 	}()
 	src, err := f.decode(r)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
-			return nil, ctxFault(cerr, "image_url")
+			return nil, ctxFault(cerr, field)
 		}
-		return nil, invalid(f, err)
+		return nil, invalid(f, err, field)
 	}
 	var rgba *image.RGBA
 	switch sb := src.Bounds(); {
@@ -108,7 +109,7 @@ func decode(ctx context.Context, b []byte, opt Options) (m *image.RGBA, err erro
 	case sb.Dx() != cfg.Width || sb.Dy() != cfg.Height:
 		// The header was checked, the data is something else: trust neither.
 		return nil, fault.Errorf(fault.ImageInvalid,
-			"image_url is not a valid image: the %s header disagrees with the image data; %s", f.name, supported)
+			"%s is not a valid image: the %s header disagrees with the image data; %s", field, f.name, supported)
 	default:
 		rgba = toRGBA(src)
 	}
@@ -121,18 +122,19 @@ func decode(ctx context.Context, b []byte, opt Options) (m *image.RGBA, err erro
 // decodeConfig sniffs the format of b and reads its dimensions from the
 // header, refusing an image with no pixels or more than opt.MaxPixels.
 func decodeConfig(b []byte, opt Options) (*format, image.Config, error) {
+	field := opt.Field
 	f := sniff(b)
 	if f == nil {
-		return nil, image.Config{}, unsupported(b)
+		return nil, image.Config{}, unsupported(b, field)
 	}
 	cfg, err := f.config(bytes.NewReader(b))
 	if err != nil {
-		return nil, image.Config{}, invalid(f, err)
+		return nil, image.Config{}, invalid(f, err, field)
 	}
 	w, h := int64(cfg.Width), int64(cfg.Height)
 	if w <= 0 || h <= 0 {
 		return nil, image.Config{}, fault.Errorf(fault.ImageInvalid,
-			"image_url is not a valid image: the %s header says it is %dx%d pixels; %s", f.name, w, h, supported)
+			"%s is not a valid image: the %s header says it is %dx%d pixels; %s", field, f.name, w, h, supported)
 	}
 	if w*h > int64(opt.MaxPixels) {
 		return nil, image.Config{}, fault.Errorf(fault.ImageTooLarge,
@@ -142,7 +144,7 @@ func decodeConfig(b []byte, opt Options) (*format, image.Config, error) {
 }
 
 // invalid describes err, a decoder's failure on data of format f.
-func invalid(f *format, err error) *fault.Error {
+func invalid(f *format, err error, field string) *fault.Error {
 	text := err.Error()
 	var detail string
 	switch {
@@ -160,7 +162,7 @@ func invalid(f *format, err error) *fault.Error {
 		}
 		detail = "invalid " + f.name + " data (" + text + ")"
 	}
-	return fault.Wrap(fault.ImageInvalid, "image_url is not a valid image: "+detail+"; "+supported, err)
+	return fault.Wrap(fault.ImageInvalid, field+" is not a valid image: "+detail+"; "+supported, err)
 }
 
 // megapixels formats n pixels in megapixels, exactly and without trailing

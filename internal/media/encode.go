@@ -33,6 +33,7 @@ type Spec struct {
 	FPS           int    // frames per second; 0 means 24
 	Frames        int    // the number of frames; the video has exactly this many
 	AudioWAV      string // a WAV file, padded with silence or cut to Frames/FPS; "" means a silent track
+	NoAudio       bool   // no audio stream at all (AudioWAV is then ignored)
 	Program       string // the ffmpeg program; "" means "ffmpeg" on the PATH
 }
 
@@ -151,17 +152,21 @@ func encodeArgs(spec Spec, out string) []string {
 		"-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", spec.Width, spec.Height),
 		"-framerate", strconv.Itoa(spec.FPS), "-i", "pipe:0",
 	}
-	if spec.AudioWAV != "" {
+	video := []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+		"-threads", strconv.Itoa(encoderThreads)}
+	switch {
+	case spec.NoAudio:
+		args = append(append(append(args, "-map", "0:v:0"), video...), "-an", "-fflags", "+bitexact", "-flags:v", "+bitexact")
+		return append(args, "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", out)
+	case spec.AudioWAV != "":
 		args = append(args, "-i", spec.AudioWAV)
-	} else {
+	default:
 		args = append(args, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono")
 	}
-	return append(args,
-		"-map", "0:v:0", "-map", "1:a:0",
-		"-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-		"-threads", strconv.Itoa(encoderThreads),
+	args = append(append(append(args, "-map", "0:v:0", "-map", "1:a:0"), video...),
 		"-af", "apad=whole_dur="+dur+",atrim=end="+dur,
-		"-c:a", "aac", "-b:a", "128k", "-ar", "48000",
+		"-c:a", "aac", "-b:a", "128k", "-ar", "48000")
+	return append(args,
 		"-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
 		"-map_metadata", "-1", "-movflags", "+faststart",
 		"-f", "mp4", out,

@@ -3,9 +3,9 @@ package render
 import (
 	"image"
 	"math"
-	"regexp"
-	"slices"
 	"strings"
+
+	"stillmotion/internal/prompt"
 )
 
 // Atmosphere is a set of effects drawn over the framed picture: particles
@@ -52,57 +52,28 @@ func (a Atmosphere) String() string {
 	return strings.Join(names, "+")
 }
 
-// effectWords are the words that bring each effect.
-var effectWords = [numEffects]*regexp.Regexp{
-	regexp.MustCompile(`\b(?:rain|rains|raining|rainy|rainfall|downpour|drizzle|drizzling|rainstorm|thunderstorm|storm|stormy)\b`),
-	regexp.MustCompile(`\b(?:snow|snows|snowing|snowy|snowfall|snowflakes?|blizzard|flurries)\b`),
-	regexp.MustCompile(`\b(?:dust|dusty|motes|dust motes|pollen|sandstorm)\b`),
-	regexp.MustCompile(`\b(?:embers?|sparks?|campfire|bonfire|fire|burning|flames?)\b`),
-	regexp.MustCompile(`\b(?:fireflies|firefly|glowing bugs|will o the wisps?)\b`),
-	regexp.MustCompile(`\b(?:petals?|cherry blossoms?|sakura|falling leaves|leaves falling|blossoms falling)\b`),
-	regexp.MustCompile(`\b(?:fog|foggy|mist|misty|haze|hazy|smoke|smoky|smog|fumes)\b`),
-	regexp.MustCompile(`\b(?:light rays|rays of (?:light|sun|sunlight)|god rays|sunbeams?|sun beams?|crepuscular rays|volumetric light(?:ing)?|shafts of light|light shafts)\b`),
-	regexp.MustCompile(`\b(?:water|waters|sea|seas|ocean|lake|lakes|river|rivers|pond|lagoon|waves)\b`),
-	regexp.MustCompile(`\b(?:clouds?|cloudy|sky|skies|smoke|smoky|mist|misty)\b`),
-	regexp.MustCompile(`\b(?:wind|winds|windy|breeze|breezy|breezes|gusts?|gusty|windswept|wind swept|sway|sways|swaying|trees?|leaves|leafy|foliage|grass|grasses|grassy|forests?|woods|woodland|jungle|meadows?|bushes|branches|palms?|palm trees?|wheat|reeds)\b`),
-	regexp.MustCompile(`\b(?:wind|winds|windy|breeze|breezy|gusts?|gusty|windswept|wind swept|hair blowing|blowing hair|flowing hair|hair flowing|hair in the wind|billowing|fluttering)\b`),
-	regexp.MustCompile(`\b(?:lens flares?|sun flares?|anamorphic|flares?)\b`),
+// promptEffects are the effects of the prompt's words.
+var promptEffects = [numEffects]struct {
+	said   prompt.Atmosphere
+	effect Atmosphere
+}{
+	{prompt.Rain, Rain}, {prompt.Snow, Snow}, {prompt.Dust, Dust}, {prompt.Embers, Embers},
+	{prompt.Fireflies, Fireflies}, {prompt.Petals, Petals}, {prompt.Fog, Fog}, {prompt.Rays, Rays},
+	{prompt.Water, Water}, {prompt.Clouds, Clouds}, {prompt.Sway, Sway}, {prompt.Hair, Hair}, {prompt.Flare, Flare},
 }
 
-// calmWords are the words that, negated in the prompt ("no wind") or named
-// in the negative prompt, leave an effect out although other words bring
-// it ("a forest, no wind").
-var calmWords = map[Atmosphere]*regexp.Regexp{
-	Sway: regexp.MustCompile(`\b(?:wind|windy|breeze|sway|swaying|foliage sway|moving (?:trees|leaves|foliage))\b`),
-	Hair: regexp.MustCompile(`\b(?:wind|windy|breeze|hair (?:movement|motion)|moving hair|cloth (?:movement|motion))\b`),
-}
-
-// PlanAtmosphere reads the effects the prompt names ("rain", "snow",
-// "dust motes", "embers", "fireflies", "cherry blossoms", "fog", "haze",
-// "god rays", "sunbeams", "lake", "sea", "clouds", "sky", "smoke", "wind",
-// "trees", "meadow", "flowing hair", "lens flare", "anamorphic"...); one
-// negated in the prompt ("no rain") or named in the negative prompt
-// ("rain", "fog", "water", "clouds", "wind", "lens flare") is left out. A
-// negative "particles" removes only the particles. Hair and cloth in wind
-// are drawn only with a figure (Shot.Figure).
-func PlanAtmosphere(prompt, negative string) Atmosphere {
-	text, neg := normalize(prompt), normalize(negative)
+// PlanAtmosphere returns the effects the prompt asks for (sc.Atmosphere):
+// "rain", "snow", "dust motes", "embers", "fireflies", "cherry blossoms",
+// "fog", "haze", "god rays", "sunbeams", "lake", "sea", "clouds", "sky",
+// "smoke", "wind", "trees", "meadow", "flowing hair", "lens flare",
+// "anamorphic"... less those the prompt negates or the negative prompt
+// names; a negative "particles" removes only the particles. Hair and cloth
+// in wind are drawn only with a figure (Shot.Figure).
+func PlanAtmosphere(sc *prompt.Scene) Atmosphere {
 	var a Atmosphere
-	for i, re := range effectWords {
-		e := Atmosphere(1 << i)
-		if re.MatchString(neg) || (i < numParticles && strings.Contains(neg, "particles")) {
-			continue
-		}
-		if calm := calmWords[e]; calm != nil && (calm.MatchString(neg) || slices.ContainsFunc(calm.FindAllStringIndex(text, -1), func(loc []int) bool {
-			return negated(text[:loc[0]])
-		})) {
-			continue
-		}
-		for _, loc := range re.FindAllStringIndex(text, -1) {
-			if !negated(text[:loc[0]]) {
-				a |= e
-				break
-			}
+	for _, e := range promptEffects {
+		if sc.Atmosphere.Has(e.said) {
+			a |= e.effect
 		}
 	}
 	return a

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"stillmotion/internal/prompt"
 )
 
 func TestPlanAtmosphere(t *testing.T) {
@@ -43,8 +45,8 @@ func TestPlanAtmosphere(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.prompt+"|"+tt.negative, func(t *testing.T) {
-			if got := PlanAtmosphere(tt.prompt, tt.negative); got != tt.want {
-				t.Errorf("PlanAtmosphere(%q, %q) = %q, want %q", tt.prompt, tt.negative, got, tt.want)
+			if got := PlanAtmosphere(prompt.Read(tt.prompt, tt.negative)); got != tt.want {
+				t.Errorf("PlanAtmosphere(prompt.Read(%q, %q)) = %q, want %q", tt.prompt, tt.negative, got, tt.want)
 			}
 		})
 	}

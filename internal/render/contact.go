@@ -28,20 +28,32 @@ func SheetFrames(n, frames int) []int {
 // up to three per row.
 func SheetColumns(n int) int { return min(max(n, 1), 3) }
 
+// Clip draws the frames of a clip: a Renderer, or shots cut together.
+type Clip interface {
+	// Frame draws frame i into dst, which is the clip's size.
+	Frame(i int, dst *image.RGBA)
+	// Size returns the frame's width and height.
+	Size() (w, h int)
+}
+
+// Size returns the frame's width and height.
+func (r *Renderer) Size() (w, h int) { return r.fw, r.fh }
+
 // ContactSheet draws the given frames of r into a grid of
 // SheetColumns(len(frames)) columns, row by row, separated by SheetGap
 // white pixels. Each tile is a whole frame, drawn by r.Frame, so the sheet
 // shows exactly what the video does; frames larger than 640 pixels on the
 // short side are reduced by an integer factor (a box filter) to keep the
 // sheet a reasonable size.
-func ContactSheet(r *Renderer, frames []int) *image.RGBA {
-	k := max(1, (min(r.fw, r.fh)+639)/640)
-	tw, th := r.fw/k, r.fh/k
+func ContactSheet(r Clip, frames []int) *image.RGBA {
+	fw, fh := r.Size()
+	k := max(1, (min(fw, fh)+639)/640)
+	tw, th := fw/k, fh/k
 	cols := SheetColumns(len(frames))
 	rows := (len(frames) + cols - 1) / cols
 	out := image.NewRGBA(image.Rect(0, 0, cols*(tw+SheetGap)-SheetGap, rows*(th+SheetGap)-SheetGap))
 	draw.Draw(out, out.Rect, image.White, image.Point{}, draw.Src)
-	full := image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
+	full := image.NewRGBA(image.Rect(0, 0, fw, fh))
 	for n, i := range frames {
 		r.Frame(i, full)
 		at := image.Pt(n%cols*(tw+SheetGap), n/cols*(th+SheetGap))

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"stillmotion/internal/prompt"
 )
 
 var gallery = flag.String("gallery", "", "write the docs' contact sheets into this directory")
@@ -68,8 +70,8 @@ func TestGallery(t *testing.T) {
 			gr := Grade(1 << g)
 			rows = append(rows, New(img, fw, fh, Shot{Light: Light{From: gr, To: gr}}, 48))
 		}
-		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight("as the sun sets", "")}, 48))
-		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight("as night falls", "")}, 48))
+		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight(prompt.Read("as the sun sets", ""))}, 48))
+		rows = append(rows, New(img, fw, fh, Shot{Light: PlanLight(prompt.Read("as night falls", ""))}, 48))
 		writePNG(t, "light-"+base+".png", sheet(rows, []int{0, 47}))
 
 		rows = rows[:0]

@@ -5,6 +5,8 @@ import (
 	"image"
 	"math"
 	"testing"
+
+	"stillmotion/internal/prompt"
 )
 
 // TestWaterAndClouds checks the water shimmer and the cloud drift: frame 0
@@ -34,7 +36,7 @@ func TestWaterAndClouds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {
 			t.Parallel()
-			shot := Shot{Move: Static, Atmosphere: PlanAtmosphere(tt.prompt, ""), Seed: 5}
+			shot := Shot{Move: Static, Atmosphere: PlanAtmosphere(prompt.Read(tt.prompt, "")), Seed: 5}
 			r := New(src, w, h, shot, 48)
 			if !bytes.Equal(frame(r, 0).Pix, frame(plain, 0).Pix) {
 				t.Error("frame 0 is not the picture")
@@ -51,7 +53,7 @@ func TestWaterAndClouds(t *testing.T) {
 			if bytes.Equal(f.Pix, frame(New(src, w, h, Shot{Move: Static, Atmosphere: shot.Atmosphere, Seed: 6}, 48), 30).Pix) {
 				t.Error("seeds 5 and 6 draw the same frame")
 			}
-			if a := PlanAtmosphere(tt.prompt, "water, clouds"); a != 0 {
+			if a := PlanAtmosphere(prompt.Read(tt.prompt, "water, clouds")); a != 0 {
 				t.Errorf("negated: %s", a)
 			}
 		})

@@ -3,9 +3,9 @@ package render
 import (
 	"fmt"
 	"math"
-	"regexp"
-	"slices"
 	"strings"
+
+	"stillmotion/internal/prompt"
 )
 
 // Grade is a set of colour grades, combined in the order of the constants.
@@ -172,75 +172,34 @@ func clamp8(v int32) uint8 {
 	return uint8(min(max(v, 0), 255))
 }
 
-// gradeWords are the words that choose each grade.
-var gradeWords = [numGrades]*regexp.Regexp{
-	regexp.MustCompile(`\b(?:golden hour|golden light|sunset|sundown|sunrise|warm (?:evening|afternoon|morning) (?:light|sun)|magic hour)\b`),
-	regexp.MustCompile(`\b(?:dusk|twilight|blue hour|after sunset)\b`),
-	regexp.MustCompile(`\b(?:night|nighttime|at night|moonlight|moonlit|midnight)\b`),
-	regexp.MustCompile(`\b(?:moody|gloomy|brooding|somber|sombre|melancholic|noir|overcast|ominous)\b`),
-	regexp.MustCompile(`\b(?:neon|neon lit|neon lights?|synthwave|vaporwave)\b`),
-	regexp.MustCompile(`\b(?:vintage|retro|old film|faded|nostalgic|70s|1970s|sepia)\b`),
-	regexp.MustCompile(`\b(?:black and white|black & white|b&w|monochrome|grayscale|greyscale)\b`),
-	regexp.MustCompile(`\b(?:high contrast|contrasty|punchy|dramatic lighting|chiaroscuro)\b`),
-}
-
-// transitions are the phrases that change the light over the clip.
-var transitions = []struct {
-	re       *regexp.Regexp
-	from, to Grade
+// promptGrades are the grades of the prompt's words.
+var promptGrades = [numGrades]struct {
+	said  prompt.Grade
+	grade Grade
 }{
-	{regexp.MustCompile(`\b(?:sun (?:sets|setting|goes down|going down|sinks|sinking)|sets? the sun|day turns? (?:in)?to dusk|evening falls)\b`), 0, GoldenHour | Dusk},
-	{regexp.MustCompile(`\b(?:night (?:falls|falling|comes|sets in)|darkness falls|(?:getting|grows|growing|turns) dark|day turns? (?:in)?to night)\b`), 0, Night},
-	{regexp.MustCompile(`\b(?:sun (?:rises|rising|comes up|coming up)|dawn breaks|day breaks|night turns? (?:in)?to day)\b`), Night, GoldenHour},
-	{regexp.MustCompile(`\b(?:lights? (?:up|come on|turn on)|neon (?:flickers|comes) on)\b`), Night, Neon},
+	{prompt.GoldenHour, GoldenHour}, {prompt.Dusk, Dusk}, {prompt.Night, Night}, {prompt.Moody, Moody},
+	{prompt.Neon, Neon}, {prompt.Vintage, Vintage}, {prompt.BlackAndWhite, BlackAndWhite}, {prompt.HighContrast, HighContrast},
 }
 
-// PlanLight reads the grade words of the prompt ("golden hour", "at night",
-// "moody", "neon", "vintage", "black and white", "high contrast"...) and
-// the phrases that change the light over the clip ("the sun sets", "night
-// falls", "dawn breaks"). A grade that is negated in the prompt ("not black
-// and white") or named in the negative prompt is left out.
-func PlanLight(prompt, negative string) Light {
-	text := normalize(prompt)
-	neg := normalize(negative)
-	var l Light
-	var quoted []string
-	for _, tr := range transitions {
-		if loc := tr.re.FindStringIndex(text); loc != nil && !negated(text[:loc[0]]) {
-			l.From, l.To = tr.from, tr.to
-			quoted = append(quoted, text[loc[0]:loc[1]])
-			break
+// gradeOf returns the grades of g.
+func gradeOf(g prompt.Grade) Grade {
+	var out Grade
+	for _, p := range promptGrades {
+		if g&p.said != 0 {
+			out |= p.grade
 		}
 	}
-	var static Grade
-	for i, re := range gradeWords {
-		g := Grade(1 << i)
-		if re.MatchString(neg) {
-			l.From &^= g
-			l.To &^= g
-			continue
-		}
-		for _, loc := range re.FindAllStringIndex(text, -1) {
-			if negated(text[:loc[0]]) {
-				continue
-			}
-			if (l.From|l.To)&g == 0 && !slices.ContainsFunc(quoted, func(q string) bool { return strings.Contains(q, text[loc[0]:loc[1]]) }) {
-				static |= g
-				quoted = append(quoted, text[loc[0]:loc[1]])
-			}
-			break
-		}
-	}
-	// A transition's end state replaces the time of day the prompt
-	// names, so "a golden hour beach as the sun sets" ends at dusk.
-	day := GoldenHour | Dusk | Night
-	if l.From != l.To {
-		static &^= day
-	}
-	l.From |= static
-	l.To |= static
-	if len(quoted) > 0 {
-		l.Reason = fmt.Sprintf("from prompt: %q", strings.Join(quoted, ", "))
+	return out
+}
+
+// PlanLight returns the light the prompt asks for (sc.Light): its grades
+// ("golden hour", "at night", "moody", "neon", "vintage", "black and
+// white", "high contrast"...) and a change over the clip ("the sun
+// sets", "night falls", "dawn breaks"), without the grades it refuses.
+func PlanLight(sc *prompt.Scene) Light {
+	l := Light{From: gradeOf(sc.Light.From), To: gradeOf(sc.Light.To)}
+	if len(sc.Light.Words) > 0 {
+		l.Reason = fmt.Sprintf("from prompt: %q", strings.Join(sc.Light.Words, ", "))
 	}
 	return l
 }

@@ -3,6 +3,8 @@ package render
 import (
 	"image"
 	"testing"
+
+	"stillmotion/internal/prompt"
 )
 
 func TestPlanLight(t *testing.T) {
@@ -23,9 +25,9 @@ func TestPlanLight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.prompt, func(t *testing.T) {
-			l := PlanLight(tt.prompt, tt.negative)
+			l := PlanLight(prompt.Read(tt.prompt, tt.negative))
 			if l.From != tt.from || l.To != tt.to {
-				t.Errorf("PlanLight(%q, %q) = %v → %v, want %v → %v", tt.prompt, tt.negative, l.From, l.To, tt.from, tt.to)
+				t.Errorf("PlanLight(prompt.Read(%q, %q)) = %v → %v, want %v → %v", tt.prompt, tt.negative, l.From, l.To, tt.from, tt.to)
 			}
 		})
 	}
@@ -69,7 +71,7 @@ func TestGrades(t *testing.T) {
 		})
 	}
 	t.Run("night falls", func(t *testing.T) {
-		r := New(img, fw, fh, Shot{Light: PlanLight("the harbour as night falls", "")}, 48)
+		r := New(img, fw, fh, Shot{Light: PlanLight(prompt.Read("the harbour as night falls", ""))}, 48)
 		f0 := frame(r, 0)
 		if p := psnr(reference(img, fw, fh), f0); p < 35 {
 			t.Errorf("frame 0 of a transition from natural light: PSNR %.1f dB", p)

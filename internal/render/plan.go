@@ -2,9 +2,10 @@ package render
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
+
+	"stillmotion/internal/prompt"
 )
 
 // Move is a camera move. The names follow the camera, not the picture: when
@@ -151,6 +152,9 @@ type Shot struct {
 	Shake float64
 	// Seed makes the seeded parts of the shot (the shake) differ.
 	Seed int64
+	// Clock places the shot in a clip of several shots cut together: the
+	// zero Clock is a clip of one shot.
+	Clock Clock
 
 	// Style is the look the clip is drawn in (see Style).
 	Style Style
@@ -160,6 +164,15 @@ type Shot struct {
 	Flashes []Flash
 	// Atmosphere is the particles and fog drawn over the picture.
 	Atmosphere Atmosphere
+}
+
+// Clock says where a shot falls in a clip of cut shots: frame i of the
+// shot is frame Start+i of a clip of Total frames. The looks (the grade
+// and its change, flashes, the atmosphere) follow the clip's frames, so
+// they run on across a cut as the light of one scene would; the camera
+// follows the shot's.
+type Clock struct {
+	Start, Total int
 }
 
 // Depth is what the near layer of a shot's parallax is.
@@ -271,134 +284,28 @@ const (
 	fastFactor = 1.8
 )
 
-// phrase is a pattern of camera words and the moves it names. In a prompt
-// a specific phrase chooses its move; in a negative prompt, or after a
-// negation such as "don't", any phrase excludes its moves.
-type phrase struct {
-	re    *regexp.Regexp
-	moves []Move
-}
-
-// adv allows one adverb inside a phrase: "zooms slowly in".
-const adv = `(?:\s+\w+ly)?`
-
-func mustPhrase(pattern string, moves ...Move) phrase {
-	return phrase{regexp.MustCompile(`\b(?:` + pattern + `)\b`), moves}
-}
-
-var allMoving = []Move{ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom}
-
-// specific phrases name one move; the first is the static phrase. The
-// patterns run on normalised text: lower case, hyphens as spaces.
-var specific = []phrase{
-	mustPhrase(`(?:no|without) camera (?:movement|motion|moves?)|camera (?:does not|doesn't|doesnt|never) moves?|static|still camera|camera (?:is |stays |remains )?(?:still|fixed|stationary)|(?:fixed|stationary|locked) (?:camera|shot)|locked (?:off|down)|tripod`, Static),
-	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?left(?:ward|wards)?|(?:counter ?clockwise|anti ?clockwise) orbit`, OrbitLeft),
-	mustPhrase(`(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)(?: shot)?`+adv+`(?: around(?: (?:the|her|his|them|it)(?: \w+)?)?)? (?:to (?:the )?)?right(?:ward|wards)?|clockwise orbit|(?:orbit|orbiting|orbital|arc|360) shot|camera (?:orbits|circles|arcs)|(?:orbit|orbits|orbiting|circle|circles|circling) around`, OrbitRight),
-	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, WhipLeft),
-	mustPhrase(`whip(?:s|ped|ping)?(?: pans?| panning)?`+adv+` (?:to (?:the )?)?right(?:ward|wards)?|whip pans?|whip panning|swish pans?`, WhipRight),
-	mustPhrase(`dolly zoom(?:s|ing)?|zolly|hitchcock(?: zoom| shot| effect)?|vertigo(?: zoom| shot| effect)?|contra zoom|trombone shot`, DollyZoom),
-	mustPhrase(`(?:truck|trucks|trucking|tracking shot|camera (?:travels|tracks))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, TruckLeft),
-	mustPhrase(`(?:truck|trucks|trucking|tracking shot|camera (?:travels|tracks))`+adv+` (?:to (?:the )?)?right(?:ward|wards)?`, TruckRight),
-	mustPhrase(`(?:crane|cranes|craning|pedestal|pedestals|boom|booms|camera (?:rises|lifts|climbs))(?: shot)?`+adv+` up(?:ward|wards)?|(?:crane|jib) shot|camera rises`, PedestalUp),
-	mustPhrase(`(?:crane|cranes|craning|pedestal|pedestals|boom|booms|camera (?:sinks|lowers|descends))(?: shot)?`+adv+` down(?:ward|wards)?|camera (?:sinks|descends)`, PedestalDown),
-	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` (?:in|into|closer)|(?:push|pushes|pushed|pushing)`+adv+` (?:in|into|closer)|(?:dolly|dollies|dollying)`+adv+` (?:in|into|forward)`, ZoomIn),
-	mustPhrase(`(?:zoom|zooms|zoomed|zooming)`+adv+` out|(?:pull|pulls|pulled|pulling)`+adv+` (?:back|out)|(?:dolly|dollies|dollying)`+adv+` (?:out|back|backward)`, ZoomOut),
-	mustPhrase(`(?:pan|pans|panned|panning|camera (?:moves|slides|glides|drifts))`+adv+` (?:to (?:the )?)?left(?:ward|wards)?`, PanLeft),
-	mustPhrase(`(?:pan|pans|panned|panning|camera (?:moves|slides|glides|drifts))`+adv+` (?:to (?:the )?)?right(?:ward|wards)?`, PanRight),
-	mustPhrase(`(?:tilt|tilts|tilted|tilting|camera (?:moves|glides|drifts))`+adv+` up(?:ward|wards)?`, TiltUp),
-	mustPhrase(`(?:tilt|tilts|tilted|tilting|camera (?:moves|glides|drifts))`+adv+` down(?:ward|wards)?`, TiltDown),
-}
-
-// generic phrases name a kind of move; they only exclude.
-var generic = []phrase{
-	mustPhrase(`zoom|zooms|zoomed|zooming|dolly|dollies|dollying`, ZoomIn, ZoomOut, DollyZoom),
-	mustPhrase(`truck|trucks|trucking|tracking`, TruckLeft, TruckRight),
-	mustPhrase(`crane|cranes|craning|pedestal|pedestals|boom|jib`, PedestalUp, PedestalDown),
-	mustPhrase(`pan|pans|panned|panning`, PanLeft, PanRight, WhipLeft, WhipRight),
-	mustPhrase(`tilt|tilts|tilted|tilting`, TiltUp, TiltDown),
-	mustPhrase(`camera (?:movement|movements|motion|moves|move|moving)|moving camera`, allMoving...),
-}
-
-var (
-	negators  = []string{"no", "not", "without", "don't", "dont", "doesn't", "doesnt", "never", "avoid", "avoiding", "nor"}
-	slowWords = []string{"slow", "slowly", "gentle", "gently", "subtle", "subtly", "gradual", "gradually", "soft", "softly", "leisurely"}
-	fastWords = []string{"fast", "quick", "quickly", "rapid", "rapidly", "swift", "swiftly", "dramatic", "dramatically", "sudden", "suddenly", "crash"}
-)
-
 // seedMoves are the moves the seed chooses among. Zoom out is left to
 // prompts that ask for it: it is the one move that shows invented content
 // (the blurred surround beyond the image's edges).
 var seedMoves = []Move{ZoomIn, PanLeft, PanRight, TiltUp, TiltDown}
 
-// mention is one phrase found in a text.
-type mention struct {
-	start, end int
-	moves      []Move
-	negated    bool
-}
-
-// normalize lower-cases text and turns hyphens and typographic apostrophes
-// into their plain forms so that "Zoom-in" and "don’t" match.
-func normalize(text string) string {
-	return strings.NewReplacer("-", " ", "_", " ", "’", "'", "\n", " ", "\t", " ").Replace(strings.ToLower(text))
-}
-
-// mentions finds the phrases in normalised text, in order of position.
-// The generic phrases are only looked for where no specific phrase
-// matched, so that "zoom in" does not also read as a bare "zoom".
-func mentions(text string, specific []phrase) []mention {
-	var ms []mention
-	blank := []byte(text)
-	for _, p := range specific {
-		for _, loc := range p.re.FindAllStringIndex(text, -1) {
-			ms = append(ms, mention{start: loc[0], end: loc[1], moves: p.moves, negated: negated(text[:loc[0]])})
-			for i := loc[0]; i < loc[1]; i++ {
-				blank[i] = ' '
-			}
-		}
+// promptMoves are the moves of the prompt's words, and promptEases its
+// easings.
+var (
+	promptMoves = [...]Move{
+		prompt.Static: Static, prompt.ZoomIn: ZoomIn, prompt.ZoomOut: ZoomOut, prompt.PanLeft: PanLeft,
+		prompt.PanRight: PanRight, prompt.TiltUp: TiltUp, prompt.TiltDown: TiltDown, prompt.WhipLeft: WhipLeft,
+		prompt.WhipRight: WhipRight, prompt.OrbitLeft: OrbitLeft, prompt.OrbitRight: OrbitRight,
+		prompt.TruckLeft: TruckLeft, prompt.TruckRight: TruckRight, prompt.PedestalUp: PedestalUp,
+		prompt.PedestalDown: PedestalDown, prompt.DollyZoom: DollyZoom,
 	}
-	rest := string(blank)
-	for _, p := range generic {
-		for _, loc := range p.re.FindAllStringIndex(rest, -1) {
-			ms = append(ms, mention{start: loc[0], end: loc[1], moves: p.moves, negated: negated(text[:loc[0]])})
-		}
-	}
-	slices.SortStableFunc(ms, func(a, b mention) int { return a.start - b.start })
-	return ms
-}
+	promptEases = [...]Ease{prompt.EaseInOut: EaseInOut, prompt.Linear: Linear, prompt.EaseIn: EaseIn, prompt.EaseOut: EaseOut}
+)
 
-// negated reports whether the text before a phrase ends in a negation, as
-// in "don't zoom" or "without panning".
-func negated(before string) bool {
-	f := strings.Fields(before)
-	return len(f) > 0 && slices.Contains(negators, strings.Trim(f[len(f)-1], `.,;:!?"()`))
-}
-
-// Plan reads the prompt and negative prompt and picks the shot. Camera
-// words in the prompt win: the first one that is not negated chooses the
-// move ("zoom in", "push in", "dolly in", "zooms out", "pull back", "pan
-// left", "truck right", "tilt up", "crane up", "pedestal down", "dolly
-// zoom", "whip pan left", "static", "still camera", "locked-off", "no
-// camera movement"...), and words beside it set the speed ("slowly",
-// "quick") and easing ("steady", "accelerating"). A truck or pedestal
-// ("crane up") travels the camera: with a figure (see Shot.Figure) the
-// figure slides more than the background behind it; without one it is
-// drawn as a pan or tilt, and only its name says otherwise. A dolly zoom
-// ("hitchcock", "vertigo effect") keeps the subject's size while the
-// background grows behind it: with a figure the figure stays fixed and the
-// background zooms in; without one the centre of the picture stays put
-// while the outer part zooms in around it. An orbit ("orbit left", "arc
-// shot", "circles around her") slides the background behind a subject
-// that stays put (with a figure) or the whole picture. Otherwise a negative prompt naming a move ("no
-// zoom", "camera movement", "pan"), or a negated move in the prompt ("don't
-// zoom"), excludes it, and the seed picks among the remaining moves
-// deterministically. When every move is excluded the camera is static.
-//
-// Handheld words ("handheld", "shaky cam", "documentary style") add a
-// seeded wander to any move (Shot.Shake), unless the negative prompt names
-// camera shake or camera movement, or the prompt asks for a tripod.
-func Plan(prompt, negative string, seed int64) Shot {
-	return PlanFor(prompt, negative, seed, Hint{})
+// Plan reads the prompt and negative prompt (see prompt.Read) and plans
+// the shot's camera as PlanFor does for an image nothing is known of.
+func Plan(text, negative string, seed int64) Shot {
+	return PlanFor(prompt.Read(text, negative), seed, Hint{})
 }
 
 // Hint is what is known of the image that helps choose its shot.
@@ -422,12 +329,32 @@ const wideAspect = 1.3
 // driftMoves are the moves that carry the camera across a wide scene.
 var driftMoves = []Move{PanLeft, PanRight, TruckLeft, TruckRight}
 
-// PlanFor plans like Plan, and also suits the shot to the image: when the
-// seed chooses the move and the image shows a face, the camera mostly
-// pushes in on it, and any zoom in drifts towards the face; across a wide
-// scene it mostly pans or trucks.
-func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
-	s := planMove(prompt, negative, seed, h)
+// PlanFor picks the shot's camera from what the prompt says of it
+// (sc.Camera). The move the prompt asks for wins ("zoom in", "push in",
+// "dolly in", "zooms out", "pull back", "pan left", "truck right", "tilt
+// up", "crane up", "pedestal down", "dolly zoom", "whip pan left",
+// "static", "locked-off", "no camera movement"...), at the speed ("slowly",
+// "quick") and easing ("steady", "accelerating") said beside it. A truck
+// or pedestal ("crane up") travels the camera: with a figure (see
+// Shot.Figure) the figure slides more than the background behind it;
+// without one it is drawn as a pan or tilt, and only its name says
+// otherwise. A dolly zoom ("hitchcock", "vertigo effect") keeps the
+// subject's size while the background grows behind it: with a figure the
+// figure stays fixed and the background zooms in; without one the centre
+// of the picture stays put while the outer part zooms in around it. An
+// orbit ("orbit left", "arc shot", "circles around her") slides the
+// background behind a subject that stays put (with a figure) or the whole
+// picture. Otherwise the seed picks deterministically among the moves the
+// prompt does not exclude ("no zoom" in the negative prompt, "don't pan"
+// in the prompt), and suits the shot to the image: when the image shows a
+// face the camera mostly pushes in on it, and any zoom in drifts towards
+// the face; across a wide scene it mostly pans or trucks. When every move
+// is excluded the camera is static.
+//
+// A handheld camera (sc.Camera.Handheld) adds a seeded wander to any move
+// (Shot.Shake); a flat one (sc.Camera.Flat) keeps the picture one layer.
+func PlanFor(sc *prompt.Scene, seed int64, h Hint) Shot {
+	s := planMove(sc.Camera, seed, h)
 	if h.Face {
 		switch s.Move {
 		case ZoomIn:
@@ -438,87 +365,36 @@ func PlanFor(prompt, negative string, seed int64, h Hint) Shot {
 		}
 	}
 	s.Seed = seed
-	if handheld(prompt, negative) {
+	if sc.Camera.Handheld {
 		s.Shake = defaultShake
 	}
-	s.Flat = flat(prompt, negative)
+	s.Flat = sc.Camera.Flat
 	return s
-}
-
-var depthWords = regexp.MustCompile(`\b(?:parallax|depth effect|3d effect|depth layers)\b`)
-
-// flat reports whether the negative prompt names parallax ("parallax",
-// "depth effect", "3d effect") or the prompt negates it ("no parallax").
-// A bare "depth" is not enough: "depth of field" is about blur.
-func flat(prompt, negative string) bool {
-	neg := normalize(negative)
-	if depthWords.MatchString(neg) {
-		return true
-	}
-	text := normalize(prompt)
-	for _, loc := range depthWords.FindAllStringIndex(text, -1) {
-		if negated(text[:loc[0]]) {
-			return true
-		}
-	}
-	return false
 }
 
 // defaultShake is a handheld camera's wander: 0.4% of the frame.
 const defaultShake = 0.004
 
-var (
-	handheldWords = regexp.MustCompile(`\b(?:handheld|hand held|shaky|shaking camera|camera shake|shaky cam|documentary style|found footage)\b`)
-	steadyWords   = regexp.MustCompile(`\b(?:locked (?:off|down)|tripod|steadicam|gimbal|smooth camera)\b`)
-	stillWords    = regexp.MustCompile(`\bcamera (?:movement|movements|motion|moves?|moving)\b|\bmoving camera\b`)
-)
-
-// handheld reports whether the prompt asks for a handheld camera
-// ("handheld", "shaky cam", "documentary style") that the negative prompt
-// ("camera shake", "shaky") and the prompt ("no camera shake", "on a
-// tripod") do not refuse.
-func handheld(prompt, negative string) bool {
-	text, neg := normalize(prompt), normalize(negative)
-	if handheldWords.MatchString(neg) || steadyWords.MatchString(neg) || stillWords.MatchString(neg) || steadyWords.MatchString(text) {
-		return false
-	}
-	for _, loc := range handheldWords.FindAllStringIndex(text, -1) {
-		if !negated(text[:loc[0]]) {
-			return true
-		}
-	}
-	return false
-}
-
-// planMove chooses the move of Plan.
-func planMove(prompt, negative string, seed int64, h Hint) Shot {
-	text := normalize(prompt)
-	excluded := make(map[Move]bool)
-	for _, m := range mentions(text, specific) {
-		if m.negated {
-			for _, mv := range m.moves {
-				excluded[mv] = true
-			}
-			continue
-		}
-		if len(m.moves) != 1 {
-			continue // a bare "zoom" says no direction
-		}
-		mv := m.moves[0]
-		words := text[m.start:m.end]
-		if len(prompt) == len(text) {
-			words = prompt[m.start:m.end] // quote the user's own spelling
-		}
-		shot := Shot{Move: mv, Reason: fmt.Sprintf("from prompt: %q", words)}
+// planMove chooses the move of PlanFor.
+func planMove(c prompt.Camera, seed int64, h Hint) Shot {
+	if c.Move != prompt.NoMove {
+		mv := promptMoves[c.Move]
+		shot := Shot{Move: mv, Reason: fmt.Sprintf("from prompt: %q", c.Words)}
 		if mv != Static {
-			shot.Amount, shot.Ease = modifiers(text, m.start, m.end, mv)
+			shot.Amount = mv.DefaultAmount()
+			switch c.Speed {
+			case prompt.Slow:
+				shot.Amount *= slowFactor
+			case prompt.Fast:
+				shot.Amount *= fastFactor
+			}
+			shot.Ease = promptEases[c.Ease]
 		}
 		return shot
 	}
-	// In a negative prompt "no camera movement" means the same as "camera
-	// movement", so the static phrases are not looked for there.
-	for _, m := range mentions(normalize(negative), specific[1:]) {
-		for _, mv := range m.moves {
+	excluded := make(map[Move]bool)
+	for pm, mv := range promptMoves {
+		if c.Excluded.Has(prompt.Move(pm)) {
 			excluded[mv] = true
 		}
 	}
@@ -551,37 +427,6 @@ func planMove(prompt, negative string, seed int64, h Hint) Shot {
 	}
 	mv := allowed[mix(uint64(seed))%uint64(len(allowed))]
 	return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "chosen by seed"}
-}
-
-// modifiers reads the speed and easing words next to the phrase at
-// text[start:end]: the two words before it, the words inside it and the
-// four after it.
-func modifiers(text string, start, end int, mv Move) (amount float64, ease Ease) {
-	before := strings.Fields(text[:start])
-	window := strings.Fields(text[start:end])
-	window = append(window, before[max(0, len(before)-2):]...)
-	after := strings.Fields(text[end:])
-	window = append(window, after[:min(4, len(after))]...)
-	for i, w := range window {
-		window[i] = strings.Trim(w, `.,;:!?"()`)
-	}
-	amount = mv.DefaultAmount()
-	switch {
-	case slices.ContainsFunc(window, func(w string) bool { return slices.Contains(slowWords, w) }):
-		amount *= slowFactor
-	case slices.ContainsFunc(window, func(w string) bool { return slices.Contains(fastWords, w) }):
-		amount *= fastFactor
-	}
-	joined := " " + strings.Join(window, " ") + " "
-	switch {
-	case strings.Contains(joined, " steady ") || strings.Contains(joined, " linear ") || strings.Contains(joined, " constant speed "):
-		ease = Linear
-	case strings.Contains(joined, " accelerat"):
-		ease = EaseIn
-	case strings.Contains(joined, " decelerat") || strings.Contains(joined, " to a stop ") || strings.Contains(joined, " settl"):
-		ease = EaseOut
-	}
-	return amount, ease
 }
 
 // mix is SplitMix64's finaliser: it spreads nearby seeds over all values.

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"stillmotion/internal/prompt"
 )
 
 func TestPlanPromptWords(t *testing.T) {
@@ -175,7 +177,7 @@ func TestWideSceneDrifts(t *testing.T) {
 			seen := map[Move]int{}
 			drifts := 0
 			for seed := range int64(200) {
-				s := PlanFor("a valley at dawn", tt.negative, seed, Hint{Wide: true})
+				s := PlanFor(prompt.Read("a valley at dawn", tt.negative), seed, Hint{Wide: true})
 				seen[s.Move]++
 				if slices.Contains(driftMoves, s.Move) {
 					drifts++
@@ -197,7 +199,7 @@ func TestWideSceneDrifts(t *testing.T) {
 			}
 		})
 	}
-	if s := PlanFor("a valley at dawn", "", 5, Hint{}); s.Reason == "a drift across the scene" {
+	if s := PlanFor(prompt.Read("a valley at dawn", ""), 5, Hint{}); s.Reason == "a drift across the scene" {
 		t.Errorf("a picture that is not wide drifts: %+v", s)
 	}
 	if !IsWide(640, 427) || IsWide(600, 800) || IsWide(500, 400) {

@@ -161,8 +161,8 @@ func meanColour(t *texture) [3]float64 {
 	return m
 }
 
-// light returns the per-frame colour transform of frame i, or nil when
-// frame i needs none.
+// light returns the per-frame colour transform of the clip's frame i, or
+// nil when frame i needs none.
 func (r *Renderer) light(i int) *lut {
 	l := r.shot.Light
 	flash := 0.0
@@ -181,8 +181,8 @@ func (r *Renderer) light(i int) *lut {
 	g := l.From.grading()
 	if l.From != l.To {
 		t := 0.0
-		if r.frames > 1 {
-			t = float64(min(max(i, 0), r.frames-1)) / float64(r.frames-1)
+		if n := max(r.frames, r.shot.Clock.Total); n > 1 {
+			t = float64(min(max(i, 0), n-1)) / float64(n-1)
 		}
 		g = lerpGrading(g, l.To.grading(), EaseInOut.at(t))
 	}
@@ -329,8 +329,10 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	} else {
 		r.sample(s, cx, cy, pix, dst, w, h)
 	}
+	// The looks run on the clip's clock, which a cut shot starts into.
+	i = min(max(i, 0), r.frames-1) + r.shot.Clock.Start
 	if r.atmo != nil {
-		r.atmo.draw(dst, w, h, min(max(i, 0), r.frames-1), r.scene(s, cx, cy))
+		r.atmo.draw(dst, w, h, i, r.scene(s, cx, cy))
 	}
 	if l := r.light(i); l != nil {
 		for y := range h {

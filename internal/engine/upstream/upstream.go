@@ -178,8 +178,7 @@ func (e *Engine) submit(ctx context.Context, t *generation.Task) (string, error)
 		IdempotencyKey: "stillmotion-" + t.ID,
 	}
 	var g *client.Generation
-	var err error
-	err = e.call(ctx, func(ctx context.Context) (err error) {
+	err := e.call(ctx, func(ctx context.Context) (err error) {
 		g, err = e.api.Create(ctx, req)
 		return err
 	})

@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"image"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"stillmotion/internal/generation"
+	"stillmotion/internal/media"
+	"stillmotion/internal/morph"
+)
+
+// pngURI returns img as a data: URI.
+func pngURI(t *testing.T, img image.Image) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// view is the part r of img, as a picture of its own: the scene seen
+// from elsewhere.
+func view(img image.Image, r image.Rectangle) *image.RGBA {
+	dst := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	draw.Draw(dst, dst.Rect, img, r.Min, draw.Src)
+	return dst
+}
+
+func decodeFile(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestTransition renders transitions: between two views of one scene
+// (the rocket seen from two places, the second nearer and to the right)
+// most of the picture is matched and carried; between unrelated pictures
+// almost nothing is, and it dissolves. Either way frame 0 is the first
+// picture and the last frame the tail, fitted to the first one's frame,
+// and the speech is a voice-over.
+func TestTransition(t *testing.T) {
+	rocket := decodeFile(t, "rocket.jpg") // 640x427
+	portrait := decodeFile(t, "astronaut-portrait.png")
+	// A step to the right and nearer: 4:3, not the first's 3:2.
+	near := view(rocket, image.Rect(60, 25, 588, 421))
+	for _, tt := range []struct {
+		name               string
+		first, tail        image.Image
+		minMatch, maxMatch float64
+	}{
+		{"same scene from two places", view(rocket, image.Rect(0, 0, 560, 373)), near, 60, 100},
+		{"unrelated pictures", rocket, portrait, 0, 25},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &generation.Request{Model: generation.ModelTransition, Kind: generation.Transition, Prompt: "slow push in, light rain",
+				ImageURL: pngURI(t, tt.first), TailImageURL: pngURI(t, tt.tail), Resolution: "360p", Duration: 5, Seed: 9,
+				Speech: "From here to there.", Speaker: "Ava"}
+			out := filepath.Join(t.TempDir(), "t.mp4")
+			o, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`morph, (\d+)% of the picture matched`).FindStringSubmatch(o.Plan)
+			if m == nil {
+				t.Fatalf("plan %q does not say how much matched", o.Plan)
+			}
+			if pct, _ := strconv.ParseFloat(m[1], 64); pct < tt.minMatch || pct > tt.maxMatch {
+				t.Errorf("%v%% matched, want %v..%v (plan %q)", pct, tt.minMatch, tt.maxMatch, o.Plan)
+			}
+			if !strings.Contains(o.Plan, "zoom in and back") || !strings.Contains(o.Plan, "voice Ava") {
+				t.Errorf("plan %q: want the camera's move and the voice", o.Plan)
+			}
+			if len(o.Warnings) != 1 || o.Warnings[0] != noMouth {
+				t.Errorf("warnings %q, want the voice-over's", o.Warnings)
+			}
+			if o.Width != 540 || o.Height != 360 {
+				t.Errorf("frame %dx%d, want the first picture's 3:2 at 360p", o.Width, o.Height)
+			}
+			info, err := media.Probe(context.Background(), out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.HasAudio || info.Duration < 4.9 || info.Duration > 5.1 {
+				t.Errorf("probe %+v", info)
+			}
+			// The frames drawn: the ends are the pictures themselves.
+			p, err := (&Builtin{}).Prepare(context.Background(), req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clip, n := p.Clip()
+			first, tail := morph.Fit(tt.first, o.Width, o.Height), morph.Fit(tt.tail, o.Width, o.Height)
+			drawn := func(i int) *image.RGBA {
+				dst := image.NewRGBA(image.Rect(0, 0, o.Width, o.Height))
+				clip.Frame(i, dst)
+				return dst
+			}
+			if db := psnrRGB(drawn(0), first); db < 35 {
+				t.Errorf("frame 0: %.1f dB against the first picture, want >= 35", db)
+			}
+			if db := psnrRGB(drawn(n-1), tail); db < 35 {
+				t.Errorf("last frame: %.1f dB against the tail, fitted to the frame, want >= 35", db)
+			}
+			// And the file's, through the encoder.
+			frames := decodeFrames(t, out, o.Width, o.Height)
+			if len(frames) != 120 {
+				t.Fatalf("%d frames", len(frames))
+			}
+			e0, e1 := psnrRGB(frames[0], first), psnrRGB(frames[119], tail)
+			t.Logf("encoded: frame 0 %.1f dB, last %.1f dB", e0, e1)
+			if e0 < 32 || e1 < 32 {
+				t.Errorf("encoded ends %.1f and %.1f dB against the pictures, want >= 32", e0, e1)
+			}
+			// The middle is neither picture.
+			if db := psnrRGB(frames[60], first); db > 30 {
+				t.Errorf("frame 60 is still the first picture (%.1f dB)", db)
+			}
+		})
+	}
+}
+
+// TestTransitionTailErrors names tail_image_url in what is wrong with it.
+func TestTransitionTailErrors(t *testing.T) {
+	req := &generation.Request{Model: generation.ModelTransition, Kind: generation.Transition, Prompt: "x",
+		ImageURL: dataURI(t, "rocket.jpg"), TailImageURL: "data:image/png;base64,aGVsbG8=", Resolution: "360p", Duration: 5}
+	_, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: filepath.Join(t.TempDir(), "t.mp4")})
+	if err == nil || !strings.HasPrefix(err.Error(), "image_invalid: tail_image_url is not an image") {
+		t.Errorf("err = %v, want an image_invalid error about tail_image_url", err)
+	}
+}
