@@ -126,15 +126,9 @@ type videoError struct {
 // nominalSize is the size reported before the video exists when the client
 // asked for none: the aspect ratio asked for (text-to-video), else 16:9
 // landscape, at the resolution.
-func nominalSize(short int, aspect string) string {
-	w, h := 16, 9
-	if a, b, ok := strings.Cut(aspect, ":"); ok {
-		w, _ = strconv.Atoi(a)
-		h, _ = strconv.Atoi(b)
-	}
-	if w <= 0 || h <= 0 {
-		w, h = 16, 9
-	}
+func nominalSize(req *generation.Request) string {
+	short := req.ShortSide()
+	w, h := req.Aspect()
 	if w >= h {
 		return fmt.Sprintf("%dx%d", (short*w/h+1)&^1, short)
 	}
@@ -152,7 +146,7 @@ func newVideoObject(g *generation.Generation) videoObject {
 		Size:      g.Request.Size,
 	}
 	if v.Size == "" {
-		v.Size = nominalSize(g.Request.ShortSide(), g.Request.AspectRatio)
+		v.Size = nominalSize(&g.Request)
 	}
 	switch g.Status {
 	case generation.Queued:

@@ -1,6 +1,10 @@
 package generation
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Kind is what a model makes its video from.
 type Kind string
@@ -83,6 +87,18 @@ func SchemaOf(model string) (Schema, bool) {
 // AspectRatios are the frame shapes a text-to-video model makes, the
 // first the default.
 var AspectRatios = []string{"16:9", "4:3", "1:1", "3:4", "9:16"}
+
+// Aspect returns the sides of the frame shape a text-to-video request asks
+// for ("9:16" gives 9, 16); 16, 9 when it asks for none.
+func (r *Request) Aspect() (w, h int) {
+	a, b, ok := strings.Cut(r.AspectRatio, ":")
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+		return 16, 9
+	}
+	return w, h
+}
 
 // ThinkingTypes are the values of thinking_type, the first the default.
 var ThinkingTypes = []string{"enabled", "disabled", "auto"}

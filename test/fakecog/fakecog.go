@@ -22,10 +22,15 @@
 //     checking "Authorization: Bearer <token>" when Options.Token is set.
 //   - GET /files/{name}: the outputs, when they are URLs.
 //
-// The model takes an "image" (or "image_url") and a "prompt", and
-// optionally "seed", "negative_prompt" and the integers "width", "height",
+// The model takes a "prompt", and optionally an "image" (or "image_url"),
+// "seed", "negative_prompt" and the integers "width", "height",
 // "duration", "frames" and "fps"; a value of the wrong type is refused with
-// 422, as a Cog model's schema refuses it. Its logs show a tqdm progress
+// 422, as a Cog model's schema refuses it. Without an image (none, or an
+// empty one, as a text-to-video request leaves the image placeholders)
+// the model makes text-to-video: it animates a picture drawn from the
+// prompt and seed (package fakecomfy/picture), of width×height when both
+// are given, else 16:9; the video has the picture's shape (at 360p, as
+// every video the fake makes). Its logs show a tqdm progress
 // bar. Directives in the prompt script it: "#slow" adds Options.SlowDelay
 // before rendering, "#fail=<message>" makes the prediction fail with that
 // message. FailNext scripts the transport: the next requests answer 500,
@@ -58,6 +63,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/intake"
+	"stillmotion/test/fakecomfy/picture"
 )
 
 // Output is the form a succeeded prediction's output takes.
@@ -434,8 +440,9 @@ func (s *Server) view(p *prediction) map[string]any {
 
 // job is what a prediction's input asks the model for.
 type job struct {
-	image, prompt, negative string
+	image, prompt, negative string // image "" for text-to-video
 	seed                    int64
+	width, height           int64 // 0 when not given
 	slow                    bool
 	fail                    string
 }
@@ -478,16 +485,16 @@ func parseInput(in map[string]any) (job, []fieldError) {
 		return int64(f), true
 	}
 	if _, ok := in["image"]; ok {
-		j.image = str("image", true)
-	} else if _, ok := in["image_url"]; ok {
-		j.image = str("image_url", true)
+		j.image = str("image", false)
 	} else {
-		errs = append(errs, fieldError{"image", "field required"})
+		j.image = str("image_url", false)
 	}
 	j.prompt = str("prompt", true)
 	j.negative = str("negative_prompt", false)
 	j.seed, _ = integer("seed", 0)
-	for _, n := range []string{"width", "height", "duration", "frames", "fps"} {
+	j.width, _ = integer("width", 1)
+	j.height, _ = integer("height", 1)
+	for _, n := range []string{"duration", "frames", "fps"} {
 		integer(n, 1)
 	}
 	j.slow = strings.Contains(j.prompt, "#slow")
@@ -614,10 +621,17 @@ func (s *Server) work(ctx context.Context, p *prediction, j job) (any, error) {
 	if j.fail != "" {
 		return nil, errors.New(j.fail)
 	}
+	img := j.image
+	if img == "" {
+		// Text-to-video: the fake cannot paint from words, so it animates
+		// a picture drawn from the prompt and seed.
+		w, h := picture.Fit(int(min(j.width, 1<<20)), int(min(j.height, 1<<20)))
+		img = "data:image/png;base64," + base64.StdEncoding.EncodeToString(picture.PNG(j.prompt, uint64(j.seed), w, h))
+	}
 	mp4 := filepath.Join(s.dir, p.id+".mp4")
 	last := -1
 	_, err := s.builtin.Render(ctx, &generation.Task{ID: p.id, Out: mp4,
-		Request: &generation.Request{ImageURL: j.image, Prompt: j.prompt, NegativePrompt: j.negative,
+		Request: &generation.Request{ImageURL: img, Prompt: j.prompt, NegativePrompt: j.negative,
 			Resolution: "360p", Duration: 5, Seed: j.seed},
 		Progress: func(v float64) {
 			if pct := int(v * 100); pct/10 > last {

@@ -8,11 +8,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"stillmotion/internal/media"
 	"stillmotion/test/fakecog"
 )
 
@@ -217,9 +220,38 @@ func TestInputValidation(t *testing.T) {
 	if d := must(json.Marshal(p["detail"])); !bytes.Contains(d, []byte("seed")) || !bytes.Contains(d, []byte("width")) {
 		t.Errorf("Cog detail %s names neither seed nor width", d)
 	}
-	code, p = send(t, context.Background(), "POST", url+"/v1/predictions", map[string]any{"version": "v1", "input": map[string]any{"prompt": "x"}})
-	if code != 422 || !strings.Contains(p["detail"].(string), "image") {
-		t.Errorf("hosted: %d %v, want 422 about the image", code, p)
+	code, p = send(t, context.Background(), "POST", url+"/v1/predictions", map[string]any{"version": "v1", "input": map[string]any{"image": image}})
+	if code != 422 || !strings.Contains(p["detail"].(string), "prompt") {
+		t.Errorf("hosted: %d %v, want 422 about the prompt", code, p)
+	}
+	code, p = send(t, context.Background(), "PUT", url+"/predictions/w", map[string]any{"input": map[string]any{"image": 7, "prompt": "x"}})
+	if d := must(json.Marshal(p["detail"])); code != 422 || !bytes.Contains(d, []byte("image")) {
+		t.Errorf("an image that is not a string: %d %s, want 422 about the image", code, d)
+	}
+}
+
+// TestTextToVideo makes a prediction without an image (an empty one, as
+// a text-to-video request leaves the template's image): the model animates
+// a picture of its own, of the width and height asked for.
+func TestTextToVideo(t *testing.T) {
+	_, url := serve(t, fakecog.Options{Output: fakecog.DataURI})
+	in := map[string]any{"prompt": "a lighthouse at dusk", "seed": 3, "width": 360, "height": 640, "image": ""}
+	code, p := send(t, context.Background(), "PUT", url+"/predictions/t2v", map[string]any{"input": in})
+	if code != 200 || p["status"] != "succeeded" {
+		t.Fatalf("PUT = %d %v %v", code, p["status"], p["error"])
+	}
+	out, _ := p["output"].(string)
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(out, "data:video/mp4;base64,"))
+	if err != nil || !isMP4(b) {
+		t.Fatalf("output is not an MP4 data URI (%v)", err)
+	}
+	file := filepath.Join(t.TempDir(), "out.mp4")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := media.Probe(context.Background(), file)
+	if err != nil || info.Width != 360 || info.Height != 640 || info.Duration < 4.9 {
+		t.Errorf("video %+v %v, want 5 s of 360x640", info, err)
 	}
 }
 

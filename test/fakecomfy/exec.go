@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"stillmotion/internal/generation"
+	"stillmotion/test/fakecomfy/picture"
 )
 
 // job is one queued prompt.
@@ -150,6 +151,11 @@ func (r *run) finish(ok bool) {
 	}
 	s.history[r.j.id] = entry
 	r.j.node = ""
+	// As ComfyUI's task_done: the prompt leaves the queue as its history
+	// is written, so that a client never sees it in both.
+	if s.running == r.j {
+		s.running = nil
+	}
 	s.mu.Unlock()
 	s.send(r.j.clientID, message("executing", map[string]any{"node": nil, "prompt_id": r.j.id}))
 }
@@ -310,7 +316,7 @@ var previewJPEG = func() []byte {
 
 // params are what a workflow asks to render, read from its nodes.
 type params struct {
-	image                 string // LoadImage's file
+	image                 string // LoadImage's file; "" when there is none (text-to-video)
 	prompt, negative      string
 	seed                  uint64
 	steps                 int
@@ -318,12 +324,17 @@ type params struct {
 	fps                   float64
 }
 
-// params reads the render's parameters from the image-to-video node, the
-// sampler, LoadImage and the output nodes.
+// params reads the render's parameters from the image-to-video node (or,
+// in a text-to-video workflow, the empty latent video), the sampler,
+// LoadImage and the output nodes.
 func (g graph) params(outputs []string) params {
 	p := params{steps: 20, fps: 16}
 	toVideo := g.classOf("WanImageToVideo", "LTXVImgToVideo", "HunyuanImageToVideo")
 	sampler := g.classOf("KSampler", "KSamplerAdvanced")
+	size := toVideo
+	if size == "" {
+		size = g.classOf("EmptyHunyuanLatentVideo")
+	}
 	cond := toVideo
 	if cond == "" {
 		cond = sampler
@@ -344,8 +355,8 @@ func (g graph) params(outputs []string) params {
 			p.steps = st
 		}
 	}
-	if toVideo != "" {
-		p.width, p.height, p.length = int(g.number(toVideo, "width")), int(g.number(toVideo, "height")), int(g.number(toVideo, "length"))
+	if size != "" {
+		p.width, p.height, p.length = int(g.number(size, "width")), int(g.number(size, "height")), int(g.number(size, "length"))
 	}
 	if li := g.classOf("LoadImage"); li != "" {
 		p.image = g.str(li, "image")
@@ -386,10 +397,18 @@ func (rd *rendering) progress() float64 { return math.Float64frombits(rd.p.Load(
 
 func (rd *rendering) run(ctx context.Context, s *Server, dir string, g graph, p params) {
 	defer close(rd.done)
-	img, err := os.ReadFile(s.inputFile(p.image))
-	if err != nil {
-		rd.err = fmt.Errorf("[Errno 2] No such file or directory: %q", p.image)
-		return
+	var img []byte
+	if p.image == "" {
+		// Text-to-video: the fake cannot paint from words, so it animates
+		// a picture drawn from the prompt and seed, of the frame's shape.
+		w, h := picture.Fit(p.width, p.height)
+		img = picture.PNG(p.prompt, p.seed, w, h)
+	} else {
+		var err error
+		if img, err = os.ReadFile(s.inputFile(p.image)); err != nil {
+			rd.err = fmt.Errorf("[Errno 2] No such file or directory: %q", p.image)
+			return
+		}
 	}
 	seconds := 5.0
 	if p.length > 0 && p.fps > 0 {
@@ -403,7 +422,7 @@ func (rd *rendering) run(ctx context.Context, s *Server, dir string, g graph, p 
 		ImageURL:   "data:image/png;base64," + base64.StdEncoding.EncodeToString(img),
 		Resolution: s.opts.Resolution, Duration: dur, Seed: int64(p.seed % (generation.MaxSeed + 1))}
 	out := filepath.Join(dir, "render.mp4")
-	_, err = s.opts.Engine.Render(ctx, &generation.Task{ID: generation.NewID(), Request: req, Out: out,
+	_, err := s.opts.Engine.Render(ctx, &generation.Task{ID: generation.NewID(), Request: req, Out: out,
 		Progress: func(v float64) { rd.p.Store(math.Float64bits(v)) }})
 	if err != nil {
 		rd.err = fmt.Errorf("rendering failed: %v", err)

@@ -2,15 +2,21 @@
 // HTTP and websocket API of ComfyUI's server (POST /prompt with its
 // validation errors, /queue, /interrupt, /history, /view, /upload/image,
 // /system_stats, /object_info, and the progress messages on /ws), runs the
-// prompts it is given one at a time in order, and "executes" an
-// image-to-video workflow by rendering it with stillmotion's built-in
-// engine, so that a client gets real video files in the formats ComfyUI's
-// output nodes write (animated WebP, MP4, WebM, GIF, PNG frames).
+// prompts it is given one at a time in order, and "executes" a video
+// workflow by rendering it with stillmotion's built-in engine, so that a
+// client gets real video files in the formats ComfyUI's output nodes
+// write (animated WebP, MP4, WebM, GIF, PNG frames). An image-to-video
+// workflow animates its LoadImage's picture; a text-to-video one (no
+// LoadImage, an EmptyHunyuanLatentVideo giving the frame's size) animates
+// a picture the fake draws from the prompt and seed at the frame's shape
+// (see package picture), so that its video has the size and length the
+// workflow asks for.
 //
 // It was written from ComfyUI's documented API, not from its code: it
 // knows the core nodes of the Wan, LTX-Video and HunyuanVideo
-// image-to-video workflows and VideoHelperSuite's VHS_VideoCombine, and
-// refuses other classes as a ComfyUI without that custom node would.
+// image-to-video workflows, of the Wan and HunyuanVideo text-to-video
+// ones, and VideoHelperSuite's VHS_VideoCombine, and refuses other
+// classes as a ComfyUI without that custom node would.
 //
 // Tests script it with Options (a node that fails, slow sampler steps)
 // and its methods (FailNext, Pause, Restart) and read what it saw
@@ -689,6 +695,12 @@ func (s *Server) context() (context.Context, context.CancelCauseFunc) {
 //	wan_i2v_vhs_api.json     60 VHS_VideoCombine (frame_rate), H.264 MP4
 //	wan_i2v_video_api.json   55 CreateVideo (fps) and 56 SaveVideo
 //	wan_i2v_frames_api.json  9 SaveImage: one PNG per frame
+//
+// and one modelled on ComfyUI's Wan 2.1 text-to-video example, without a
+// LoadImage (6 and 7 CLIPTextEncode, 40 EmptyHunyuanLatentVideo with the
+// width, height and length, 3 KSampler, 8 VAEDecode):
+//
+//	wan_t2v_api.json         60 VHS_VideoCombine (frame_rate), H.264 MP4
 func Workflow(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "testdata", name)

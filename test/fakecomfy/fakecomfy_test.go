@@ -381,3 +381,69 @@ func TestFailures(t *testing.T) {
 		t.Errorf("object_info of an unknown class: %v", none)
 	}
 }
+
+// TestTextToVideo runs the text-to-video workflow, which has no LoadImage:
+// the fake animates a picture of its own, and the video has the size and
+// length of the workflow's EmptyHunyuanLatentVideo.
+func TestTextToVideo(t *testing.T) {
+	s, base := start(t, Options{})
+	b, err := os.ReadFile(Workflow("wan_t2v_api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() map[string]map[string]any {
+		var wf map[string]map[string]any
+		if err := json.Unmarshal(b, &wf); err != nil {
+			t.Fatal(err)
+		}
+		return wf
+	}
+
+	t.Run("latent out of range", func(t *testing.T) {
+		wf := read()
+		wf["40"]["inputs"].(map[string]any)["width"] = 8
+		var a struct {
+			Error      apiError             `json:"error"`
+			NodeErrors map[string]nodeError `json:"node_errors"`
+		}
+		if code := call(t, "POST", base+"/prompt", map[string]any{"prompt": wf}, &a); code != 400 {
+			t.Fatalf("status %d, want 400", code)
+		}
+		if ne := a.NodeErrors["40"]; len(ne.Errors) == 0 || ne.Errors[0].Type != "value_smaller_than_min" || ne.ClassType != "EmptyHunyuanLatentVideo" {
+			t.Errorf("node_errors %+v, want node 40's width below its minimum", a.NodeErrors)
+		}
+	})
+
+	wf := read()
+	latent := wf["40"]["inputs"].(map[string]any)
+	latent["width"], latent["height"] = 240, 432 // 9:16
+	var res struct {
+		PromptID string `json:"prompt_id"`
+	}
+	if code := call(t, "POST", base+"/prompt", map[string]any{"prompt": wf}, &res); code != 200 {
+		t.Fatalf("POST /prompt: %d", code)
+	}
+	var hist map[string]struct {
+		Outputs map[string]map[string][]map[string]any `json:"outputs"`
+		Status  struct {
+			StatusStr string  `json:"status_str"`
+			Messages  [][]any `json:"messages"`
+		} `json:"status"`
+	}
+	deadline := time.Now().Add(time.Minute)
+	for call(t, "GET", base+"/history/"+res.PromptID, nil, &hist); hist[res.PromptID].Status.StatusStr == ""; call(t, "GET", base+"/history/"+res.PromptID, nil, &hist) {
+		if time.Now().After(deadline) {
+			t.Fatal("the prompt did not finish")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h := hist[res.PromptID]
+	gifs := h.Outputs["60"]["gifs"]
+	if h.Status.StatusStr != "success" || len(gifs) != 1 {
+		t.Fatalf("history %+v", h)
+	}
+	info, err := media.Probe(context.Background(), filepath.Join(s.Dir(), "output", gifs[0]["filename"].(string)))
+	if err != nil || info.Width != 240 || info.Height != 432 || info.Frames != 33 || info.VideoCodec != "h264" {
+		t.Errorf("output %+v %v; want 33 H.264 frames of 240x432", info, err)
+	}
+}

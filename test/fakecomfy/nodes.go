@@ -42,10 +42,13 @@ func combo(name string, options ...string) input {
 
 func opt(in input) input { in.optional = true; return in }
 
-// classes are the node classes of the image-to-video workflows the fake
-// runs: ComfyUI's core nodes for Wan, LTX-Video and HunyuanVideo, and
-// VideoHelperSuite's VHS_VideoCombine. Model files are free text: the fake
-// has no model folders to list.
+// classes are the node classes of the workflows the fake runs: ComfyUI's
+// core nodes for Wan, LTX-Video and HunyuanVideo image-to-video, and for
+// Wan and HunyuanVideo text-to-video (EmptyHunyuanLatentVideo, whose
+// inputs and ranges are those of comfy_extras/nodes_hunyuan.py; its step
+// of 16 is a UI hint ComfyUI does not validate), and VideoHelperSuite's
+// VHS_VideoCombine. Model files are free text: the fake has no model
+// folders to list.
 var classes = map[string]class{
 	"LoadImage":        {inputs: []input{text("image"), opt(text("upload"))}, returns: []string{"IMAGE", "MASK"}},
 	"CLIPLoader":       {inputs: []input{text("clip_name"), text("type"), opt(text("device"))}, returns: []string{"CLIP"}},
@@ -67,6 +70,9 @@ var classes = map[string]class{
 		num("width", "INT", 16, 16384), num("height", "INT", 16, 16384), num("length", "INT", 1, 16384), num("batch_size", "INT", 1, 4096),
 		opt(link("start_image", "IMAGE"))},
 		returns: []string{"CONDITIONING", "LATENT"}},
+	"EmptyHunyuanLatentVideo": {inputs: []input{num("width", "INT", 16, 16384), num("height", "INT", 16, 16384),
+		num("length", "INT", 1, 16384), num("batch_size", "INT", 1, 4096)},
+		returns: []string{"LATENT"}},
 	"KSampler": {inputs: []input{link("model", "MODEL"), num("seed", "INT", 0, 1<<64-1), num("steps", "INT", 1, 10000), num("cfg", "FLOAT", 0, 100),
 		text("sampler_name"), text("scheduler"), link("positive", "CONDITIONING"), link("negative", "CONDITIONING"), link("latent_image", "LATENT"),
 		num("denoise", "FLOAT", 0, 1)},

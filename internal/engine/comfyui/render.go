@@ -216,7 +216,7 @@ func (r *render) prepare(ctx context.Context) error {
 		return nil
 	}
 	if len(r.e.fields[inImage]) == 0 {
-		r.iw, r.ih = aspect(r.t.Request.AspectRatio)
+		r.iw, r.ih = r.t.Request.Aspect()
 		return nil
 	}
 	var img image.Image
@@ -274,25 +274,18 @@ func (r *render) values(image string) map[target]any {
 	return v
 }
 
-// aspect returns the sides of an aspect ratio ("16:9"), 16:9 when it is
-// not one.
-func aspect(ratio string) (int, int) {
-	a, b, _ := strings.Cut(ratio, ":")
-	w, err1 := strconv.Atoi(a)
-	h, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
-		return 16, 9
-	}
-	return w, h
-}
-
 // size is the frame size the workflow is asked for.
 func (r *render) size() (int, int) {
 	short := r.t.Request.ShortSide()
 	if short <= 0 {
 		short = 480
 	}
-	return frameSize(r.iw, r.ih, short, r.e.multiple)
+	iw, ih := r.iw, r.ih
+	if iw == 0 && len(r.e.fields[inImage]) == 0 {
+		// A resumed text-to-video job was never prepared here.
+		iw, ih = r.t.Request.Aspect()
+	}
+	return frameSize(iw, ih, short, r.e.multiple)
 }
 
 // frames is the frame count the workflow is asked for.

@@ -2,6 +2,7 @@ package replicate
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -30,6 +31,7 @@ func (e *Engine) input(ctx context.Context, t *generation.Task) (json.RawMessage
 		"seed":            req.Seed,
 		"resolution":      req.Resolution,
 		"duration":        req.Duration,
+		"aspect_ratio":    cmp.Or(req.AspectRatio, "16:9"),
 		"fps":             e.cfg.FPS,
 		"frames":          req.Duration * e.cfg.FPS,
 	}
@@ -39,10 +41,15 @@ func (e *Engine) input(ctx context.Context, t *generation.Task) (json.RawMessage
 		if err != nil {
 			return nil, err
 		}
-		v["image"], v["image_url"], img = ref, ref, b
+		if ref != "" {
+			// A text-to-video request has none: its key is left out.
+			v["image"], v["image_url"], img = ref, ref, b
+		}
 	}
 	if e.tmpl.usesAny("width", "height") {
-		w, h := 16, 9 // a landscape frame when the image's size cannot be known
+		// Without an image's size: the aspect ratio asked for (text to
+		// video), else a landscape frame.
+		w, h := req.Aspect()
 		if in := t.Input(generation.FieldImage); img == nil && in != nil {
 			b, err := in.Bytes(ctx)
 			if err != nil {

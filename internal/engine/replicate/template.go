@@ -25,6 +25,7 @@ var placeholders = map[string]string{
 	"duration":        generation.FieldDuration,
 	"frames":          generation.FieldDuration,
 	"fps":             "",
+	"aspect_ratio":    generation.FieldAspectRatio,
 }
 
 // numeric are the placeholders whose value is a number: a template value
@@ -199,6 +200,11 @@ func (n node) render(v values) any {
 	case object:
 		m := make(map[string]any, len(n.keys))
 		for i, k := range n.keys {
+			if kid := n.kids[i]; kid.kind == text && len(kid.parts) == 1 && kid.parts[0].name != "" && v[kid.parts[0].name] == nil {
+				// A placeholder with no value (no image for text to
+				// video) leaves its key out rather than send "".
+				continue
+			}
 			m[k] = n.kids[i].render(v)
 		}
 		return m
