@@ -166,6 +166,12 @@ func (p *proc) kill() {
 
 func (p *proc) do(t *testing.T, method, path string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
+	return p.doWith(t, method, path, body, "")
+}
+
+// doWith is do with an Idempotency-Key (none if key is "").
+func (p *proc) doWith(t *testing.T, method, path string, body any, key string) (int, map[string]any, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -174,6 +180,9 @@ func (p *proc) do(t *testing.T, method, path string, body any) (int, map[string]
 	req, _ := http.NewRequest(method, p.url+path, rd)
 	req.Header.Set("Authorization", "Bearer "+testKey)
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	res, err := p.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

@@ -66,11 +66,10 @@ func (l Limits) Check(info media.VideoInfo) error {
 	case time.Duration(info.Duration*float64(time.Second)) > l.MaxDuration+durationSlack:
 		msg = fmt.Sprintf("the video lasts %.1f s; lip-sync takes videos of up to %s", info.Duration, seconds(l.MaxDuration))
 	case info.Width*info.Height > l.MaxPixels || max(info.Width, info.Height) > l.MaxSide:
-		msg = fmt.Sprintf("the video is %dx%d pixels; lip-sync takes videos of up to %.1f megapixels with no side over %d pixels (1920x1080 or 1080x1920)",
+		msg = fmt.Sprintf("the video is %dx%d pixels; lip-sync takes videos of up to %.1f megapixels with no side over %d pixels",
 			info.Width, info.Height, float64(l.MaxPixels)/1e6, l.MaxSide)
-		if l.MaxPixels != DefaultLimits.MaxPixels || l.MaxSide != DefaultLimits.MaxSide {
-			msg = fmt.Sprintf("the video is %dx%d pixels; lip-sync takes videos of up to %.1f megapixels with no side over %d pixels",
-				info.Width, info.Height, float64(l.MaxPixels)/1e6, l.MaxSide)
+		if l.MaxPixels == DefaultLimits.MaxPixels && l.MaxSide == DefaultLimits.MaxSide {
+			msg += " (1920x1080 or 1080x1920)"
 		}
 	case info.FPS > l.MaxFPS+0.01:
 		msg = fmt.Sprintf("the video runs at %s frames a second; lip-sync takes up to %s", strip(info.FPS), strip(l.MaxFPS))

@@ -2,20 +2,21 @@
 // mouth to new speech and replaces the sound, as the pixverse/lip-sync model
 // does.
 //
-// The method, in four passes over the video through ffmpeg, of which only
-// the last decodes full-size frames, streaming them one by one:
+// The method, in passes over the video through ffmpeg; only the last
+// streams full-size frames, one by one:
 //
 //  1. The face is detected (package face) on three frames a second of a
-//     reduced grey copy, and the frame with the clearest face becomes the
-//     reference.
-//  2. The upper face of the reference (brows to nose, which moves with the
-//     head and the camera but not with the jaw) is tracked through every
-//     frame of the grey copy by inverse compositional Lucas-Kanade with a
-//     similarity warp on an image pyramid, robust to lighting and blinks,
-//     checked against the detections and restarted from them when it
-//     fails, then smoothed over time. The detections' landmarks, mapped
-//     back to the reference, are averaged. The mouth's opening is measured
-//     on every frame.
+//     reduced grey copy (480 pixels on the short side), and the frame with
+//     the clearest face becomes the tracking reference.
+//  2. The reference's upper face (brows to nose, which moves with the head
+//     and the camera but not with the jaw) is tracked through every frame
+//     of the grey copy by inverse compositional Lucas-Kanade with a
+//     similarity warp on an image pyramid, robust to changes of light and
+//     to blinks, checked against the detections and restarted from them
+//     when it fails, then smoothed over time. The detections' landmarks,
+//     mapped back to the reference, are averaged, and the mouth's opening
+//     is measured on every frame. The grey copy is kept from pass 1 when
+//     it is small enough, and decoded again otherwise.
 //  3. The frame whose mouth is most closed is decoded full size: its lower
 //     face, from below the nose to below the chin, is what every frame
 //     shows, posed for the new speech.
@@ -24,9 +25,9 @@
 //     speech gives that frame (Speech.Mouths: visemes from the phones, or
 //     the loudness without them), is moved onto the frame's face by the
 //     track's similarity, matched to its light, and blended in through a
-//     feathered mask; the old mouth is covered and the new one drawn in one
-//     step. Pixels outside the mask are the input's. The frames stream
-//     into the encoder (package media) with the new speech as the sound.
+//     feathered mask: the old mouth is covered and the new one drawn in one
+//     step. Pixels outside the mask are the input's. The frames stream into
+//     the encoder (package media) with the new speech as the sound.
 //
 // The output has the input's size (cropped to even sides) and frame rate
 // (rounded to whole frames a second). Speech shorter than the video leaves
@@ -74,8 +75,10 @@ type Speech struct {
 type Options struct {
 	// FFmpeg is the ffmpeg program; "" means "ffmpeg" on the PATH.
 	FFmpeg string
-	// TempDir holds the audio track and the frames an extension plays
-	// back (see Bounce); "" means os.TempDir().
+	// TempDir holds the audio track and, when the speech outlasts the
+	// video, the full-size frames the video plays back and forth (see
+	// Bounce): up to 3 seconds of them, some 750 MB at 1080p and 30 fps,
+	// for as long as the render runs. "" means os.TempDir().
 	TempDir string
 	// Limits bound the input; zero fields take DefaultLimits'.
 	Limits Limits
@@ -112,15 +115,20 @@ type Timings struct {
 	Encode time.Duration // drawing and encoding the frames, decoding included
 }
 
-// Render writes to out an MP4 of the video at path re-voiced with sp.
+// Render writes to out an MP4 of the video file video re-voiced with sp:
+// the video's frames with the mouth re-animated, and sp as the sound.
 //
 // The video must be an MP4, MOV or WebM file within opt.Limits, which are
 // checked from its headers before any frame is decoded (faults of kind
 // Invalid naming the field video_url). A video without a face that can be
 // tracked fails with a fault of kind Rejected and the message NoFace.
-// Speech that would end later than Limits.MaxDuration less Tail is cut to
-// end by then, at the last pause or word's end that fits (Speech.Phones and
-// Words; a quiet moment of its loudness without them), with a warning.
+// The output lasts as long as the input, or, when the speech (from its
+// Start) outlasts the input, until Tail after the speech ends, the input
+// playing its last seconds back and forth (see Bounce), with a warning.
+// Speech that would end after both the input's end and Limits.MaxDuration
+// less Tail is cut to end by the later of the two, at the last pause or
+// word's end that fits (Speech.Phones and Words; a quiet moment of its
+// loudness without them), with a warning.
 //
 // The file appears at out only when complete. Cancelling ctx stops the
 // work within a couple of seconds, leaving no file, with a fault of kind

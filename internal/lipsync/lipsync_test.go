@@ -243,8 +243,8 @@ func TestTrackEngineVideo(t *testing.T) {
 }
 
 // TestSpeechLength renders speech shorter than the video, speech that
-// outlasts it, and speech that outlasts the longest video allowed, with and
-// without phone timings.
+// outlasts it, and speech that outlasts the longest video allowed (for
+// speech without phone timings, see TestCutSpeech).
 func TestSpeechLength(t *testing.T) {
 	in := talkingVideo(t)
 	inFrames, fps, truth, _ := talkingInput(t)
@@ -263,8 +263,6 @@ func TestSpeechLength(t *testing.T) {
 		{"longer", &lipsync.Speech{Samples: long.Samples, Phones: long.Phones, Words: long.Words, Start: speech.Lead}, lipsync.Limits{},
 			int(math.Ceil((speech.Lead + long.Duration() + lipsync.Tail).Seconds() * float64(fps))), "extended"},
 		{"over the limit", &lipsync.Speech{Samples: long.Samples, Phones: long.Phones, Words: long.Words, Start: speech.Lead},
-			lipsync.Limits{MaxDuration: 6 * time.Second}, 0, "cut"},
-		{"over the limit, loudness only", &lipsync.Speech{Samples: long.Samples, Start: speech.Lead},
 			lipsync.Limits{MaxDuration: 6 * time.Second}, 0, "cut"},
 	}
 	for _, tt := range tests {
@@ -292,11 +290,17 @@ func TestSpeechLength(t *testing.T) {
 			}
 			switch tt.name {
 			case "shorter":
-				// After the speech, the mouth is at rest: the sound is
-				// silent and the frames near the end barely change.
-				end := int((speech.Lead+short.Duration()).Seconds()*speech.SampleRate) + speech.SampleRate/2
-				if peak := peakOf(sound[end:]); peak > 300 {
+				// After the speech the sound is silent and the mouth at
+				// rest: as open on every frame, give or take noise, while
+				// the old speech went on moving it.
+				after := (speech.Lead + short.Duration() + 300*time.Millisecond).Seconds()
+				if peak := peakOf(sound[int(after*speech.SampleRate):]); peak > 300 {
 					t.Errorf("sound after the speech peaks at %d", peak)
+				}
+				rest := mouthOpening(truth, inFrames[0], outFrames)[int(after*float64(fps)):]
+				old := mouthOpening(truth, inFrames[0], inFrames)[int(after*float64(fps)):]
+				if r, o := spread(rest), spread(old); r > 0.02 || r > o/5 {
+					t.Errorf("after the speech the mouth's opening varies by %.3f (the input's by %.3f); want at most 0.02 and a fifth of the input's", r, o)
 				}
 			case "longer":
 				// Past the input's end the video bounces: each frame is the
@@ -341,6 +345,9 @@ func bounce(j, n, fps int) int {
 	return last - (2*w - k)
 }
 
+// spread returns the difference of the largest and the smallest of x.
+func spread(x []float64) float64 { return slices.Max(x) - slices.Min(x) }
+
 func peakOf(s []int16) int {
 	p := 0
 	for _, v := range s {
@@ -349,11 +356,57 @@ func peakOf(s []int16) int {
 	return p
 }
 
+// TestPhoneVideo re-voices the talking clip as a phone would record it: a
+// MOV whose frames are stored sideways with a rotation for players, at
+// 29.97 frames a second. The output is upright, at 30 frames a second. It
+// also checks the progress reported.
+func TestPhoneVideo(t *testing.T) {
+	in := talkingVideo(t)
+	frames, _, _, found := talkingInput(t)
+	dir := t.TempDir()
+	sideways, phone := filepath.Join(dir, "sideways.mp4"), filepath.Join(dir, "phone.mov")
+	ffmpeg(t, "-i", in, "-vf", "transpose=1", "-r", "30000/1001", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "copy", sideways)
+	ffmpeg(t, "-i", sideways, "-c", "copy", "-metadata:s:v:0", "rotate=90", "-f", "mov", phone)
+	a := synthesize(t, "Please open the window, and let the cool morning air come in.", "Jack")
+	out := filepath.Join(dir, "out.mp4")
+	var progress []float64
+	res, err := lipsync.Render(context.Background(), phone, &lipsync.Speech{Samples: a.Samples, Phones: a.Phones, Start: speech.Lead}, out,
+		lipsync.Options{Progress: func(p float64) { progress = append(progress, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Progress moves steadily, in small steps, to 1.
+	last, step := 0.0, 0.0
+	for _, p := range progress {
+		if p <= last {
+			t.Fatalf("progress %v after %v", p, last)
+		}
+		step, last = max(step, p-last), p
+	}
+	if last != 1 || step > 0.05 {
+		t.Errorf("progress ends at %v, in steps of up to %.3f; want 1, in steps of at most 0.05", last, step)
+	}
+	w, h := frames[0].Rect.Dx(), frames[0].Rect.Dy()
+	if res.Width != w || res.Height != h || res.FPS != 30 || res.Frames != 150 || res.FaceFrames != res.Frames {
+		t.Errorf("%dx%d, %d frames at %d fps, the face on %d; want %dx%d, 150 at 30, the face on all",
+			res.Width, res.Height, res.Frames, res.FPS, res.FaceFrames, w, h)
+	}
+	got, _ := decodeVideo(t, out)
+	fs, err := face.Detect(got[0])
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("no upright face on the output's first frame: %v", err)
+	}
+	want := found[0]
+	if d := fs[0].LeftEye.Mid(fs[0].RightEye).Dist(want.LeftEye.Mid(want.RightEye)); d > 3 {
+		t.Errorf("eyes %.1f px from the input's", d)
+	}
+}
+
 // TestNoFace re-voices a video of a landscape.
 func TestNoFace(t *testing.T) {
 	dir := t.TempDir()
 	video := filepath.Join(dir, "rocket.mp4")
-	ffmpeg(t, "-loop", "1", "-i", filepath.Join("testdata", "rocket.jpg"), "-t", "2", "-r", "24",
+	ffmpeg(t, "-loop", "1", "-i", filepath.Join("testdata", "rocket.jpg"), "-t", "1", "-r", "24",
 		"-vf", "scale=640:426,zoompan=z='1+0.002*on':d=1:s=640x426:fps=24", "-c:v", "libx264", "-pix_fmt", "yuv420p", video)
 	a := synthesize(t, "Hello.", "Jack")
 	out := filepath.Join(dir, "out.mp4")

@@ -21,9 +21,9 @@ import (
 const NoFace = "no face found in the video; lip-sync needs a visible face, turned toward the camera"
 
 // analysisSide is the short side, in pixels, of the reduced grey copy of
-// the video that the face is found and tracked in: as large as the face
-// detector's own working size would make it, well short of it, since a
-// face too small to find at 480 pixels has a mouth too small to animate.
+// the video that the face is found and tracked in. The detector works at
+// 640 at most; 480 keeps decoding and tracking cheap, and a face too small
+// to find at 480 pixels has a mouth too small to animate anyway.
 const analysisSide = 480
 
 // detectionsPerSecond is how often the detector looks for the face. It
@@ -78,42 +78,39 @@ func trackFace(ctx context.Context, video string, info media.VideoInfo, fps, fra
 	tr := &faceTrack{w: w, h: h, sx: float64(w) / float64(vw), sy: float64(h) / float64(vh)}
 	opt := media.DecodeOptions{FPS: fps, Width: w, Height: h, Gray: true, Demuxer: info.Demuxer, Program: program}
 
-	kept, dets, err := detectFaces(ctx, video, opt, frames, maxFrames, limit, func(p float64) { progress(0.5 * p) })
+	kept, dets, n, err := detectFaces(ctx, video, opt, frames, maxFrames, limit, func(p float64) { progress(0.5 * p) })
 	if err != nil {
 		return nil, err
 	}
 	if len(dets) == 0 {
 		return nil, fault.E(fault.Rejected, NoFace)
 	}
-	best := dets[0]
-	for _, d := range dets {
-		// The clearest face is the reference: the highest score, with
-		// plausible landmarks.
-		if d.score() > best.score() {
-			best = d
-		}
-	}
+	// The clearest face is the reference.
+	best := dets[slices.IndexFunc(dets, func(d detection) bool { return d.pix != nil })]
 	tr.ref = best.frame
-	refFace := best.face
+	refFace := best.faces[0]
 	tmpl := newTemplate(pyramidOf(best.pix, w, h), refFace)
-	n := dets[0].frames
 	tr.warps = make([]affine, n)
 	tr.ok = make([]bool, n)
 	tr.ncc = make([]float64, n)
 	tr.open = make([]float64, n)
 	from, weights := landmarks(refFace)
+	eyes := refFace.LeftEye.Mid(refFace.RightEye)
 	// guessAt returns the map from the reference to frame i that the
-	// nearest detection gives, and that detection's frame.
-	guessAt := func(i int) (affine, int) {
+	// nearest detection gives, and that detection's frame. Of the faces
+	// found there, it takes the one nearest to where near puts the
+	// reference's, so that in a video of several people the track stays
+	// with one.
+	guessAt := func(i int, near affine) (affine, int) {
 		k, _ := slices.BinarySearchFunc(dets, i, func(d detection, i int) int { return d.frame - i })
 		if k == len(dets) || k > 0 && i-dets[k-1].frame < dets[k].frame-i {
 			k--
 		}
-		to, _ := landmarks(dets[k].face)
+		to, _ := landmarks(dets[k].nearest(near.apply(eyes)))
 		return fitSimilarity(from, to, weights), dets[k].frame
 	}
 	d := refFace.LeftEye.Dist(refFace.RightEye)
-	eyes := refFace.LeftEye.Mid(refFace.RightEye)
+	last := identity // the last frame's map that matched
 	var prev, prev2 affine
 	havePrev := 0
 	track := func(i int, pix []byte) error {
@@ -125,7 +122,7 @@ func trackFace(ctx context.Context, video string, info media.VideoInfo, fps, fra
 		var guess affine
 		switch havePrev {
 		case 0:
-			guess, _ = guessAt(i)
+			guess, _ = guessAt(i, last)
 		case 1:
 			guess = prev
 		default:
@@ -139,7 +136,7 @@ func trackFace(ctx context.Context, video string, info media.VideoInfo, fps, fra
 		// Where the detector saw the face the track must agree with it;
 		// when it does not, or the match is poor, it starts again from
 		// the nearest detection.
-		if g, at := guessAt(i); ncc < minNCC || at == i && g.apply(eyes).Dist(a.apply(eyes)) > 0.25*d*g.scale() {
+		if g, at := guessAt(i, a); ncc < minNCC || at == i && g.apply(eyes).Dist(a.apply(eyes)) > 0.25*d*g.scale() {
 			if b, nb := tmpl.align(p, g); nb > ncc {
 				a, ncc = b, nb
 			}
@@ -148,7 +145,7 @@ func trackFace(ctx context.Context, video string, info media.VideoInfo, fps, fra
 		if ncc >= minNCC && sane(a, w, h, refFace) {
 			tr.ok[i] = true
 			tr.open[i] = mouthOpening(refFace, a, w, h, pix)
-			prev2, prev = prev, a
+			prev2, prev, last = prev, a, a
 			havePrev = min(havePrev+1, 2)
 		} else {
 			havePrev = 0
@@ -171,29 +168,42 @@ func trackFace(ctx context.Context, video string, info media.VideoInfo, fps, fra
 	return tr, nil
 }
 
-// detection is the face found on one frame of the reduced copy.
+// detection is the faces found on one frame of the reduced copy, the
+// most prominent first (see face.Detect).
 type detection struct {
-	frame  int
-	face   face.Face
-	pix    []byte // the frame
-	frames int    // the video's frames, set on the first detection
+	frame int
+	faces []face.Face
+	pix   []byte // the frame, kept for the clearest face's only
 }
 
-// score is how clearly the detection shows the face.
+// score is how clearly the detection shows its most prominent face: the
+// detector's score, a quarter of it when the landmarks were guessed.
 func (d detection) score() float64 {
-	if d.face.Guessed {
-		return d.face.Score / 4
+	if d.faces[0].Guessed {
+		return d.faces[0].Score / 4
 	}
-	return d.face.Score
+	return d.faces[0].Score
+}
+
+// nearest returns the face whose eyes are nearest to p.
+func (d detection) nearest(p face.Point) face.Face {
+	best := d.faces[0]
+	for _, f := range d.faces[1:] {
+		if f.LeftEye.Mid(f.RightEye).Dist(p) < best.LeftEye.Mid(best.RightEye).Dist(p) {
+			best = f
+		}
+	}
+	return best
 }
 
 // detectFaces decodes the reduced grey copy opt describes and detects the
 // face on detectionsPerSecond of its frames, on several cores while ffmpeg
-// decodes. It returns the detections in frame order (the first carrying
-// the number of frames) and, when they fit in analysisBudget, the frames.
-// A video of more than maxFrames frames is refused as longer than limit.
+// decodes. It returns, when they fit in analysisBudget, the frames, and
+// the detections in frame order (the clearest face's with its frame) and
+// the number of frames. A video of
+// more than maxFrames frames is refused as longer than limit.
 func detectFaces(ctx context.Context, video string, opt media.DecodeOptions, frames, maxFrames int, limit time.Duration,
-	progress func(float64)) ([][]byte, []detection, error) {
+	progress func(float64)) ([][]byte, []detection, int, error) {
 	every := max(1, int(math.Round(float64(opt.FPS)/detectionsPerSecond)))
 	keep := frames*opt.FrameBytes() <= analysisBudget
 	var kept [][]byte
@@ -204,6 +214,7 @@ func detectFaces(ctx context.Context, video string, opt media.DecodeOptions, fra
 	jobs := make(chan job, runtime.GOMAXPROCS(0))
 	var mu sync.Mutex
 	var dets []detection
+	best := -1 // the detection with the clearest face
 	g, gctx := errgroup.WithContext(ctx)
 	for range runtime.GOMAXPROCS(0) {
 		g.Go(func() error {
@@ -215,7 +226,18 @@ func detectFaces(ctx context.Context, video string, opt media.DecodeOptions, fra
 				}
 				if len(faces) > 0 {
 					mu.Lock()
-					dets = append(dets, detection{frame: j.frame, face: faces[0], pix: j.pix})
+					d := detection{frame: j.frame, faces: faces, pix: j.pix}
+					// Only the clearest face's frame is kept: it is the
+					// reference.
+					if best < 0 || d.score() > dets[best].score() || d.score() == dets[best].score() && d.frame < dets[best].frame {
+						if best >= 0 {
+							dets[best].pix = nil
+						}
+						best = len(dets)
+					} else {
+						d.pix = nil
+					}
+					dets = append(dets, d)
 					mu.Unlock()
 				}
 			}
@@ -260,15 +282,12 @@ func detectFaces(ctx context.Context, video string, opt media.DecodeOptions, fra
 	})
 	if err := g.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, contextFault(ctx.Err())
+			return nil, nil, 0, contextFault(ctx.Err())
 		}
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	slices.SortFunc(dets, func(a, b detection) int { return a.frame - b.frame })
-	if len(dets) > 0 {
-		dets[0].frames = n
-	}
-	return kept, dets, nil
+	return kept, dets, n, nil
 }
 
 // sane reports whether the map a from the reference face f keeps the face
@@ -328,17 +347,21 @@ func (tr *faceTrack) smooth(fps int) {
 // reference: one detection's landmarks are off by a few pixels, in a
 // different direction on every frame.
 func averageFace(ref face.Face, dets []detection, tr *faceTrack) face.Face {
-	var pts [6][]face.Point
+	var pts [4][]face.Point
+	eyes := ref.LeftEye.Mid(ref.RightEye)
 	for _, d := range dets {
-		if !tr.ok[d.frame] || d.face.Guessed {
+		if !tr.ok[d.frame] {
 			continue
 		}
-		back := tr.warps[d.frame].inverse()
-		f := d.face.Map(back.apply)
-		if f.LeftEye.Mid(f.RightEye).Dist(ref.LeftEye.Mid(ref.RightEye)) > 0.2*ref.LeftEye.Dist(ref.RightEye) {
+		g := d.nearest(tr.warps[d.frame].apply(eyes))
+		if g.Guessed {
+			continue
+		}
+		f := g.Map(tr.warps[d.frame].inverse().apply)
+		if f.LeftEye.Mid(f.RightEye).Dist(eyes) > 0.2*ref.LeftEye.Dist(ref.RightEye) {
 			continue // another face, or a poor detection
 		}
-		for k, p := range []face.Point{f.LeftEye, f.RightEye, f.MouthLeft, f.MouthRight, f.LipTop, f.LipBottom} {
+		for k, p := range []face.Point{f.LeftEye, f.RightEye, f.MouthLeft, f.MouthRight} {
 			pts[k] = append(pts[k], p)
 		}
 	}
