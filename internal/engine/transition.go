@@ -2,18 +2,17 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"math"
 	"sync"
 	"time"
 
-	"golang.org/x/image/draw"
-	"golang.org/x/image/math/f64"
-
 	"stillmotion/internal/face"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/morph"
+	"stillmotion/internal/pixel"
 	"stillmotion/internal/render"
 )
 
@@ -75,9 +74,35 @@ func (c *transitionClip) Frame(i int, dst *image.RGBA) {
 	// The view: the frame scaled by s about its centre, shifted by (dx,
 	// dy) frame widths and heights, which the margin s leaves room for.
 	fw, fh := float64(c.fw), float64(c.fh)
-	tx := fw/2*(1-s) - dx*fw*s
-	ty := fh/2*(1-s) - dy*fh*s
-	draw.BiLinear.Transform(dst, f64.Aff3{s, 0, tx, 0, s, ty}, buf, buf.Rect, draw.Src, nil)
+	view(dst, buf, s, fw/2*(1-s)-dx*fw*s, fh/2*(1-s)-dy*fh*s)
+}
+
+// view draws src scaled by s (at least 1) and moved by (tx, ty) pixels
+// into dst, the same size, bilinearly: dst's pixel (x, y) shows src at
+// ((x+0.5-tx)/s-0.5, (y+0.5-ty)/s-0.5). The axes are separable, so the
+// columns' taps are found once per frame.
+func view(dst, src *image.RGBA, s, tx, ty float64) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	tap := func(p float64, n int) (int, uint64) {
+		p = min(max(p, 0), float64(n-1))
+		i := min(int(p), n-2)
+		return i, uint64((p-float64(i))*256 + 0.5)
+	}
+	xs := make([]int, w)
+	fx := make([]uint64, w)
+	for x := range w {
+		xs[x], fx[x] = tap((float64(x)+0.5-tx)/s-0.5, w)
+	}
+	for y := range h {
+		j, fy := tap((float64(y)+0.5-ty)/s-0.5, h)
+		above := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+j):]
+		below := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+j+1):]
+		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range w {
+			o := 4 * xs[x]
+			binary.LittleEndian.PutUint32(out[4*x:], pixel.Bilinear(above[o:o+8], below[o:o+8], fx[x], fy))
+		}
+	}
 }
 
 // camera is a move over a whole transition that starts and ends at rest

@@ -29,9 +29,9 @@ func pngURI(t *testing.T, img image.Image) string {
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
-// view is the part r of img, as a picture of its own: the scene seen
+// part is the part r of img, as a picture of its own: the scene seen
 // from elsewhere.
-func view(img image.Image, r image.Rectangle) *image.RGBA {
+func part(img image.Image, r image.Rectangle) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 	draw.Draw(dst, dst.Rect, img, r.Min, draw.Src)
 	return dst
@@ -61,13 +61,13 @@ func TestTransition(t *testing.T) {
 	rocket := decodeFile(t, "rocket.jpg") // 640x427
 	portrait := decodeFile(t, "astronaut-portrait.png")
 	// A step to the right and nearer: 4:3, not the first's 3:2.
-	near := view(rocket, image.Rect(60, 25, 588, 421))
+	near := part(rocket, image.Rect(60, 25, 588, 421))
 	for _, tt := range []struct {
 		name               string
 		first, tail        image.Image
 		minMatch, maxMatch float64
 	}{
-		{"same scene from two places", view(rocket, image.Rect(0, 0, 560, 373)), near, 60, 100},
+		{"same scene from two places", part(rocket, image.Rect(0, 0, 560, 373)), near, 60, 100},
 		{"unrelated pictures", rocket, portrait, 0, 25},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,5 +145,29 @@ func TestTransitionTailErrors(t *testing.T) {
 	_, err := (&Builtin{}).Render(context.Background(), &generation.Task{Request: req, Out: filepath.Join(t.TempDir(), "t.mp4")})
 	if err == nil || !strings.HasPrefix(err.Error(), "image_invalid: tail_image_url is not an image") {
 		t.Errorf("err = %v, want an image_invalid error about tail_image_url", err)
+	}
+}
+
+// TestView checks the transition camera's resampling: scale 1 without a
+// shift is the picture; scale 2 about the centre shows its middle half,
+// each source pixel twice as wide.
+func TestView(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for i := range src.Pix {
+		src.Pix[i] = uint8(i * 7)
+	}
+	dst := image.NewRGBA(src.Rect)
+	view(dst, src, 1, 0, 0)
+	if !bytes.Equal(dst.Pix, src.Pix) {
+		t.Error("scale 1 is not the picture")
+	}
+	// Scale 2 about the centre: dst (x, y) shows src at (x+0.5+32)/2-0.5
+	// across; dst x = 31 lands on src 31.25, a quarter of the way to 32.
+	view(dst, src, 2, -32, -16)
+	got := dst.RGBAAt(31, 15)
+	a, b := src.RGBAAt(31, 15), src.RGBAAt(32, 15)
+	want := (3*int(a.R) + int(b.R) + 2) / 4
+	if d := int(got.R) - want; d < -2 || d > 2 {
+		t.Errorf("scale 2 at (31, 15): R %d, want about %d", got.R, want)
 	}
 }
