@@ -222,7 +222,9 @@ func (p *parser) model(served []Route) Schema {
 	}
 	msg := fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(ids), clip(s))
 	if hosted, ok := SchemaOf(s); ok {
-		msg = fmt.Sprintf("Model '%s' is not served here. Served models: %s. %s", s, strings.Join(ids, ", "), notServed(hosted))
+		p.add("model", fmt.Sprintf("Model '%s' is not served here. Served models: %s. %s", s, strings.Join(ids, ", "), notServed(hosted)))
+		hosted.Model = ""
+		return hosted // its own fields are checked, for when it is routed
 	}
 	p.add("model", msg)
 	return fallback
