@@ -2,6 +2,7 @@ package generation
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,20 +167,36 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte(`{"duration":1e400}`))
 	f.Add([]byte(`{"seed":"-0"}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`{"model":"pixverse/v5.5/image-to-video","prompt":"p","image_url":"u","duration":10,"generate_audio_switch":true,"thinking_type":"auto"}`))
+	f.Add([]byte(`{"model":"pixverse/v5/transition","prompt":"p","image_url":"u","tail_image_url":"v"}`))
+	f.Add([]byte(`{"model":"pixverse/lip-sync","video_url":"v","audio_url":"a","lip_sync_tts_content":"x"}`))
+	f.Add([]byte(`{"model":"pixverse/v5-5-text-to-video","prompt":"p","aspect_ratio":"9:16"}`))
+	served := family()
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseRequest(b)
+		r, err := ParseRequest(b, served...)
 		if err != nil {
 			if fault.KindOf(err) != fault.Invalid {
 				t.Fatalf("error of kind %v: %v", fault.KindOf(err), err)
 			}
 			return
 		}
-		// Whatever is accepted is within the contract.
-		if r.Model != Model || r.Prompt == "" || (r.Duration != 5 && r.Duration != 8) || r.Seed < 0 || r.Seed > MaxSeed {
+		// Whatever is accepted is within its model's contract.
+		sc, ok := SchemaOf(r.Model)
+		if !ok || sc.Kind != r.Kind || r.Seed < 0 || r.Seed > MaxSeed {
 			t.Fatalf("accepted an out-of-contract request: %+v", r)
 		}
-		if r.Resolution == "1080p" && r.Duration == 8 {
-			t.Fatal("accepted 1080p for 8 s")
+		if sc.Kind == LipSync {
+			if r.VideoURL == "" || (r.AudioURL == "") == (r.Speech == "") {
+				t.Fatalf("accepted a lip-sync without a video or with not exactly one speech: %+v", r)
+			}
+			return
+		}
+		if r.Prompt == "" || !slices.Contains(sc.Durations, r.Duration) || (sc.Kind == TextToVideo) != (r.ImageURL == "") ||
+			(sc.Kind == Transition) != (r.TailImageURL != "") {
+			t.Fatalf("accepted an out-of-contract request: %+v", r)
+		}
+		if r.Resolution == "1080p" && r.Duration != 5 {
+			t.Fatalf("accepted 1080p for %d s", r.Duration)
 		}
 	})
 }
