@@ -1,6 +1,10 @@
 package ambience
 
-import "math"
+import (
+	"math"
+
+	"stillmotion/internal/splitmix"
+)
 
 // SampleRate is the rate of all audio this package makes and takes, in Hz:
 // that of the video's audio track, the same as speech.SampleRate. (The
@@ -21,19 +25,12 @@ type rng struct{ s uint64 }
 // each layer and event draws from its own stream, so that adding a layer to
 // a scene does not change how another one sounds.
 func newRNG(seed int64, stream uint64) *rng {
-	return &rng{s: mix(uint64(seed) ^ mix(stream+0x632be59bd9b4e019))}
+	return &rng{s: splitmix.Finalize(uint64(seed) ^ splitmix.Finalize(stream+0x632be59bd9b4e019))}
 }
 
 func (r *rng) next() uint64 {
 	r.s += 0x9e3779b97f4a7c15
-	return mix(r.s)
-}
-
-// mix is SplitMix64's finaliser: it spreads nearby inputs over all values.
-func mix(x uint64) uint64 {
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
+	return splitmix.Finalize(r.s)
 }
 
 // float returns a uniform value in [0, 1).

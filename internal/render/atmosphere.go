@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"stillmotion/internal/prompt"
+	"stillmotion/internal/splitmix"
 )
 
 // Atmosphere is a set of effects drawn over the framed picture: particles
@@ -112,9 +113,9 @@ func newParticles(e int, seed int64, scale float64) *particles {
 	k := kinds[e]
 	n := int(float64(k.count) * scale)
 	p := &particles{k: k}
-	x := mix(uint64(seed) ^ uint64(e+1)*0x9e37)
+	x := splitmix.Mix(uint64(seed) ^ uint64(e+1)*0x9e37)
 	next := func() float64 {
-		x = mix(x)
+		x = splitmix.Mix(x)
 		return float64(x>>11) / (1 << 53)
 	}
 	for range n {
@@ -213,9 +214,9 @@ type fog struct {
 
 func newFog(seed int64, col [3]float64) *fog {
 	g := &fog{gw: 24, gh: 10, col: col}
-	x := mix(uint64(seed) ^ 0xf09)
+	x := splitmix.Mix(uint64(seed) ^ 0xf09)
 	for range g.gw * g.gh {
-		x = mix(x)
+		x = splitmix.Mix(x)
 		g.grid = append(g.grid, float64(x>>11)/(1<<53))
 	}
 	return g

@@ -3,6 +3,8 @@ package render
 import (
 	"image"
 	"math"
+
+	"stillmotion/internal/splitmix"
 )
 
 // flare is a lens flare: a glow and a short streak at the picture's
@@ -42,9 +44,9 @@ const glowSteps = 1024
 const glowRadius = 0.32
 
 func newFlare(t *texture, seed int64, fw, fh int) *flare {
-	x := mix(uint64(seed) ^ 0xf1a2e)
+	x := splitmix.Mix(uint64(seed) ^ 0xf1a2e)
 	next := func() float64 {
-		x = mix(x)
+		x = splitmix.Mix(x)
 		return float64(x>>11) / (1 << 53)
 	}
 	fl := &flare{fw: fw, fh: fh, power: 1}

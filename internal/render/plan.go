@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"stillmotion/internal/prompt"
+	"stillmotion/internal/splitmix"
 )
 
 // Move is a camera move. The names follow the camera, not the picture: when
@@ -409,11 +410,11 @@ func planMove(c prompt.Camera, seed int64, h Hint) Shot {
 	}
 	// A face usually wants a push in, but not always, so that seeds
 	// still give different shots.
-	if h.Face && slices.Contains(allowed, ZoomIn) && mix(uint64(seed)^1)%3 != 0 {
+	if h.Face && slices.Contains(allowed, ZoomIn) && splitmix.Mix(uint64(seed)^1)%3 != 0 {
 		return Shot{Move: ZoomIn, Amount: ZoomIn.DefaultAmount(), Reason: "a push in on the face"}
 	}
 	// A wide scene usually wants a drift across it.
-	if h.Wide && !h.Face && mix(uint64(seed)^2)%4 != 0 {
+	if h.Wide && !h.Face && splitmix.Mix(uint64(seed)^2)%4 != 0 {
 		var drifts []Move
 		for _, mv := range driftMoves {
 			if !excluded[mv] {
@@ -421,20 +422,12 @@ func planMove(c prompt.Camera, seed int64, h Hint) Shot {
 			}
 		}
 		if len(drifts) > 0 {
-			mv := drifts[mix(uint64(seed))%uint64(len(drifts))]
+			mv := drifts[splitmix.Mix(uint64(seed))%uint64(len(drifts))]
 			return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "a drift across the scene"}
 		}
 	}
-	mv := allowed[mix(uint64(seed))%uint64(len(allowed))]
+	mv := allowed[splitmix.Mix(uint64(seed))%uint64(len(allowed))]
 	return Shot{Move: mv, Amount: mv.DefaultAmount(), Reason: "chosen by seed"}
-}
-
-// mix is SplitMix64's finaliser: it spreads nearby seeds over all values.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // IsWide reports whether a w x h picture is wide enough for Hint.Wide.

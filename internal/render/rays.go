@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"stillmotion/internal/pixel"
+	"stillmotion/internal/splitmix"
 )
 
 // rays are light rays from the brightest part of the picture: its bright
@@ -77,9 +78,9 @@ func newRays(t *texture, seed int64, fw, fh int) *rays {
 	}
 	r := &rays{fw: fw, fh: fh, rgb: rgb, sw: sw, sh: sh, k: float64(k),
 		lx: float64(sx), ly: float64(sy), ox: t.ox, oy: t.oy, sx: t.sx, sy: t.sy}
-	x := mix(uint64(seed) ^ 0x4a75)
+	x := splitmix.Mix(uint64(seed) ^ 0x4a75)
 	next := func() float64 {
-		x = mix(x)
+		x = splitmix.Mix(x)
 		return float64(x>>11) / (1 << 53)
 	}
 	for i, n := range []int{11, 29} {

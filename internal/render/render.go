@@ -56,6 +56,8 @@ import (
 	"image"
 	"math"
 	"sync"
+
+	"stillmotion/internal/splitmix"
 )
 
 // panLead is the part of the clip over which a pan or tilt reaches its
@@ -238,9 +240,9 @@ func smooth01(x float64) float64 {
 // at seeded frequencies (0.2 to 1.4 Hz at 24 fps) and phases, each in
 // about [-1, 1].
 func (r *Renderer) wander(f float64) (dx, dy float64) {
-	x := mix(uint64(r.shot.Seed) ^ 0x5eed)
+	x := splitmix.Mix(uint64(r.shot.Seed) ^ 0x5eed)
 	next := func() float64 {
-		x = mix(x)
+		x = splitmix.Mix(x)
 		return float64(x>>11) / (1 << 53)
 	}
 	for k := range 3 {

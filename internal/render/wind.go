@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"stillmotion/internal/pixel"
+	"stillmotion/internal/splitmix"
 )
 
 // wind moves the picture as a gusty wind would: foliage sways, and a
@@ -34,7 +35,7 @@ const windCell = 8
 func newWind(t, scene *texture, sway bool, face Box, seed int64, fw, fh int) *wind {
 	wd := &wind{fw: fw, fh: fh, g: newFog(seed^0x3717d, [3]float64{}), dir: 1,
 		ox: t.ox, oy: t.oy, sx: t.sx, sy: t.sy, face: face}
-	if mix(uint64(seed)^0xd1)&1 == 0 {
+	if splitmix.Mix(uint64(seed)^0xd1)&1 == 0 {
 		wd.dir = -1
 	}
 	if sway {

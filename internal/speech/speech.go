@@ -12,6 +12,8 @@ package speech
 import (
 	"context"
 	"time"
+
+	"stillmotion/internal/splitmix"
 )
 
 // SampleRate is the rate of all audio this package returns, in Hz: mono int16,
@@ -36,7 +38,7 @@ const Auto = "Auto"
 // as the wire enum does. ok is false for an unknown name.
 func Resolve(name string, seed int64) (voice string, ok bool) {
 	if name == "" || name == Auto {
-		return Voices[mix(uint64(seed))%uint64(len(Voices))], true
+		return Voices[splitmix.Mix(uint64(seed))%uint64(len(Voices))], true
 	}
 	for _, v := range Voices {
 		if v == name {
@@ -44,15 +46,6 @@ func Resolve(name string, seed int64) (voice string, ok bool) {
 		}
 	}
 	return "", false
-}
-
-// mix is the splitmix64 finalizer; it spreads consecutive seeds over all
-// voices instead of walking through them in order.
-func mix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
-	x = (x ^ x>>27) * 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // Phone is one phoneme with its time span relative to the start of the speech
