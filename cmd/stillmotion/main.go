@@ -1,12 +1,14 @@
-// Command stillmotion is a self-hosted image-to-video service, wire-compatible
-// with the AI/ML API's pixverse/v5/image-to-video routes.
+// Command stillmotion is a self-hosted video generation service,
+// wire-compatible with the AI/ML API's PixVerse routes: image-to-video (v5
+// and v5.5), transition and lip-sync on its built-in engine, and any model
+// behind an engines file.
 //
 // Usage:
 //
 //	stillmotion serve   [flags]   HTTP API and workers
 //	stillmotion worker  [flags]   workers only
 //	stillmotion migrate [flags]   bring the database's schema up to date
-//	stillmotion render  [flags]   one video from an image, no server
+//	stillmotion render  [flags]   one video without a server
 //	stillmotion keys    create|list|revoke
 //	stillmotion doctor  [flags]   check ffmpeg, the speech programs, the data dir, database, storage and engines
 //	stillmotion version
@@ -37,7 +39,7 @@ import (
 	"stillmotion/internal/store"
 )
 
-const usage = `stillmotion: a self-hosted image-to-video service.
+const usage = `stillmotion: a self-hosted video generation service (the PixVerse family's API).
 
 Usage:
   stillmotion serve   [flags]            run the HTTP API with in-process workers
@@ -45,7 +47,8 @@ Usage:
   stillmotion worker  [flags]            run workers only (same database, no HTTP)
   stillmotion migrate [flags]            bring the database's schema up to date (every process also does at start)
   stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
-                                         render one video without a server
+                                         render one video without a server (--model: v5.5, transition
+                                         with --tail-image, lip-sync with --video and --audio or --speech)
   stillmotion keys create --name N [--credits C]
   stillmotion keys list
   stillmotion keys revoke ID|NAME        manage API keys and their credits

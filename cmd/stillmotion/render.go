@@ -36,7 +36,7 @@ func runRender(ctx context.Context, args []string) error {
 	prompt := fs.String("prompt", "", "what happens in the video; camera words such as 'zoom in' or 'pan left' steer the camera (required)")
 	negative := fs.String("negative-prompt", "", "what to avoid, e.g. 'no zoom'")
 	resolution := fs.String("resolution", "720p", "short side of the frame: 360p, 540p, 720p or 1080p")
-	duration := fs.Int("duration", 5, "seconds: 5 or 8 (1080p: 5 only)")
+	duration := fs.Int("duration", 5, "seconds: 5 or 8, and 10 on v5.5 (1080p: 5 only)")
 	style := fs.String("style", "", "anime, 3d_animation, clay, comic or cyberpunk")
 	seed := fs.Int64("seed", -1, "0..2147483647; same inputs and seed give the same file; default random")
 	speechText := fs.String("speech", "", "text to speak (1..200 characters)")

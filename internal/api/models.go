@@ -37,8 +37,8 @@ type pricing struct {
 	PerSecond map[string]int64 `json:"credits_per_second,omitempty"` // by resolution
 	// Speech is the price of each started SpeechBytes of
 	// lip_sync_tts_content.
-	Speech      int64 `json:"credits_per_speech_chunk"`
-	SpeechBytes int   `json:"speech_chunk_bytes"`
+	Speech      int64 `json:"credits_per_speech_chunk,omitempty"`
+	SpeechBytes int   `json:"speech_chunk_bytes,omitempty"`
 	// PerVideo, if set, is the price of each video instead of
 	// PerSecond (a lip-sync, whose length is its input's).
 	PerVideo int64 `json:"credits_per_video,omitempty"`
@@ -81,6 +81,17 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 		p = billing.ForModel(sc.Model, p)
 		if p.PerVideo > 0 {
 			p.PerSecond = nil
+		}
+		// Only what the model can be charged for.
+		extras := map[string]int64{}
+		for name, field := range map[string]string{"audio": generation.FieldGenerateAudio, "multi_clip": generation.FieldMultiClip} {
+			if v, ok := p.Extras[name]; ok && slices.Contains(fields, field) {
+				extras[name] = v
+			}
+		}
+		p.Extras = extras
+		if !slices.Contains(fields, generation.FieldSpeech) {
+			p.Speech, p.SpeechChunk = 0, 0
 		}
 		out.Data = append(out.Data, modelEntry{ID: rt.Model, Object: "model", Type: "video", Kind: string(sc.Kind), Schema: sc.Model,
 			Engine: rt.Kind, Fields: fields, Durations: sc.Durations,

@@ -48,6 +48,7 @@ func (b *Builtin) lipSync(ctx context.Context, t *generation.Task) (*generation.
 		if sp.Samples, err = media.DecodeAudio(ctx, audio, speech.SampleRate, lipSyncSpeech+time.Second); err != nil {
 			return nil, tm, audioFault(err)
 		}
+		sp.Samples = trimSilence(sp.Samples)
 	} else {
 		a, v, err := speak(ctx, b.Speech, req, lipSyncSpeech)
 		if err != nil {
@@ -74,6 +75,25 @@ func (b *Builtin) lipSync(ctx context.Context, t *generation.Task) (*generation.
 	}
 	return &generation.Output{Width: res.Width, Height: res.Height, Duration: res.Duration, FPS: res.FPS, HasAudio: true,
 		Plan: plan, Warnings: res.Warnings}, tm, nil
+}
+
+// trimSilence cuts the silence at the end of a client's audio, keeping a
+// breath of it: the speech ends where its sound does, not where the file
+// does, so that a file padded with silence does not lengthen the video.
+func trimSilence(s []int16) []int16 {
+	const window = speech.SampleRate / 100 // 10 ms
+	const quiet = 32768 / 316              // -50 dBFS, as a window's RMS
+	end := 0
+	for i := 0; i+window <= len(s); i += window {
+		var sum float64
+		for _, v := range s[i : i+window] {
+			sum += float64(v) * float64(v)
+		}
+		if sum > quiet*quiet*window {
+			end = i + window
+		}
+	}
+	return s[:min(len(s), end+speech.SampleRate/10)]
 }
 
 // inputFile writes the file of the request's URL field to a temporary

@@ -36,6 +36,7 @@ const noMouth = "a transition's speech is a voice-over: the mouth is not animate
 // transitionClip draws a transition's frames.
 type transitionClip struct {
 	m              *morph.Morph
+	look           *render.Look
 	fw, fh, frames int
 	cam            camera
 	bufs           sync.Pool // of *image.RGBA, for frames the camera moves over
@@ -60,6 +61,7 @@ func (c *transitionClip) Frame(i int, dst *image.RGBA) {
 	if c.frames > 1 {
 		u = float64(min(max(i, 0), c.frames-1)) / float64(c.frames-1)
 	}
+	defer c.look.Draw(i, dst)
 	s, dx, dy := c.cam.at(u)
 	if s == 1 && dx == 0 && dy == 0 {
 		c.m.Frame(c.at(i), dst)
@@ -180,18 +182,30 @@ func (b *Builtin) prepareTransition(ctx context.Context, req *generation.Request
 		c.warnings = append(c.warnings, noMouth)
 	}
 	t2 := time.Now()
-	m, err := morph.New(ctx, morph.Fit(a, c.fw, c.fh), morph.Fit(z, c.fw, c.fh), morph.Options{})
-	if err != nil {
-		return nil, err
-	}
 	faces, err := face.Detect(a)
 	if err != nil {
 		return nil, err
 	}
-	cam := cameraFor(planShot(req, c.frames, hint(a, faces, c.fw, c.fh)))
+	shot := planShot(req, c.frames, hint(a, faces, c.fw, c.fh))
+	// The correspondence is found on the pictures as they are, the style
+	// painted after: it would read as differences where there are none.
+	from, to := morph.Fit(a, c.fw, c.fh), morph.Fit(z, c.fw, c.fh)
+	m, err := morph.New(ctx, from, to, morph.Options{})
+	if err != nil {
+		return nil, err
+	}
+	look := render.NewLook(shot, from, c.fw, c.fh, c.frames)
+	if shot.Style != render.NoStyle {
+		look.Stylize(from)
+		look.Stylize(to)
+	}
+	cam := cameraFor(shot)
 	tm.Face = time.Since(t2)
-	tc := &transitionClip{m: m, fw: c.fw, fh: c.fh, frames: c.frames, cam: cam}
+	tc := &transitionClip{m: m, look: look, fw: c.fw, fh: c.fh, frames: c.frames, cam: cam}
 	plan := fmt.Sprintf("transition: morph, %.0f%% of the picture matched (dissolve where nothing matches); %s", 100*m.Matched(), cam)
+	if looks := look.Shot().Looks(); looks != "" {
+		plan += "; " + looks
+	}
 	c.cuts = []cut{{draw: tc, frames: c.frames, framing: "wide", plan: plan}}
 	if req.Understands() {
 		c.understood = read(req).String()

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/draw"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,8 @@ import (
 	"stillmotion/internal/generation"
 	"stillmotion/internal/media"
 	"stillmotion/internal/morph"
+	"stillmotion/internal/render"
+	"stillmotion/internal/speech"
 )
 
 // pngURI returns img as a data: URI.
@@ -169,5 +172,70 @@ func TestView(t *testing.T) {
 	want := (3*int(a.R) + int(b.R) + 2) / 4
 	if d := int(got.R) - want; d < -2 || d > 2 {
 		t.Errorf("scale 2 at (31, 15): R %d, want about %d", got.R, want)
+	}
+}
+
+// TestTransitionLooks draws the prompt's looks over a transition, as over
+// an image-to-video clip (picture and sound read the same prompt): a
+// night grade and rain in the middle, grown out again by the last frame,
+// which is the tail; the plan says so.
+func TestTransitionLooks(t *testing.T) {
+	req := &generation.Request{Model: generation.ModelTransition, Kind: generation.Transition, Prompt: "heavy rain at night",
+		ImageURL: dataURI(t, "rocket.jpg"), TailImageURL: dataURI(t, "astronaut-portrait.png"), Resolution: "360p", Duration: 5, Seed: 2}
+	plain := *req
+	plain.Prompt = "a change of scene"
+	frames := func(req *generation.Request) (render.Clip, string) {
+		p, err := (&Builtin{}).Prepare(context.Background(), req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := p.Clip()
+		return c, p.Plan()
+	}
+	looks, plan := frames(req)
+	bare, _ := frames(&plain)
+	if !strings.Contains(plan, "light night") || !strings.Contains(plan, "atmosphere rain") {
+		t.Errorf("plan %q does not name the night and the rain", plan)
+	}
+	w, h := looks.Size()
+	at := func(c render.Clip, i int) *image.RGBA {
+		dst := image.NewRGBA(image.Rect(0, 0, w, h))
+		c.Frame(i, dst)
+		return dst
+	}
+	if dark, lit := meanLuma(at(looks, 60)), meanLuma(at(bare, 60)); dark > 0.8*lit {
+		t.Errorf("frame 60 at night %.1f against %.1f without: want it darker", dark, lit)
+	}
+	for _, i := range []int{0, 119} {
+		if db := psnrRGB(at(looks, i), at(bare, i)); db < 35 {
+			t.Errorf("frame %d: %.1f dB against the picture, want the looks grown out (>= 35)", i, db)
+		}
+	}
+}
+
+// TestTrimSilence cuts a client's audio where its sound ends, keeping a
+// tenth of a second; a silent file keeps only that.
+func TestTrimSilence(t *testing.T) {
+	tone := func(n int, amp float64) []int16 {
+		s := make([]int16, n)
+		for i := range s {
+			s[i] = int16(amp * math.Sin(float64(i)/8))
+		}
+		return s
+	}
+	const rate = speech.SampleRate
+	for _, tt := range []struct {
+		name string
+		in   []int16
+		want int
+	}{
+		{"speech then silence", append(tone(rate, 8000), make([]int16, rate)...), rate + rate/10},
+		{"speech then hiss", append(tone(rate, 8000), tone(rate, 30)...), rate + rate/10},
+		{"all speech", tone(2*rate, 8000), 2 * rate},
+		{"silence", make([]int16, rate), rate / 10},
+	} {
+		if got := len(trimSilence(tt.in)); got != tt.want {
+			t.Errorf("%s: %d samples, want %d", tt.name, got, tt.want)
+		}
 	}
 }

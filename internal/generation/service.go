@@ -344,19 +344,20 @@ func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error)
 		Request: r,
 		Engine:  route.Engine,
 		Queue:   route.Queue,
-		Credits: prices.Cost(usage(&r)),
+		Credits: prices.Cost(usage(&r, route)),
 		Created: now,
 		Updated: now,
 	}, nil
 }
 
-// usage returns what req is priced by.
-func usage(req *Request) billing.Usage {
+// usage returns what req is priced by on route r: an option the engine
+// ignores (with a warning) is not charged.
+func usage(req *Request, r Route) billing.Usage {
 	u := billing.Usage{Resolution: req.Resolution, Seconds: req.Duration, Speech: req.Speech}
-	if req.GenerateAudio != nil && *req.GenerateAudio {
+	if req.GenerateAudio != nil && *req.GenerateAudio && r.Honours(FieldGenerateAudio) {
 		u.Extras = append(u.Extras, "audio")
 	}
-	if req.MultiClip {
+	if req.MultiClip && r.Honours(FieldMultiClip) {
 		u.Extras = append(u.Extras, "multi_clip")
 	}
 	return u

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
@@ -29,6 +30,10 @@ const (
 	MaxVideoBytes = 100 << 20
 	MaxAudioBytes = 25 << 20
 )
+
+// FetchTimeout bounds fetching a video or audio file: 100 MB in a minute
+// needs about 14 Mbit/s (an image's fetch has the intake's 10 s).
+const FetchTimeout = time.Minute
 
 // Files keeps and reads a request's input files.
 type Files struct {
@@ -52,9 +57,9 @@ func Options(base intake.Options, field string) intake.Options {
 	o.Field = field
 	switch field {
 	case generation.FieldVideo:
-		o.MaxBytes = MaxVideoBytes
+		o.MaxBytes, o.Timeout = MaxVideoBytes, max(o.Timeout, FetchTimeout)
 	case generation.FieldAudio:
-		o.MaxBytes = MaxAudioBytes
+		o.MaxBytes, o.Timeout = MaxAudioBytes, max(o.Timeout, FetchTimeout)
 	}
 	return o
 }
@@ -82,7 +87,8 @@ func (m *Files) Keep(ctx context.Context, id, field, u string) (string, error) {
 	}
 	ext, err := Extension(field, b)
 	if err != nil {
-		return "", err
+		return "", &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
+			Fields: []fault.FieldError{{Field: field, Message: fault.MessageOf(err)}}}
 	}
 	dir := m.TempDir
 	if dir == "" {

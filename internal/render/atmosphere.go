@@ -330,8 +330,12 @@ func newAtmosphere(shot Shot, fw, fh int, t, scene *texture) *atmosphere {
 // draw draws frame i's effects, seen through the frame's views sc; they
 // fade in over the first half second.
 func (at *atmosphere) draw(dst *image.RGBA, w, h, i int, sc scene) {
+	at.drawFaded(dst, w, h, i, smooth01(float64(i)/12), sc)
+}
+
+// drawFaded draws as draw, at the strength fade in 0..1.
+func (at *atmosphere) drawFaded(dst *image.RGBA, w, h, i int, fade float64, sc scene) {
 	f := float64(i)
-	fade := smooth01(f / 12)
 	if fade == 0 {
 		return
 	}

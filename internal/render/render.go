@@ -133,9 +133,7 @@ func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {
 	stylize(shot.Style, t.pix, t.stride, t.w, t.h, min(t.sx, t.sy)/1000)
 	// The grade is applied per frame: it grows in from the picture as it
 	// is (see light); once grown, a steady one is this one table.
-	if l := shot.Light; l.From == l.To && l.From != 0 {
-		r.steady = l.From.grading().build(0)
-	}
+	r.steady = steadyGrade(shot.Light)
 	if matte != nil {
 		// After the style, which writes opaque alpha.
 		r.layers = newLayers(t, r.shot.Depth, matte, r.layerSpan())
@@ -166,9 +164,16 @@ func meanColour(t *texture) [3]float64 {
 // light returns the per-frame colour transform of the clip's frame i, or
 // nil when frame i needs none.
 func (r *Renderer) light(i int) *lut {
-	l := r.shot.Light
+	return lightAt(&r.shot, r.steady, max(r.frames, r.shot.Clock.Total), i, i)
+}
+
+// lightAt returns shot's colour transform of frame i of a clip of frames
+// frames, steady its grade once grown in (nil without one), or nil when
+// frame i needs none. The grade has grown for age frames.
+func lightAt(shot *Shot, steady *lut, frames, i, age int) *lut {
+	l := shot.Light
 	flash := 0.0
-	for _, f := range r.shot.Flashes {
+	for _, f := range shot.Flashes {
 		if k := i - f.Frame; k >= 0 && k < len(flashCurve) {
 			flash = max(flash, flashCurve[k]*min(max(f.Strength, 0), 1))
 		}
@@ -176,15 +181,15 @@ func (r *Renderer) light(i int) *lut {
 	if l.From == 0 && l.To == 0 && flash == 0 {
 		return nil
 	}
-	grow := smooth01(float64(i) / gradeGrowth)
-	if r.steady != nil && flash == 0 && grow >= 1 {
-		return r.steady
+	grow := smooth01(float64(age) / gradeGrowth)
+	if steady != nil && flash == 0 && grow >= 1 {
+		return steady
 	}
 	g := l.From.grading()
 	if l.From != l.To {
 		t := 0.0
-		if n := max(r.frames, r.shot.Clock.Total); n > 1 {
-			t = float64(min(max(i, 0), n-1)) / float64(n-1)
+		if frames > 1 {
+			t = float64(min(max(i, 0), frames-1)) / float64(frames-1)
 		}
 		g = lerpGrading(g, l.To.grading(), EaseInOut.at(t))
 	}
@@ -192,6 +197,15 @@ func (r *Renderer) light(i int) *lut {
 		g = lerpGrading(neutral, g, grow)
 	}
 	return g.build(0.75 * flash)
+}
+
+// steadyGrade is the table of a light that does not change, once grown
+// in; nil for one that changes or none.
+func steadyGrade(l Light) *lut {
+	if l.From == l.To && l.From != 0 {
+		return l.From.grading().build(0)
+	}
+	return nil
 }
 
 // gradeGrowth is how many frames (a second) a grade takes to grow in from

@@ -204,7 +204,8 @@ func Parse(b []byte, env *Env) (*Registry, error) {
 	}
 	for i := 0; i+1 < len(f.Models.Content); i += 2 {
 		key, val := f.Models.Content[i], f.Models.Content[i+1]
-		model := key.Value
+		// The hosted samples' spelling of a model is the model.
+		model := generation.Canonical(key.Value)
 		if strings.TrimSpace(model) == "" {
 			return nil, fault.Errorf(fault.Invalid, "line %d: an empty model id", key.Line)
 		}
