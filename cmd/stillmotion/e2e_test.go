@@ -62,7 +62,15 @@ type proc struct {
 	dataDir string
 	cmd     *exec.Cmd
 	log     *bytes.Buffer
+	logMu   *sync.Mutex // guards log, which the process writes to
 	client  *http.Client
+}
+
+// logs returns what the process has logged so far.
+func (p *proc) logs() string {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	return p.log.String()
 }
 
 type serverOpts struct {
@@ -129,7 +137,7 @@ func startServer(t *testing.T, o serverOpts) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{url: o.scheme + "://" + o.addr, addr: o.addr, dataDir: o.dataDir, cmd: cmd, log: log, client: o.client}
+	p := &proc{url: o.scheme + "://" + o.addr, addr: o.addr, dataDir: o.dataDir, cmd: cmd, log: log, logMu: &mu, client: o.client}
 	if p.client == nil {
 		p.client = &http.Client{Timeout: 30 * time.Second}
 	}

@@ -37,7 +37,7 @@ type Server struct {
 	Service *generation.Service
 	Auth    *auth.Authenticator
 	// Files serves download URLs under /files/ (nil: no local files).
-	Files http.Handler
+	Files FileServer
 	// CheckInput validates a request's URL field (image_url,
 	// tail_image_url, video_url, audio_url) at submit, without network I/O.
 	CheckInput func(field, src string) error
@@ -114,7 +114,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("DELETE "+videosPath+"/{id}", s.authed(s.deleteVideo))
 	mux.Handle("GET "+videosPath+"/{id}/content", s.authed(s.videoContent))
 	if s.Files != nil {
-		mux.Handle("GET /files/", s.Files)
+		mux.HandleFunc("GET /files/", func(w http.ResponseWriter, r *http.Request) {
+			if err := s.Files.ServeFile(w, r); err != nil {
+				s.fail(w, r, err)
+			}
+		})
 	}
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
@@ -252,6 +256,13 @@ func statusOf(k fault.Kind) int {
 }
 
 // errorBody is the one error shape of every API route.
+// FileServer serves the files of download URLs (see blob.Disk).
+type FileServer interface {
+	// ServeFile serves the file r names, or writes nothing and returns a
+	// fault.Error saying why not.
+	ServeFile(w http.ResponseWriter, r *http.Request) error
+}
+
 type errorBody struct {
 	Message    string             `json:"message"`
 	Path       string             `json:"path"`
@@ -261,7 +272,17 @@ type errorBody struct {
 	Errors     []fault.FieldError `json:"errors,omitempty"`
 }
 
+// StatusClientClosedRequest is the status of a request the client
+// abandoned before its answer (nginx's 499): nothing reaches the client,
+// and it is not the server's error.
+const StatusClientClosedRequest = 499
+
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		s.log().Debug("client closed request", "request_id", requestID(r), "path", r.URL.Path)
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	var fe *fault.Error
 	if !errors.As(err, &fe) {
 		fe = &fault.Error{Kind: fault.Internal, Err: err}

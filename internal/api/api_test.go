@@ -410,3 +410,44 @@ func TestSubmitDebitsAndCreatesOneJob(t *testing.T) {
 		t.Errorf("queue depth %d after a refused submit, want 1", n)
 	}
 }
+
+// TestHonestErrors: a request the client abandoned is a 499 logged at
+// debug, never a 500 logged as an error; a value echoed in a message is
+// cut short; a duplicate key is a 400 naming it; /files answers its
+// errors in the JSON error shape.
+func TestHonestErrors(t *testing.T) {
+	b := setup(t)
+	var logs bytes.Buffer
+	b.api.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b.handler = b.api.Handler()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("GET", "/v2/video/generations/list", nil).WithContext(ctx)
+	r.Header.Set("Authorization", "Bearer "+bootstrapKey)
+	w := httptest.NewRecorder()
+	b.handler.ServeHTTP(w, r)
+	if w.Code != StatusClientClosedRequest || strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "client closed request") {
+		t.Errorf("abandoned request: %d; log %s", w.Code, logs.String())
+	}
+
+	long := strings.Repeat("x", 20000)
+	w = b.do(t, call{"GET", "/v2/video/generations?generation_id=" + long, bootstrapKey, "", ""})
+	if w.Code != 404 || w.Body.Len() > 600 || !strings.Contains(w.Body.String(), strings.Repeat("x", 64)+"…") {
+		t.Errorf("a 20,000-character id: %d, %d bytes: %.300s", w.Code, w.Body.Len(), w.Body.String())
+	}
+
+	w = b.do(t, call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","resolution":"360p","resolution":"1080p"}`})
+	if w.Code != 400 || !strings.Contains(w.Body.String(), `"field":"resolution","message":"Duplicate key`) {
+		t.Errorf("duplicate key: %d %s", w.Code, w.Body)
+	}
+
+	for _, path := range []string{"/files/nope/output.mp4?expires=1&signature=x", "/files/../etc/passwd"} {
+		w = b.do(t, call{"GET", path, "", "", ""})
+		var body errorBody
+		if json.Unmarshal(w.Body.Bytes(), &body) != nil || body.StatusCode != w.Code || (w.Code != 403 && w.Code != 404) ||
+			!strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("GET %s: %d %q %s", path, w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+	}
+}

@@ -171,41 +171,51 @@ func (d *Disk) URL(ctx context.Context, key, fileName string) (string, error) {
 	return strings.TrimSuffix(d.BaseURL, "/") + FilesPath + key + "?" + q.Encode(), nil
 }
 
-// ServeHTTP serves GET and HEAD of FilesPath+key with a valid signature,
-// with Range support so players can seek. Anything else is a 403 or 404
-// with a plain message: these URLs are opened by players, not API clients.
+// ServeHTTP serves a file as ServeFile does, answering its errors with
+// a plain message.
 func (d *Disk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := d.ServeFile(w, r); err != nil {
+		code := http.StatusNotFound
+		if fault.KindOf(err) == fault.Forbidden {
+			code = http.StatusForbidden
+		}
+		http.Error(w, fault.MessageOf(err), code)
+	}
+}
+
+// ServeFile serves GET and HEAD of FilesPath+key with a valid signature,
+// with Range support so players can seek. Otherwise it writes nothing and
+// returns a fault.Error: NotFound, or Forbidden for a bad or expired
+// signature, for the caller to answer in its own shape.
+func (d *Disk) ServeFile(w http.ResponseWriter, r *http.Request) error {
+	notFound := fault.E(fault.NotFound, "File not found: use the URL from the generation's video.url")
 	key := strings.TrimPrefix(r.URL.Path, FilesPath)
 	p, err := d.path(key)
 	if err != nil {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
+		return notFound
 	}
 	exp, err := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64)
 	sig := r.URL.Query().Get("signature")
 	if err != nil || !hmac.Equal([]byte(sig), []byte(d.sign(key, exp))) {
-		http.Error(w, "invalid signature: use the URL from the generation's video.url", http.StatusForbidden)
-		return
+		return fault.E(fault.Forbidden, "Invalid signature: use the URL from the generation's video.url")
 	}
 	if d.now().Unix() > exp {
-		http.Error(w, "this link has expired: poll the generation again for a fresh video.url", http.StatusForbidden)
-		return
+		return fault.E(fault.Forbidden, "This link has expired: poll the generation again for a fresh video.url")
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
+		return notFound
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		http.Error(w, "not found", http.StatusNotFound)
-		return
+		return notFound
 	}
 	w.Header().Set("Content-Type", contentType(key))
 	w.Header().Set("Content-Disposition", `inline; filename="`+filepath.Base(p)+`"`)
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	http.ServeContent(w, r, "", fi.ModTime(), f)
+	return nil
 }
 
 // LoadSecret returns the signing secret stored in file, creating a random

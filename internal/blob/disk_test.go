@@ -69,11 +69,11 @@ func TestDiskServe(t *testing.T) {
 		{"whole file", u, nil, 200, "0123456789abcdefghij"},
 		{"range", u, map[string]string{"Range": "bytes=5-9"}, 206, "56789"},
 		{"open range", u, map[string]string{"Range": "bytes=15-"}, 206, "fghij"},
-		{"bad signature", tamper(func(q url.Values) { q.Set("signature", "AAAA") }), nil, 403, "invalid signature"},
-		{"extended expiry", tamper(func(q url.Values) { q.Set("expires", "99999999999") }), nil, 403, "invalid signature"},
-		{"no signature", srv.URL + "/files/gen1/output.mp4", nil, 403, "invalid signature"},
-		{"traversal", srv.URL + "/files/../../etc/passwd", nil, 404, "not found"},
-		{"other key with this signature", strings.Replace(u, "gen1", "gen2", 1), nil, 403, "invalid signature"},
+		{"bad signature", tamper(func(q url.Values) { q.Set("signature", "AAAA") }), nil, 403, "Invalid signature"},
+		{"extended expiry", tamper(func(q url.Values) { q.Set("expires", "99999999999") }), nil, 403, "Invalid signature"},
+		{"no signature", srv.URL + "/files/gen1/output.mp4", nil, 403, "Invalid signature"},
+		{"traversal", srv.URL + "/files/../../etc/passwd", nil, 404, "File not found"},
+		{"other key with this signature", strings.Replace(u, "gen1", "gen2", 1), nil, 403, "Invalid signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

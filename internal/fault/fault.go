@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Kind classifies an error. The zero Kind is Internal.
@@ -67,6 +68,18 @@ func (k Kind) String() string {
 		return names[k]
 	}
 	return fmt.Sprintf("kind_%d", k)
+}
+
+// MaxEcho is the most characters of a client's value a message repeats.
+const MaxEcho = 64
+
+// Echo returns s cut to MaxEcho characters (runes), with "…" when cut: a
+// message that repeats what a client sent stays short whatever was sent.
+func Echo(s string) string {
+	if utf8.RuneCountInString(s) <= MaxEcho {
+		return s
+	}
+	return string([]rune(s)[:MaxEcho]) + "…"
 }
 
 // FieldError names one invalid request field and says what is allowed.

@@ -173,6 +173,12 @@ func ParseRequest(body []byte, served ...Route) (*Request, error) {
 		return nil, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!",
 			Fields: []fault.FieldError{{Field: "body", Message: "malformed JSON: unexpected data after the top-level object"}}}
 	}
+	if k, ok := duplicate(body); ok {
+		// encoding/json keeps the last; which one the client meant is
+		// anybody's guess.
+		return nil, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!",
+			Fields: []fault.FieldError{{Field: fault.Echo(k), Message: "Duplicate key: the body sends this field more than once; send it once"}}}
+	}
 	p := parser{raw: raw}
 	r := &Request{}
 	sc := p.model(served)
@@ -220,7 +226,7 @@ func (p *parser) model(served []Route) Schema {
 	for i, r := range served {
 		ids[i] = r.Model
 	}
-	msg := fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(ids), clip(s))
+	msg := fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(ids), fault.Echo(s))
 	if hosted, ok := SchemaOf(s); ok {
 		p.add("model", fmt.Sprintf("Model '%s' is not served here. Served models: %s. %s", s, strings.Join(ids, ", "), notServed(hosted)))
 		hosted.Model = ""
@@ -364,6 +370,31 @@ func instead(sc Schema, field string) string {
 	return ""
 }
 
+// duplicate returns the first key that body's top-level object has twice.
+func duplicate(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return "", false
+		}
+	}
+	return "", false
+}
+
 // parser collects field errors while reading a decoded JSON object.
 type parser struct {
 	raw  map[string]json.RawMessage
@@ -433,7 +464,7 @@ func (p *parser) enum(field string, required bool, def string, allowed []string)
 			return s
 		}
 	}
-	p.add(field, fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(allowed), clip(s)))
+	p.add(field, fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(allowed), fault.Echo(s)))
 	return def
 }
 
@@ -461,7 +492,7 @@ func (p *parser) duration(allowed []int) int {
 		for i, a := range allowed {
 			vals[i] = strconv.Itoa(a)
 		}
-		p.add(field, fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", strings.Join(vals, " | "), clip(string(n))))
+		p.add(field, fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", strings.Join(vals, " | "), fault.Echo(string(n))))
 		return allowed[0]
 	}
 	return d
@@ -497,7 +528,7 @@ func (p *parser) seed() (int64, bool) {
 		}
 	}
 	if err != nil || s < 0 || s > MaxSeed {
-		p.add(field, fmt.Sprintf("Number must be an integer from 0 to %d, received %s", MaxSeed, clip(string(n))))
+		p.add(field, fmt.Sprintf("Number must be an integer from 0 to %d, received %s", MaxSeed, fault.Echo(string(n))))
 		return 0, false
 	}
 	return s, true
@@ -530,12 +561,4 @@ func quoteList(vals []string) string {
 		q[i] = "'" + v + "'"
 	}
 	return strings.Join(q, " | ")
-}
-
-// clip shortens an echoed value so an error body never carries a huge input.
-func clip(s string) string {
-	if utf8.RuneCountInString(s) <= 64 {
-		return s
-	}
-	return string([]rune(s)[:64]) + "…"
 }

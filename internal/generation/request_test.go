@@ -109,6 +109,7 @@ func TestParseRequestInvalid(t *testing.T) {
 		{name: "not an object", raw: `[1,2]`, want: []fe{{"body", "malformed JSON: cannot unmarshal array into Go value of type map[string]json.RawMessage"}}},
 		{name: "trailing data", raw: `{"model":"x"} {}`, want: []fe{{"body", "malformed JSON: unexpected data after the top-level object"}}},
 		{name: "empty object", raw: `{}`, want: []fe{{"model", "Required"}, {"prompt", "Required"}, {"image_url", "Required"}}},
+		{name: "duplicate key", raw: `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"u","resolution":"360p","resolution":"1080p"}`, want: []fe{{"resolution", "Duplicate key: the body sends this field more than once; send it once"}}},
 		{name: "other model", changes: map[string]any{"model": "kling/v1"}, want: []fe{{"model", "Invalid enum value. Expected 'pixverse/v5/image-to-video' | 'pixverse/v5.5/image-to-video' | 'pixverse/v5/transition' | 'pixverse/lip-sync', received 'kling/v1'"}}},
 		{name: "model not a string", changes: map[string]any{"model": 5}, want: []fe{{"model", "Expected string, received number"}}},
 		{name: "empty prompt", changes: map[string]any{"prompt": "  "}, want: []fe{{"prompt", "String must contain at least 1 non-blank character(s)"}}},

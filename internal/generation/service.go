@@ -318,7 +318,7 @@ func (s *Service) newGeneration(keyID string, req *Request) (*Generation, error)
 	route, ok := s.Route(cmp.Or(req.Model, Model))
 	if !ok {
 		return nil, &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Fields: []fault.FieldError{{Field: "model",
-			Message: fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(s.Models()), clip(req.Model))}}}
+			Message: fmt.Sprintf("Invalid enum value. Expected %s, received '%s'", quoteList(s.Models()), fault.Echo(req.Model))}}}
 	}
 	warnings, err := route.check(req, s.routes())
 	if err != nil {
@@ -371,7 +371,7 @@ func (s *Service) Get(ctx context.Context, keyID, id string) (*Generation, error
 		return nil, err
 	}
 	if g.KeyID != keyID || g.Deleted {
-		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
+		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(id))
 	}
 	if g.Orphaned {
 		s.log().Error("generation orphaned: its render job ended without it", "id", id)
@@ -419,7 +419,7 @@ func (s *Service) Delete(ctx context.Context, keyID, id string) error {
 	}
 	if err := s.Store.Delete(ctx, id); err != nil {
 		if fault.KindOf(err) == fault.Conflict {
-			return fault.Errorf(fault.NotFound, "Generation %q not found", id)
+			return fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(id))
 		}
 		return err
 	}

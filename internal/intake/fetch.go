@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"stillmotion/internal/fault"
+	"stillmotion/internal/redact"
 )
 
 // A deniedAddr is the dialer's refusal to connect to addr.
@@ -73,7 +74,7 @@ func fetch(ctx context.Context, u *url.URL, opt Options) ([]byte, error) {
 					return tooManyRedirects(opt.MaxRedirects, field)
 				}
 				if s := req.URL.Scheme; s != "http" && s != "https" {
-					return forbidden(fmt.Sprintf("%s redirects to %s, which is not an http(s) URL", field, req.URL.Redacted()))
+					return forbidden(fmt.Sprintf("%s redirects to %s, which is not an http(s) URL", field, redact.URL(req.URL.String())))
 				}
 				redirect = req.URL
 				return nil
@@ -128,6 +129,9 @@ func tooManyRedirects(max int, field string) *fault.Error {
 // the fetch timeout, and redirect the last redirect followed, if any.
 func fetchError(ctx, fctx context.Context, err error, opt Options, redirect *url.URL) error {
 	field := opt.Field
+	// The cause is logged: the client's URL goes without its query (a
+	// signed URL's signature) or user info.
+	err = redact.Error(err)
 	if cerr := ctx.Err(); cerr != nil {
 		return ctxFault(cerr, field)
 	}
@@ -139,7 +143,7 @@ func fetchError(ctx, fctx context.Context, err error, opt Options, redirect *url
 	if errors.As(err, &denied) {
 		what := field + " resolves to "
 		if redirect != nil {
-			what = field + " redirects to " + redirect.Redacted() + ", which resolves to "
+			what = field + " redirects to " + redact.URL(redirect.String()) + ", which resolves to "
 		}
 		fe = forbidden(what + denied.addr + ", " + denied.reason)
 		fe.Err = err

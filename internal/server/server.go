@@ -264,7 +264,7 @@ func Migrate(ctx context.Context, c Config) error {
 type node struct {
 	cfg     Config
 	engines *registry.Registry
-	files   http.Handler // serves local files; nil with object storage
+	files   api.FileServer // serves local files; nil with object storage
 	svc     *generation.Service
 	store   *store.DB
 	metrics *metrics.Metrics
@@ -273,7 +273,7 @@ type node struct {
 
 // openBlobs opens the configured video storage. A Disk store also serves
 // its files, through the returned handler.
-func openBlobs(ctx context.Context, c *Config) (generation.Blobs, http.Handler, error) {
+func openBlobs(ctx context.Context, c *Config) (generation.Blobs, api.FileServer, error) {
 	if strings.HasPrefix(c.Storage, "s3://") {
 		sc, err := blob.ParseS3URL(c.Storage)
 		if err != nil {

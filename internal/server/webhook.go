@@ -12,6 +12,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/redact"
 	"stillmotion/internal/webhook"
 )
 
@@ -50,13 +51,13 @@ func deliverer(svc *generation.Service, secret webhook.Secret, c *Config) queue.
 		err = sender.Send(ctx, a.URL, webhook.MessageID(g.ID, a.Event), body)
 		switch {
 		case errors.Is(err, webhook.ErrGiveUp):
-			c.Logger.Warn("webhook not delivered; giving up", "id", g.ID, "event", a.Event, "url", a.URL, "err", err)
+			c.Logger.Warn("webhook not delivered; giving up", "id", g.ID, "event", a.Event, "url", redact.URL(a.URL), "err", redact.Error(err))
 			return fmt.Errorf("%w: %v", queue.ErrGiveUp, err)
 		case err != nil:
-			c.Logger.Info("webhook not delivered; will retry", "id", g.ID, "event", a.Event, "url", a.URL, "err", err)
+			c.Logger.Info("webhook not delivered; will retry", "id", g.ID, "event", a.Event, "url", redact.URL(a.URL), "err", redact.Error(err))
 			return err
 		}
-		c.Logger.Info("webhook delivered", "id", g.ID, "event", a.Event, "url", a.URL)
+		c.Logger.Info("webhook delivered", "id", g.ID, "event", a.Event, "url", redact.URL(a.URL))
 		return nil
 	}
 }

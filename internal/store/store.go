@@ -448,7 +448,7 @@ func scanGeneration(r row) (*generation.Generation, error) {
 func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error) {
 	g, err := scanGeneration(d.b.queryRow(ctx, `SELECT `+generationColumns+` FROM generation WHERE id = ?`, append(generationArgs, id)...))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", id)
+		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(id))
 	}
 	return g, err
 }
@@ -465,7 +465,7 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 		var created int64
 		err := d.b.queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fault.Errorf(fault.NotFound, "Generation %q not found", q.After)
+			return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(q.After))
 		}
 		if err != nil {
 			return nil, err

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"stillmotion/internal/redact"
 )
 
 // Prefix starts every secret; base64 of the key bytes follows it.
@@ -135,7 +137,7 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrGiveUp, err)
+		return fmt.Errorf("%w: %v", ErrGiveUp, redact.Error(err))
 	}
 	ts := now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -149,6 +151,8 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// The error is logged, and the URL may carry a token.
+		err = redact.Error(err)
 		if _, denied := errors.AsType[*deniedAddr](err); denied {
 			return fmt.Errorf("%w: %v", ErrGiveUp, err)
 		}
@@ -160,9 +164,9 @@ func (s *Sender) Send(ctx context.Context, url, id string, body []byte) error {
 	case c >= 200 && c < 300:
 		return nil
 	case c >= 400 && c < 500 && c != http.StatusRequestTimeout && c != http.StatusTooManyRequests:
-		return fmt.Errorf("%w: %s answered %s", ErrGiveUp, url, resp.Status)
+		return fmt.Errorf("%w: %s answered %s", ErrGiveUp, redact.URL(url), resp.Status)
 	default:
-		return fmt.Errorf("webhook: %s answered %s", url, resp.Status)
+		return fmt.Errorf("webhook: %s answered %s", redact.URL(url), resp.Status)
 	}
 }
 
