@@ -47,7 +47,8 @@ func TestRenderCommandErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"missing flags", []string{"render"}, "render needs --image, --prompt and -o"},
+		{"missing flags", []string{"render"}, "render needs -o (or --contact-sheet)"},
+		{"missing fields", []string{"render", "-o", "x.mp4"}, "prompt: Required"},
 		{"bad resolution", []string{"render", "--image", "testdata/rocket.jpg", "--prompt", "p", "--resolution", "4k", "-o", "x.mp4"}, "resolution: Invalid enum value. Expected '360p' | '540p' | '720p' | '1080p', received '4k'"},
 		{"1080p for 8 s", []string{"render", "--image", "testdata/rocket.jpg", "--prompt", "p", "--resolution", "1080p", "--duration", "8", "-o", "x.mp4"}, "1080p supports only duration 5"},
 		{"missing file", []string{"render", "--image", "testdata/nope.png", "--prompt", "p", "-o", "x.mp4"}, "reading --image"},
