@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +121,37 @@ func TestLoadSecretPersists(t *testing.T) {
 	if fi, _ := os.Stat(f); fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v", fi.Mode())
 	}
+}
+
+// FuzzServeFile: a request of any path and query is served only with the
+// signature of the file it names, and never reaches outside the store.
+func FuzzServeFile(f *testing.F) {
+	f.Add("gen1/output.mp4", "expires=1&signature=x")
+	f.Add("../../etc/passwd", "")
+	f.Add("gen1/%2e%2e/output.mp4", "expires=99999999999")
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	d := &Disk{Dir: f.TempDir(), Secret: []byte("secret-secret-secret-secret-1234"), Now: func() time.Time { return now }}
+	src := filepath.Join(f.TempDir(), "in.mp4")
+	os.WriteFile(src, []byte("video"), 0o644)
+	if _, err := d.Put(context.Background(), "gen1/output.mp4", src); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, key, query string) {
+		r, err := http.NewRequest("GET", "http://h"+FilesPath+key+"?"+query, nil)
+		if err != nil {
+			return
+		}
+		w := httptest.NewRecorder()
+		if err := d.ServeFile(w, r); err != nil {
+			if w.Body.Len() != 0 {
+				t.Fatalf("an error with a body written: %v", err)
+			}
+			return
+		}
+		k := strings.TrimPrefix(r.URL.Path, FilesPath)
+		exp, _ := strconv.ParseInt(r.URL.Query().Get("expires"), 10, 64)
+		if k != "gen1/output.mp4" || r.URL.Query().Get("signature") != d.sign(k, exp) {
+			t.Fatalf("served %q with query %q", k, query)
+		}
+	})
 }

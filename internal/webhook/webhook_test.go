@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -109,4 +110,25 @@ func TestBackoff(t *testing.T) {
 	if total < 16*time.Hour || total > 40*time.Hour {
 		t.Fatalf("14 retries span %v, want about a day", total)
 	}
+}
+
+// FuzzVerify: a signature verifies only the message it signs; a header of
+// any shape, with the right signature among others, verifies; a header
+// without it never does.
+func FuzzVerify(f *testing.F) {
+	f.Add("msg_1", int64(1700000000), []byte(`{"type":"generation.completed"}`), "v1,AAAA")
+	f.Add("", int64(0), []byte{}, "")
+	secret := Secret([]byte("0123456789abcdef0123456789abcdef"))
+	f.Fuzz(func(t *testing.T, id string, ts int64, body []byte, header string) {
+		sig := Sign(secret, id, ts, body)
+		if !Verify(secret, id, ts, body, header+" "+sig) {
+			t.Fatalf("the signature among %q does not verify", header)
+		}
+		if Verify(secret, id, ts, body, header) && !strings.Contains(header, sig) {
+			t.Fatalf("header %q verifies without the signature", header)
+		}
+		if Verify(secret, id+"x", ts, body, sig) {
+			t.Fatal("a signature verifies another message")
+		}
+	})
 }
