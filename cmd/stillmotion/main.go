@@ -201,6 +201,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.StringVar(&cfg.TLSCert, "tls-cert", env("STILLMOTION_TLS_CERT", ""), "PEM certificate file; with --tls-key, serve HTTPS (env STILLMOTION_TLS_CERT)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("STILLMOTION_TLS_KEY", ""), "PEM private key file for --tls-cert (env STILLMOTION_TLS_KEY)")
 	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
+	fs.Int64Var(&cfg.MinFreeMB, "min-free-mb", int64(envInt("STILLMOTION_MIN_FREE_MB", 256)), "free space (MiB) the data dir and temp dir must keep; below it submits get 503, /readyz is not ready and renders end as storage_full; 0 = no check (env STILLMOTION_MIN_FREE_MB)")
 	fs.StringVar(&cfg.SucceededWord, "completed-status", env("STILLMOTION_COMPLETED_STATUS", "completed"), "status word of a finished generation on /v2/video/generations: completed or succeeded (env STILLMOTION_COMPLETED_STATUS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
 	fs.StringVar(&cfg.Engines, "engines", env("STILLMOTION_ENGINES", ""), "engines file (YAML): the engines (builtin, upstream, comfyui, replicate) and the models they serve; see docs/engines.md; default: the built-in engine serves pixverse/v5/image-to-video (env STILLMOTION_ENGINES)")

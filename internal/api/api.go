@@ -28,6 +28,7 @@ import (
 
 	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
+	"stillmotion/internal/bytesize"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 )
@@ -46,6 +47,10 @@ type Server struct {
 	CheckSpeech func(text string) error
 	// Ready reports whether the process can take work (the database answers).
 	Ready func(ctx context.Context) error
+	// CheckStorage, if set, reports whether the disk has room for new
+	// work; its error (fault.StorageFull) refuses submits with a 503 and
+	// makes /readyz answer not ready, saying why.
+	CheckStorage func() error
 	// QueueDepth returns the number of unfinished jobs (nil: not checked).
 	QueueDepth func(ctx context.Context) (int, error)
 	// MaxQueued is the queue depth at which submits get 503. Defaults to 10,000.
@@ -249,7 +254,7 @@ func statusOf(k fault.Kind) int {
 		return http.StatusUnsupportedMediaType
 	case fault.RateLimited:
 		return http.StatusTooManyRequests
-	case fault.Unavailable:
+	case fault.Unavailable, fault.StorageFull:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
@@ -343,6 +348,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.CheckStorage != nil {
+		if err := s.CheckStorage(); err != nil {
+			s.log().Warn("not ready", "err", err)
+			s.fail(w, r, fault.E(fault.Unavailable, "Not ready: "+fault.MessageOf(err)))
+			return
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
@@ -401,7 +413,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as an http(s) image_url", size(limit)))
+			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as an http(s) image_url", bytesize.Format(limit)))
 			return
 		}
 		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
@@ -450,6 +462,11 @@ func (s *Server) admit(r *http.Request, req *generation.Request) error {
 		if err := s.CheckSpeech(req.Speech); err != nil {
 			return &fault.Error{Kind: fault.Invalid, Message: "Body validation error!", Err: err,
 				Fields: []fault.FieldError{{Field: "lip_sync_tts_content", Message: fault.MessageOf(err)}}}
+		}
+	}
+	if s.CheckStorage != nil {
+		if err := s.CheckStorage(); err != nil {
+			return err
 		}
 	}
 	if s.QueueDepth != nil {
@@ -604,17 +621,6 @@ func (s *Server) respondAs(w http.ResponseWriter, r *http.Request, g *generation
 	h.Set("X-Aimlapi-Credits-Used", strconv.FormatInt(c, 10))
 	h.Set("X-Aimlapi-Usd-Spent", strconv.FormatFloat(billing.USD(c), 'f', -1, 64))
 	writeJSON(w, http.StatusOK, body)
-}
-
-// size formats a byte count the way limits are written in messages.
-func size(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // submitOnce submits req for k under the request's Idempotency-Key and

@@ -18,6 +18,7 @@ import (
 	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
 	"stillmotion/internal/blob"
+	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/input"
 	"stillmotion/internal/queue"
@@ -449,5 +450,22 @@ func TestHonestErrors(t *testing.T) {
 			!strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 			t.Errorf("GET %s: %d %q %s", path, w.Code, w.Header().Get("Content-Type"), w.Body)
 		}
+	}
+}
+
+// TestStorageFull: with the disk below its floor, a submit is a 503 with
+// Retry-After naming storage, and /readyz answers not ready, saying why.
+func TestStorageFull(t *testing.T) {
+	b := setup(t)
+	full := fault.E(fault.StorageFull, "Storage is nearly full: 100 MiB free on /data, below the 256 MiB floor; retry later")
+	b.api.CheckStorage = func() error { return full }
+	b.handler = b.api.Handler()
+	w := b.do(t, call{"POST", "/v2/video/generations", bootstrapKey, "", validBody})
+	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "Storage is nearly full") {
+		t.Errorf("submit: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	w = b.do(t, call{"GET", "/readyz", "", "", ""})
+	if w.Code != 503 || !strings.Contains(w.Body.String(), "Not ready: Storage is nearly full: 100 MiB free on /data") {
+		t.Errorf("readyz: %d %s", w.Code, w.Body)
 	}
 }

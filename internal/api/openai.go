@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"stillmotion/internal/auth"
+	"stillmotion/internal/bytesize"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 )
@@ -189,7 +190,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			err = fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as input_reference.image_url", size(limit))
+			err = fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as input_reference.image_url", bytesize.Format(limit))
 		}
 		s.fail(w, r, renameFields(err))
 		return

@@ -37,6 +37,7 @@ const (
 	Timeout        // the generation ran out of time
 	Upstream       // the engine's server could not be reached or kept failing
 	Rejected       // the engine's model refused the request (its message says why)
+	StorageFull    // the server's disk is too full to render or store the video
 )
 
 var names = [...]string{
@@ -60,6 +61,7 @@ var names = [...]string{
 	Timeout:          "timeout",
 	Upstream:         "upstream_unavailable",
 	Rejected:         "input_rejected",
+	StorageFull:      "storage_full",
 }
 
 // String returns the kind's wire name, as used in a generation's error.name.

@@ -147,6 +147,10 @@ type Service struct {
 	// CheckCallback, if set, vets a request's callback_url at submit (the
 	// address rules); its error says what is wrong with the URL.
 	CheckCallback func(url string) error
+	// Preflight, if set, says whether this process can render now (its
+	// disk has room): an error, whose kind names the failure, ends the
+	// generation instead of a render that would fail halfway.
+	Preflight func() error
 }
 
 func (s *Service) routes() []Route {
@@ -652,6 +656,17 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 			s.failed(f.Name)
 		}
 		return s.ended(err)
+	}
+	if s.Preflight != nil {
+		if perr := s.Preflight(); perr != nil {
+			log.Error("not rendering", "err", perr)
+			f := &Failure{Name: fault.KindOf(perr).String(), Message: fault.MessageOf(perr) + "; the generation was not charged"}
+			err := s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+			if err == nil {
+				s.failed(f.Name)
+			}
+			return s.ended(err)
+		}
 	}
 	if err := s.Store.Progress(ctx, id, 0, ""); err != nil {
 		return s.ended(err)

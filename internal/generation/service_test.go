@@ -363,3 +363,23 @@ func TestSubmitOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestRunPreflight: a process whose disk is too full does not start the
+// render: the generation ends as storage_full, refunded, and the engine
+// is never called.
+func TestRunPreflight(t *testing.T) {
+	eng := &scriptedEngine{}
+	svc, st := setup(t, eng)
+	svc.Preflight = func() error {
+		return fault.E(fault.StorageFull, "Storage is nearly full: 10 MiB free on /data, below the 256 MiB floor; retry later")
+	}
+	g := submit(t, svc)
+	if err := svc.Run(context.Background(), generation.Attempt{GenerationID: g.ID, Number: 1, Max: 3}); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	got, _ := st.Get(context.Background(), g.ID)
+	if got.Status != generation.Failed || got.Failure == nil || got.Failure.Name != "storage_full" ||
+		!strings.Contains(got.Failure.Message, "10 MiB free on /data") || eng.calls.Load() != 0 {
+		t.Errorf("generation %+v (failure %+v), engine calls %d", got.Status, got.Failure, eng.calls.Load())
+	}
+}

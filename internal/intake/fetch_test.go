@@ -213,7 +213,7 @@ func TestLoadFetchErrors(t *testing.T) {
 		{name: "too large by Content-Length", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(21*mib))
 			w.Write([]byte("\x89PNG"))
-		}, kind: fault.ImageTooLarge, msgs: []string{"image is larger than the 20 MB limit"}},
+		}, kind: fault.ImageTooLarge, msgs: []string{"image is larger than the 20 MiB limit"}},
 		{name: "too large streamed", handler: func(w http.ResponseWriter, r *http.Request) {
 			chunk := make([]byte, mib) // no Content-Length: chunked
 			for range 21 {
@@ -222,7 +222,7 @@ func TestLoadFetchErrors(t *testing.T) {
 				}
 				w.(http.Flusher).Flush()
 			}
-		}, kind: fault.ImageTooLarge, msgs: []string{"image is larger than the 20 MB limit"}},
+		}, kind: fault.ImageTooLarge, msgs: []string{"image is larger than the 20 MiB limit"}},
 		{name: "too large for a custom cap", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Write(png64)
 		}, opt: Options{MaxBytes: 100}, kind: fault.ImageTooLarge, msgs: []string{"image is larger than the 100 bytes limit"}},

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"stillmotion/internal/bytesize"
 	"stillmotion/internal/fault"
 )
 
@@ -295,18 +296,7 @@ func forbidden(what string) *fault.Error {
 
 // tooLarge returns the ImageTooLarge error for content over max bytes.
 func tooLarge(max int64) *fault.Error {
-	return fault.Errorf(fault.ImageTooLarge, "image is larger than the %s limit", byteSize(max))
-}
-
-// byteSize formats n bytes for a message, in whole MB or KB when exact.
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
+	return fault.Errorf(fault.ImageTooLarge, "image is larger than the %s limit", bytesize.Format(max))
 }
 
 // ctxFault describes the end of the caller's context.

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -112,12 +113,22 @@ func Encode(ctx context.Context, spec Spec, frame FrameFunc, out string, progres
 	if waitErr != nil {
 		// A write error is then most likely ffmpeg closing its input as
 		// it failed; its own error output says why.
-		return fault.Wrap(fault.Render, "encoding the video failed", fmt.Errorf("ffmpeg: %w: %s", waitErr, stderr.lines(12)))
+		return ffmpegFailed(waitErr, stderr.lines(12))
 	}
 	if werr != nil {
 		return fault.Wrap(fault.Render, "encoding the video failed", fmt.Errorf("writing frames to ffmpeg: %w", werr))
 	}
 	return keep(tmp, out)
+}
+
+// ffmpegFailed describes ffmpeg's failure from its error output: a full
+// disk is storage_full, anything else render_failed.
+func ffmpegFailed(err error, stderr string) error {
+	cause := fmt.Errorf("ffmpeg: %w: %s", err, stderr)
+	if strings.Contains(stderr, "No space left on device") {
+		return fault.Wrap(fault.StorageFull, "the server's disk filled up while encoding the video; try again later", cause)
+	}
+	return fault.Wrap(fault.Render, "encoding the video failed", cause)
 }
 
 // partFile returns the name of a new, empty file beside out that ffmpeg

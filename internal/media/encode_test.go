@@ -362,3 +362,18 @@ func BenchmarkEncode720p5s(b *testing.B) {
 		})
 	}
 }
+
+func TestFFmpegFailed(t *testing.T) {
+	exit := errors.New("exit status 1")
+	for _, tt := range []struct {
+		stderr string
+		want   fault.Kind
+	}{
+		{"[out#0/mp4 @ 0x1] Error writing trailer: No space left on device", fault.StorageFull},
+		{"Unknown encoder 'libx264'", fault.Render},
+	} {
+		if k := fault.KindOf(ffmpegFailed(exit, tt.stderr)); k != tt.want {
+			t.Errorf("%q: %v, want %v", tt.stderr, k, tt.want)
+		}
+	}
+}

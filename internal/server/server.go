@@ -25,6 +25,7 @@ import (
 	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
 	"stillmotion/internal/blob"
+	"stillmotion/internal/diskspace"
 	"stillmotion/internal/engine"
 	"stillmotion/internal/engine/registry"
 	"stillmotion/internal/fault"
@@ -76,6 +77,10 @@ type Config struct {
 	// AllowPrivateFetch lets image_url reach loopback and private addresses.
 	// Defaults to false.
 	AllowPrivateFetch bool
+	// MinFreeMB is the free space, in MiB, the data dir and the temp dir
+	// must keep: below it submits get a 503, /readyz answers not ready and
+	// renders end as storage_full before they start. 0 checks nothing.
+	MinFreeMB int64
 	// URLTTL is how long a download URL stays valid. Defaults to 7 days.
 	URLTTL time.Duration
 	// JobTimeout bounds one render attempt. Defaults to 10 minutes.
@@ -269,6 +274,7 @@ type node struct {
 	store   *store.DB
 	metrics *metrics.Metrics
 	tmp     string // this process's directory for renders in progress
+	floor   *diskspace.Floor
 }
 
 // openBlobs opens the configured video storage. A Disk store also serves
@@ -315,6 +321,7 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	// may share a data dir; what dead processes left is removed.
 	tmpRoot := filepath.Join(c.DataDir, "tmp")
 	n := &node{cfg: c, files: handler, tmp: filepath.Join(tmpRoot, strconv.Itoa(os.Getpid()))}
+	n.floor = &diskspace.Floor{Min: c.MinFreeMB << 20, Dirs: []string{c.DataDir, tmpRoot}}
 	clearDead(tmpRoot)
 	if err := os.MkdirAll(n.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data dir: %w", err)
@@ -333,6 +340,7 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		TempDir:       n.tmp,
 		Logger:        c.Logger,
 		CheckCallback: func(u string) error { return webhook.CheckURL(u, allowPrivate) },
+		Preflight:     n.floor.Check,
 		Inputs:        &input.Files{Blobs: files, Intake: c.IntakeOptions(), TempDir: n.tmp},
 	}
 	secret, err := webhookSecret(&c)
@@ -520,6 +528,7 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 			return err
 		},
 		Ready:          n.store.Ping,
+		CheckStorage:   n.floor.Check,
 		QueueDepth:     n.store.QueueDepth,
 		SucceededWord:  c.SucceededWord,
 		Thumbnail:      thumbnail(c.FFmpeg),
