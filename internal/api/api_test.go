@@ -47,7 +47,7 @@ type bundle struct {
 
 // setup returns an API over a real SQLite store (no workers) whose ids,
 // clock and signing key are fixed, so responses are byte-stable.
-func setup(t *testing.T) *bundle {
+func setup(t testing.TB) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "db.sqlite"), queue.Config{})

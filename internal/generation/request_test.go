@@ -215,3 +215,23 @@ func TestNewID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// FuzzIdempotencyKey: a key is taken only when it is 1..255 printable
+// ASCII characters (or empty, for none), and a refused one is a 400 that
+// names the header.
+func FuzzIdempotencyKey(f *testing.F) {
+	f.Add("abc-123")
+	f.Add("")
+	f.Add("caf\u00e9")
+	f.Add(strings.Repeat("k", 256))
+	f.Fuzz(func(t *testing.T, key string) {
+		ok := validIdempotencyKey(key)
+		printable := len(key) <= MaxIdempotencyKey
+		for i := 0; i < len(key); i++ {
+			printable = printable && key[i] >= ' ' && key[i] <= '~'
+		}
+		if ok != printable {
+			t.Fatalf("validIdempotencyKey(%q) = %v", key, ok)
+		}
+	})
+}
