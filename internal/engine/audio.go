@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"stillmotion/internal/ambience"
@@ -51,20 +50,5 @@ func speak(ctx context.Context, syn speech.Synthesizer, req *generation.Request,
 // WAV file in dir (os.TempDir() when "") and returns its path; the caller
 // removes it.
 func writeSoundtrack(dir string, req *generation.Request, audio *speech.Audio, length time.Duration) (string, error) {
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	wav, err := os.CreateTemp(dir, "stillmotion-*.wav")
-	if err != nil {
-		return "", fault.Wrap(fault.Internal, "creating the audio track", err)
-	}
-	err = speech.WriteWAV(wav, soundtrack(req, audio, length), speech.SampleRate)
-	if cerr := wav.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(wav.Name())
-		return "", fault.Wrap(fault.Internal, "writing the audio track", err)
-	}
-	return wav.Name(), nil
+	return speech.WriteWAVFile(dir, "stillmotion-*.wav", soundtrack(req, audio, length), speech.SampleRate)
 }

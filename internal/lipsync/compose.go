@@ -178,26 +178,8 @@ func (lf *lowerFace) gain(dst *image.RGBA, toFrame affine) [3]float64 {
 }
 
 // sample returns the colour of img at (x, y), bilinearly interpolated,
-// taking the edge's colour beyond the edges.
-func sample(img *image.RGBA, x, y float64) [3]float64 {
-	r := img.Rect
-	fx := min(max(x-0.5, float64(r.Min.X)), float64(r.Max.X-1))
-	fy := min(max(y-0.5, float64(r.Min.Y)), float64(r.Max.Y-1))
-	x0, y0 := int(fx), int(fy)
-	x1, y1 := min(x0+1, r.Max.X-1), min(y0+1, r.Max.Y-1)
-	tx, ty := fx-float64(x0), fy-float64(y0)
-	p00 := img.Pix[img.PixOffset(x0, y0):]
-	p10 := img.Pix[img.PixOffset(x1, y0):]
-	p01 := img.Pix[img.PixOffset(x0, y1):]
-	p11 := img.Pix[img.PixOffset(x1, y1):]
-	var c [3]float64
-	for k := range 3 {
-		top := float64(p00[k]) + (float64(p10[k])-float64(p00[k]))*tx
-		bot := float64(p01[k]) + (float64(p11[k])-float64(p01[k]))*tx
-		c[k] = top + (bot-top)*ty
-	}
-	return c
-}
+// as the talking portraits sample it.
+func sample(img *image.RGBA, x, y float64) [3]float64 { return portrait.Sample(img, x, y) }
 
 // smoothstep is 0 below e0, 1 above e1 and a smooth cubic between.
 func smoothstep(e0, e1, x float64) float64 {

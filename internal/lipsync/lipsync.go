@@ -39,7 +39,6 @@
 package lipsync
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -400,17 +399,5 @@ func faceWeights(ok []bool, fps int) []float64 {
 // writeTrack writes the sound track, sp laid out on silence from its Start
 // for length, to a new WAV file in dir, and returns its name.
 func writeTrack(dir string, sp *Speech, length time.Duration) (string, error) {
-	f, err := os.CreateTemp(cmp.Or(dir, os.TempDir()), "stillmotion-lipsync-*.wav")
-	if err != nil {
-		return "", fault.Wrap(fault.Internal, "creating the audio track", err)
-	}
-	err = speech.WriteWAV(f, speech.Track(&speech.Audio{Samples: sp.Samples}, sp.Start, length), speech.SampleRate)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", fault.Wrap(fault.Internal, "writing the audio track", err)
-	}
-	return f.Name(), nil
+	return speech.WriteWAVFile(dir, "stillmotion-lipsync-*.wav", speech.Track(&speech.Audio{Samples: sp.Samples}, sp.Start, length), speech.SampleRate)
 }

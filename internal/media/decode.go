@@ -137,7 +137,8 @@ func ProbeVideo(ctx context.Context, path string) (VideoInfo, error) {
 	return parseVideoProbe(out)
 }
 
-// probeOutput is the part of ffprobe's JSON that ProbeVideo reads.
+// probeOutput is the part of ffprobe's JSON that Probe and ProbeVideo
+// read.
 type probeOutput struct {
 	Format struct {
 		FormatName string `json:"format_name"`
@@ -156,6 +157,7 @@ type probeOutput struct {
 		RFrameRate   string `json:"r_frame_rate"`
 		SampleRate   string `json:"sample_rate"`
 		NbFrames     string `json:"nb_frames"`
+		NbReadFrames string `json:"nb_read_frames"`
 		Tags         struct {
 			Rotate string `json:"rotate"`
 		} `json:"tags"`

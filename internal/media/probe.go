@@ -54,22 +54,7 @@ func probe(ctx context.Context, path string, count bool) (Info, error) {
 	if err != nil {
 		return Info{}, fault.Wrap(fault.Render, "could not read the video file", fmt.Errorf("ffprobe %s: %w: %s", path, err, stderr.lines(5)))
 	}
-	var res struct {
-		Format struct {
-			Duration string `json:"duration"`
-		} `json:"format"`
-		Streams []struct {
-			CodecType    string `json:"codec_type"`
-			CodecName    string `json:"codec_name"`
-			Width        int    `json:"width"`
-			Height       int    `json:"height"`
-			PixFmt       string `json:"pix_fmt"`
-			AvgFrameRate string `json:"avg_frame_rate"`
-			SampleRate   string `json:"sample_rate"`
-			NbFrames     string `json:"nb_frames"`
-			NbReadFrames string `json:"nb_read_frames"`
-		} `json:"streams"`
-	}
+	var res probeOutput
 	if err := json.Unmarshal(out, &res); err != nil {
 		return Info{}, fault.Wrap(fault.Render, "could not read the video file", fmt.Errorf("ffprobe %s: %w", path, err))
 	}

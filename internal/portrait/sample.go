@@ -24,7 +24,11 @@ func (c rgb) mix(d rgb, t float64) rgb {
 // Coordinates are continuous: pixel (i, j) covers [i, i+1) x [j, j+1) and
 // its centre is at (i+0.5, j+0.5). Positions beyond the edges take the
 // edge's colour.
-func sample(src *image.RGBA, x, y float64) rgb {
+func sample(src *image.RGBA, x, y float64) rgb { return Sample(src, x, y) }
+
+// Sample returns the colour of src at (x, y), as sample does, for the
+// re-voicing of videos, which poses the same mouth over other frames.
+func Sample(src *image.RGBA, x, y float64) [3]float64 {
 	r := src.Rect
 	fx := min(max(x-0.5, float64(r.Min.X)), float64(r.Max.X-1))
 	fy := min(max(y-0.5, float64(r.Min.Y)), float64(r.Max.Y-1))
@@ -35,7 +39,7 @@ func sample(src *image.RGBA, x, y float64) rgb {
 	p10 := src.Pix[src.PixOffset(x1, y0):]
 	p01 := src.Pix[src.PixOffset(x0, y1):]
 	p11 := src.Pix[src.PixOffset(x1, y1):]
-	var c rgb
+	var c [3]float64
 	for k := range 3 {
 		top := float64(p00[k]) + (float64(p10[k])-float64(p00[k]))*tx
 		bot := float64(p01[k]) + (float64(p11[k])-float64(p01[k]))*tx

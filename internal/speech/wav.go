@@ -6,7 +6,33 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+
+	"stillmotion/internal/fault"
 )
+
+// WriteWAVFile writes samples at rate Hz to a new WAV file in dir
+// (os.TempDir() when "") whose name matches pattern (see os.CreateTemp),
+// and returns its name; the caller removes it. A failure leaves no file
+// and is a fault of kind Internal.
+func WriteWAVFile(dir, pattern string, samples []int16, rate int) (string, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", fault.Wrap(fault.Internal, "creating the audio track", err)
+	}
+	err = WriteWAV(f, samples, rate)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fault.Wrap(fault.Internal, "writing the audio track", err)
+	}
+	return f.Name(), nil
+}
 
 // WriteWAV writes samples as a canonical 44-byte-header RIFF/WAVE file:
 // 16-bit little-endian mono PCM at rate Hz.
