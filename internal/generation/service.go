@@ -613,13 +613,17 @@ func (s *Service) renderContext(ctx context.Context, id string) (context.Context
 	rctx, cancel := context.WithCancelCause(base)
 	stop := context.AfterFunc(ctx, func() {
 		cause := context.Cause(ctx)
-		if !errors.Is(cause, context.DeadlineExceeded) {
-			gctx, done := context.WithTimeout(base, 5*time.Second)
-			if g, err := s.Store.Get(gctx, id); err == nil && g.Status.Terminal() {
-				cause = ErrCancelled
-			}
-			done()
+		if errors.Is(cause, context.DeadlineExceeded) {
+			// base ends at the same deadline on its own, so that rctx.Err()
+			// says DeadlineExceeded: cancelling with a cause would make it
+			// say Canceled, and engines would report a cancel.
+			return
 		}
+		gctx, done := context.WithTimeout(base, 5*time.Second)
+		if g, err := s.Store.Get(gctx, id); err == nil && g.Status.Terminal() {
+			cause = ErrCancelled
+		}
+		done()
 		cancel(cause)
 	})
 	return rctx, func(cause error) {
@@ -708,6 +712,11 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 	o, err := eng.Render(rctx, task)
 	if err != nil {
 		kind := fault.KindOf(err)
+		if kind == fault.Cancelled && errors.Is(context.Cause(rctx), context.DeadlineExceeded) {
+			// The attempt ran out of time; an engine that read ctx.Err()
+			// may call that a cancel.
+			kind, err = fault.Timeout, fault.Wrap(fault.Timeout, "the generation ran out of time", err)
+		}
 		if s.endedMeanwhile(ctx, rctx, id) {
 			return ErrCancelled
 		}

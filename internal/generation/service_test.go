@@ -383,3 +383,41 @@ func TestRunPreflight(t *testing.T) {
 		t.Errorf("generation %+v (failure %+v), engine calls %d", got.Status, got.Failure, eng.calls.Load())
 	}
 }
+
+// waitingEngine renders until its context ends and reports that the way
+// the encoder does: from ctx.Err(), which says Canceled for a context
+// cancelled with a cause.
+type waitingEngine struct{}
+
+func (waitingEngine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	<-ctx.Done()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return nil, fault.Wrap(fault.Timeout, "the generation ran out of time", ctx.Err())
+	}
+	return nil, fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
+}
+
+// TestRunOutOfTime: an attempt that runs past the queue's job timeout is a
+// timeout, retried while attempts remain, never a client's cancel.
+func TestRunOutOfTime(t *testing.T) {
+	for _, tt := range []struct {
+		attempt    int
+		wantStatus generation.Status
+	}{{1, generation.Generating}, {3, generation.Failed}} {
+		svc, st := setup(t, waitingEngine{})
+		g := submit(t, svc)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: tt.attempt, Max: 3})
+		cancel()
+		got, _ := st.Get(context.Background(), g.ID)
+		if got.Status != tt.wantStatus {
+			t.Fatalf("attempt %d: status %s (Run = %v), want %s", tt.attempt, got.Status, err, tt.wantStatus)
+		}
+		if tt.wantStatus == generation.Generating && err == nil {
+			t.Errorf("attempt %d: Run = nil, want an error so that the queue retries", tt.attempt)
+		}
+		if tt.wantStatus == generation.Failed && (got.Failure == nil || got.Failure.Name != "timeout") {
+			t.Errorf("attempt %d: failure %+v, want timeout", tt.attempt, got.Failure)
+		}
+	}
+}
