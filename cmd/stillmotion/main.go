@@ -152,6 +152,13 @@ func envInt(name string, def int) int {
 	return def
 }
 
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
@@ -202,8 +209,14 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.StringVar(&cfg.TLSKey, "tls-key", env("STILLMOTION_TLS_KEY", ""), "PEM private key file for --tls-cert (env STILLMOTION_TLS_KEY)")
 	fs.IntVar(&cfg.Workers, "workers", envInt("STILLMOTION_WORKERS", -1), "renders at once; 0 = API only; default: number of CPUs (env STILLMOTION_WORKERS)")
 	fs.Int64Var(&cfg.MinFreeMB, "min-free-mb", int64(envInt("STILLMOTION_MIN_FREE_MB", 256)), "free space (MiB) the data dir and temp dir must keep; below it submits get 503, /readyz is not ready and renders end as storage_full; 0 = no check (env STILLMOTION_MIN_FREE_MB)")
+	fs.Float64Var(&cfg.RateLimit, "rate-limit", envFloat("STILLMOTION_RATE_LIMIT", 20), "requests per second each key may make, on average; 0 = no limit (env STILLMOTION_RATE_LIMIT)")
+	fs.IntVar(&cfg.RateBurst, "rate-burst", envInt("STILLMOTION_RATE_BURST", 40), "requests a key may make at once above --rate-limit (env STILLMOTION_RATE_BURST)")
+	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", envInt("STILLMOTION_MAX_IN_FLIGHT", 50), "generations each key may have queued or rendering; a submit over it gets 429; 0 = no limit (env STILLMOTION_MAX_IN_FLIGHT)")
+	bodyBudget := fs.Int64("body-budget-mb", int64(envInt("STILLMOTION_BODY_BUDGET_MB", 64)), "request body MiB each key may be sending at once; a body over it gets 413; 0 = no limit (env STILLMOTION_BODY_BUDGET_MB)")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", envDuration("STILLMOTION_BODY_TIMEOUT", time.Minute), "time a client has to send a request body; a slower one gets 408; 0 = no limit (env STILLMOTION_BODY_TIMEOUT)")
 	fs.StringVar(&cfg.SucceededWord, "completed-status", env("STILLMOTION_COMPLETED_STATUS", "completed"), "status word of a finished generation on /v2/video/generations: completed or succeeded (env STILLMOTION_COMPLETED_STATUS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
+	fs.DurationVar(&cfg.Retention, "retention", envDuration("STILLMOTION_RETENTION", 7*24*time.Hour), "how long generations are kept after they were created: then their records, videos and inputs are deleted (expires_at says when), by the processes with workers; 0 = keep everything (env STILLMOTION_RETENTION)")
 	fs.StringVar(&cfg.Engines, "engines", env("STILLMOTION_ENGINES", ""), "engines file (YAML): the engines (builtin, upstream, comfyui, replicate) and the models they serve; see docs/engines.md; default: the built-in engine serves pixverse/v5/image-to-video (env STILLMOTION_ENGINES)")
 	queues := fs.String("queues", env("STILLMOTION_QUEUES", ""), "comma-separated render queues this process works, render_ENGINE or render_QUEUE as the engines file names them; default: all (env STILLMOTION_QUEUES)")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", envDuration("STILLMOTION_JOB_TIMEOUT", 10*time.Minute), "limit of one render attempt (env STILLMOTION_JOB_TIMEOUT)")
@@ -233,6 +246,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 		return fmt.Errorf("unexpected arguments %q; see 'stillmotion %s -h'", fs.Args(), name)
 	}
 	cfg.DataDir, cfg.Database = c.dataDir, c.database
+	cfg.BodyBudget = *bodyBudget << 20
 	if urls := os.Getenv("STILLMOTION_WEBHOOK_URLS"); urls != "" && len(cfg.WebhookURLs) == 0 {
 		cfg.WebhookURLs = strings.Split(urls, ",")
 	}

@@ -15,20 +15,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"stillmotion/internal/auth"
 	"stillmotion/internal/billing"
-	"stillmotion/internal/bytesize"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 )
@@ -58,9 +55,16 @@ type Server struct {
 	// MaxBody is the request body limit in bytes. Defaults to 32 MiB, room
 	// for a 20 MB image as a base64 data URI.
 	MaxBody int64
-	// RatePerSecond and RateBurst limit requests per key. Defaults to 20 and 40.
+	// RatePerSecond and RateBurst limit requests per key: a bucket of
+	// RateBurst requests refilling at RatePerSecond. 0 turns it off.
 	RatePerSecond float64
 	RateBurst     int
+	// BodyBudget bounds the request body bytes a key may be sending at
+	// once (0: no bound); a body that would go over it gets 413.
+	BodyBudget int64
+	// BodyTimeout bounds the reading of a request body (0: no bound); a
+	// body not received in time gets 408.
+	BodyTimeout time.Duration
 	// SucceededWord, if set, replaces "completed" on the universal route
 	// (the hosted service has been seen to answer "succeeded" there).
 	SucceededWord string
@@ -83,8 +87,7 @@ type Server struct {
 	NewRequestID func() string
 
 	draining atomic.Bool
-	mu       sync.Mutex               // guards limits
-	limits   map[string]*rate.Limiter // by key ID
+	limits   limits
 }
 
 // Drain makes the server refuse new generations with 503 and report not
@@ -248,8 +251,12 @@ func statusOf(k fault.Kind) int {
 		return http.StatusMethodNotAllowed
 	case fault.Conflict:
 		return http.StatusConflict
+	case fault.Gone:
+		return http.StatusGone
 	case fault.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case fault.RequestTimeout:
+		return http.StatusRequestTimeout
 	case fault.UnsupportedMedia:
 		return http.StatusUnsupportedMediaType
 	case fault.RateLimited:
@@ -283,7 +290,9 @@ type errorBody struct {
 const StatusClientClosedRequest = 499
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil {
+	if r.Context().Err() != nil && fault.KindOf(err) != fault.RequestTimeout {
+		// (A body read that timed out cancels the context too; that
+		// client is still there to be told.)
 		s.log().Debug("client closed request", "request_id", requestID(r), "path", r.URL.Path)
 		w.WriteHeader(StatusClientClosedRequest)
 		return
@@ -298,10 +307,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log().Error("internal error", "request_id", requestID(r), "path", r.URL.Path, "err", err)
 		msg = "Internal server error; it has been logged with request id " + requestID(r)
 	}
-	switch status {
-	case http.StatusTooManyRequests:
+	switch {
+	case fe.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(fe.RetryAfter.Seconds()))))
+	case status == http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "1")
-	case http.StatusServiceUnavailable:
+	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
 	if isOpenAI(r) {
@@ -366,34 +377,13 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Key)) h
 			s.fail(w, r, err)
 			return
 		}
-		if !s.limiter(k.ID).Allow() {
-			s.fail(w, r, fault.E(fault.RateLimited, "Too many requests for this key; retry after the time in Retry-After"))
+		if err := s.rateLimit(w, k.ID); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		noteKey(r, k.ID)
 		h(w, r, k)
 	})
-}
-
-func (s *Server) limiter(keyID string) *rate.Limiter {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.limits == nil {
-		s.limits = map[string]*rate.Limiter{}
-	}
-	l, ok := s.limits[keyID]
-	if !ok {
-		rps, burst := s.RatePerSecond, s.RateBurst
-		if rps <= 0 {
-			rps = 20
-		}
-		if burst <= 0 {
-			burst = 40
-		}
-		l = rate.NewLimiter(rate.Limit(rps), burst)
-		s.limits[keyID] = l
-	}
-	return l
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
@@ -409,14 +399,15 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		}
 	}
 	limit := s.maxBody()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	done, err := s.guardBody(w, r, k.ID, limit)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.fail(w, r, fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as an http(s) image_url", bytesize.Format(limit)))
-			return
-		}
-		s.fail(w, r, fault.Wrap(fault.Invalid, "Could not read the request body", err))
+		s.fail(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	done(err)
+	if err != nil {
+		s.fail(w, r, s.bodyError(err, limit, "send large images as an http(s) image_url"))
 		return
 	}
 	req, err := generation.ParseRequest(body, s.Service.RoutesServed()...)
@@ -536,7 +527,10 @@ type generationBody struct {
 	Plan  string              `json:"plan,omitempty"`
 	Video *video              `json:"video,omitempty"`
 	Error *generation.Failure `json:"error,omitempty"`
-	Meta  meta                `json:"meta"`
+	// ExpiresAt is when the generation and its files are deleted (RFC
+	// 3339, UTC); absent when the server keeps them forever.
+	ExpiresAt string `json:"expires_at,omitempty"`
+	Meta      meta   `json:"meta"`
 }
 
 // credits is what g costs its key: nothing once it failed (refunded).
@@ -562,6 +556,9 @@ func pollBody(ctx context.Context, svc *generation.Service, g *generation.Genera
 		Plan:   g.Plan,
 		Error:  g.Failure,
 		Meta:   meta{Usage: usage{CreditsUsed: c, USDSpent: billing.USD(c)}},
+	}
+	if t := svc.ExpiresAt(g); !t.IsZero() {
+		body.ExpiresAt = t.UTC().Format(time.RFC3339)
 	}
 	switch g.Status {
 	case generation.Generating:
@@ -634,6 +631,9 @@ func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key,
 	}
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
+	} else if g.MaxInFlight > 0 {
+		w.Header().Set("x-ratelimit-limit-generations", strconv.Itoa(g.MaxInFlight))
+		w.Header().Set("x-ratelimit-remaining-generations", strconv.Itoa(max(0, g.MaxInFlight-g.InFlight)))
 	}
 	return g, replayed, true
 }

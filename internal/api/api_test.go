@@ -62,7 +62,8 @@ func setup(t testing.TB) *bundle {
 	}
 	clock := func() time.Time { return epoch }
 	files := &blob.Disk{Dir: t.TempDir(), BaseURL: "http://127.0.0.1:8080", Secret: []byte("0123456789abcdef0123456789abcdef"), Now: clock}
-	svc := &generation.Service{Store: st, Blobs: files, Prices: billing.Default(), Now: clock, NewID: ids, Logger: slog.New(slog.DiscardHandler)}
+	svc := &generation.Service{Store: st, Blobs: files, Prices: billing.Default(), Now: clock, NewID: ids, Logger: slog.New(slog.DiscardHandler),
+		Retention: 7 * 24 * time.Hour}
 	b := &bundle{store: st, poorKey: "sm_poor", richKey: "sm_rich", richID: "key_rich"}
 	for _, k := range []*auth.Key{
 		{ID: "key_poor", Name: "poor", Hash: auth.Hash(b.poorKey), Credits: 100_000, Created: epoch},
@@ -118,7 +119,9 @@ func (b *bundle) do(t *testing.T, c call) *httptest.ResponseRecorder {
 func dump(w *httptest.ResponseRecorder) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "HTTP %d\n", w.Code)
-	for _, h := range []string{"Content-Type", "Allow", "Retry-After", "X-Inference-Id", "X-Aimlapi-Credits-Used", "X-Aimlapi-Usd-Spent", "Idempotent-Replayed", "Preference-Applied", "X-Request-Id"} {
+	for _, h := range []string{"Content-Type", "Allow", "Retry-After", "X-Inference-Id", "X-Aimlapi-Credits-Used", "X-Aimlapi-Usd-Spent", "Idempotent-Replayed", "Preference-Applied", "X-Request-Id",
+		"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests",
+		"X-Ratelimit-Limit-Generations", "X-Ratelimit-Remaining-Generations"} {
 		if v := w.Header().Get(h); v != "" {
 			fmt.Fprintf(&sb, "%s: %s\n", h, v)
 		}

@@ -16,7 +16,6 @@ import (
 	"strings"
 
 	"stillmotion/internal/auth"
-	"stillmotion/internal/bytesize"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 )
@@ -136,6 +135,16 @@ func nominalSize(req *generation.Request) string {
 	return fmt.Sprintf("%dx%d", short, (short*h/w+1)&^1)
 }
 
+// videoObjectOf describes g as OpenAI's video object.
+func (s *Server) videoObjectOf(g *generation.Generation) videoObject {
+	v := newVideoObject(g)
+	if t := s.Service.ExpiresAt(g); !t.IsZero() {
+		u := t.Unix()
+		v.ExpiresAt = &u
+	}
+	return v
+}
+
 func newVideoObject(g *generation.Generation) videoObject {
 	v := videoObject{
 		ID:        g.ID,
@@ -185,14 +194,16 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		return
 	}
 	limit := s.maxBody()
+	done, err := s.guardBody(w, r, k.ID, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	body, asked, err := s.videoParams(r)
+	done(err)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = fault.Errorf(fault.TooLarge, "Request body is larger than the %s limit; send large images as input_reference.image_url", bytesize.Format(limit))
-		}
-		s.fail(w, r, renameFields(err))
+		s.fail(w, r, renameFields(s.bodyError(err, limit, "send large images as input_reference.image_url")))
 		return
 	}
 	req, err := generation.ParseRequest(body, s.Service.RoutesServed()...)
@@ -210,7 +221,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		return
 	}
 	noteGeneration(r, g.ID)
-	writeJSON(w, http.StatusOK, newVideoObject(g))
+	writeJSON(w, http.StatusOK, s.videoObjectOf(g))
 }
 
 // renameFields gives an Invalid error's fields their /v1 names.
@@ -445,7 +456,7 @@ func (s *Server) getVideo(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newVideoObject(g))
+	writeJSON(w, http.StatusOK, s.videoObjectOf(g))
 }
 
 type videoList struct {
@@ -486,7 +497,7 @@ func (s *Server) listVideos(w http.ResponseWriter, r *http.Request, k *auth.Key)
 	}
 	out := videoList{Object: "list", Data: []videoObject{}, HasMore: more}
 	for _, g := range gs {
-		out.Data = append(out.Data, newVideoObject(g))
+		out.Data = append(out.Data, s.videoObjectOf(g))
 	}
 	if len(gs) > 0 {
 		first, last := gs[0].ID, gs[len(gs)-1].ID

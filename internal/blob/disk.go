@@ -29,24 +29,26 @@ import (
 // FilesPath is the route prefix Disk serves files under.
 const FilesPath = "/files/"
 
+// contentTypes are the types files are served as, by extension: the
+// video stillmotion makes, and the inputs it keeps when sent inline
+// (images; a lip-sync's video and audio).
+var contentTypes = map[string]string{
+	".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+	".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif",
+	".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".ogg": "audio/ogg", ".flac": "audio/flac",
+}
+
 // validKey admits the keys stillmotion makes ("<id>/output.mp4", and
 // "<id>/input.png" for an image sent inline) and nothing that could climb
 // out of the directory.
-var validKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(mp4|png|jpg|webp|gif)$`)
+var validKey = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.(mp4|mov|webm|png|jpg|webp|gif|wav|mp3|m4a|aac|ogg|flac)$`)
 
 // contentType is the type a key is served as, by its extension.
 func contentType(key string) string {
-	switch path.Ext(key) {
-	case ".png":
-		return "image/png"
-	case ".jpg":
-		return "image/jpeg"
-	case ".webp":
-		return "image/webp"
-	case ".gif":
-		return "image/gif"
+	if t, ok := contentTypes[path.Ext(key)]; ok {
+		return t
 	}
-	return "video/mp4"
+	return "application/octet-stream"
 }
 
 // notFound is the error of Open for a key that holds nothing.
@@ -88,7 +90,14 @@ func (d *Disk) Put(ctx context.Context, key, src string) (int64, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return 0, err
 	}
-	if err := os.Rename(src, dst); err != nil {
+	err = os.Rename(src, dst)
+	if errors.Is(err, os.ErrNotExist) {
+		// Deleting the key's last sibling removed the directory meanwhile.
+		if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+			err = os.Rename(src, dst)
+		}
+	}
+	if err != nil {
 		// Another file system: copy to a temporary name, then rename.
 		if err := copyFile(src, dst+".part"); err != nil {
 			return 0, err
@@ -136,7 +145,8 @@ func (d *Disk) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, err
 }
 
-// Delete removes the file under key, if any.
+// Delete removes the file under key, if any, and its directory (the
+// generation's) once it is empty.
 func (d *Disk) Delete(ctx context.Context, key string) error {
 	p, err := d.path(key)
 	if err != nil {
@@ -145,6 +155,8 @@ func (d *Disk) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	// Fails, as it should, while the directory holds another file.
+	os.Remove(filepath.Dir(p))
 	return nil
 }
 
@@ -176,8 +188,11 @@ func (d *Disk) URL(ctx context.Context, key, fileName string) (string, error) {
 func (d *Disk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := d.ServeFile(w, r); err != nil {
 		code := http.StatusNotFound
-		if fault.KindOf(err) == fault.Forbidden {
+		switch fault.KindOf(err) {
+		case fault.Forbidden:
 			code = http.StatusForbidden
+		case fault.Gone:
+			code = http.StatusGone
 		}
 		http.Error(w, fault.MessageOf(err), code)
 	}
@@ -185,8 +200,11 @@ func (d *Disk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // ServeFile serves GET and HEAD of FilesPath+key with a valid signature,
 // with Range support so players can seek. Otherwise it writes nothing and
-// returns a fault.Error: NotFound, or Forbidden for a bad or expired
-// signature, for the caller to answer in its own shape.
+// returns a fault.Error for the caller to answer in its own shape:
+// NotFound for a key that is not one of ours, Forbidden for a bad
+// signature, and Gone for a URL that has expired or whose file no longer
+// exists (a valid signature proves the file was there: it was deleted with
+// its generation, by its owner or at the end of the retention period).
 func (d *Disk) ServeFile(w http.ResponseWriter, r *http.Request) error {
 	notFound := fault.E(fault.NotFound, "File not found: use the URL from the generation's video.url")
 	key := strings.TrimPrefix(r.URL.Path, FilesPath)
@@ -200,9 +218,13 @@ func (d *Disk) ServeFile(w http.ResponseWriter, r *http.Request) error {
 		return fault.E(fault.Forbidden, "Invalid signature: use the URL from the generation's video.url")
 	}
 	if d.now().Unix() > exp {
-		return fault.E(fault.Forbidden, "This link has expired: poll the generation again for a fresh video.url")
+		return fault.Errorf(fault.Gone, "This download URL expired at %s: poll the generation again for a fresh video.url",
+			time.Unix(exp, 0).UTC().Format(time.RFC3339))
 	}
 	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return fault.E(fault.Gone, "This file no longer exists: it was deleted with its generation, by its owner or after the retention period (the generation's expires_at)")
+	}
 	if err != nil {
 		return notFound
 	}

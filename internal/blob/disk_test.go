@@ -87,13 +87,59 @@ func TestDiskServe(t *testing.T) {
 			}
 		})
 	}
-	t.Run("expired", func(t *testing.T) {
-		*now = now.Add(7*24*time.Hour + time.Second)
-		res, body := get(t, u, nil)
-		if res.StatusCode != 403 || !strings.Contains(body, "expired") {
+	t.Run("deleted", func(t *testing.T) {
+		// A valid signature proves the file was there: its generation was
+		// deleted, or expired.
+		src := filepath.Join(t.TempDir(), "in.mp4")
+		os.WriteFile(src, []byte("x"), 0o644)
+		if _, err := d.Put(context.Background(), "gen3/output.mp4", src); err != nil {
+			t.Fatal(err)
+		}
+		u3, _ := d.URL(context.Background(), "gen3/output.mp4", "output.mp4")
+		if err := d.Delete(context.Background(), "gen3/output.mp4"); err != nil {
+			t.Fatal(err)
+		}
+		res, body := get(t, u3, nil)
+		if res.StatusCode != 410 || !strings.Contains(body, "no longer exists") || !strings.Contains(body, "retention period") {
 			t.Fatalf("got %d %q", res.StatusCode, body)
 		}
 	})
+	t.Run("expired", func(t *testing.T) {
+		*now = now.Add(7*24*time.Hour + time.Second)
+		res, body := get(t, u, nil)
+		if res.StatusCode != 410 || !strings.Contains(body, "expired at 2026-12-01T10:00:00Z") || !strings.Contains(body, "poll the generation again") {
+			t.Fatalf("got %d %q", res.StatusCode, body)
+		}
+	})
+}
+
+// TestDiskDeleteRemovesEmptyDirectory: a generation's directory goes with
+// its last file, so that expired generations leave nothing behind.
+func TestDiskDeleteRemovesEmptyDirectory(t *testing.T) {
+	ctx := context.Background()
+	d, _, _ := setup(t)
+	src := filepath.Join(t.TempDir(), "in.png")
+	os.WriteFile(src, []byte("png"), 0o644)
+	if _, err := d.Put(ctx, "gen1/input.png", src); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(d.Dir, "gen1")
+	if err := d.Delete(ctx, "gen1/output.mp4"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "input.png")); err != nil {
+		t.Fatalf("the other file of the directory: %v", err)
+	}
+	if err := d.Delete(ctx, "gen1/input.png"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the empty directory was left: %v", err)
+	}
+	os.WriteFile(src, []byte("png"), 0o644)
+	if _, err := d.Put(ctx, "gen1/input.png", src); err != nil {
+		t.Errorf("Put after the directory went: %v", err)
+	}
 }
 
 func TestDiskRejectsBadKeys(t *testing.T) {
@@ -154,4 +200,19 @@ func FuzzServeFile(f *testing.F) {
 			t.Fatalf("served %q with query %q", k, query)
 		}
 	})
+}
+
+// TestKeysOfEveryKeptKind: every extension served has a valid key, so an
+// inline lip-sync audio or video is kept as an image is.
+func TestKeysOfEveryKeptKind(t *testing.T) {
+	for ext, typ := range contentTypes {
+		if key := "gen1/input" + ext; !validKey.MatchString(key) {
+			t.Errorf("%s (%s) is not a valid key", key, typ)
+		}
+	}
+	for _, key := range []string{"gen1/../x.mp4", "gen1/x.exe", "x.mp4", "gen1/x.mp4/"} {
+		if validKey.MatchString(key) {
+			t.Errorf("%q is a valid key", key)
+		}
+	}
 }

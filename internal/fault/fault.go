@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"unicode/utf8"
 )
 
@@ -38,6 +39,8 @@ const (
 	Upstream       // the engine's server could not be reached or kept failing
 	Rejected       // the engine's model refused the request (its message says why)
 	StorageFull    // the server's disk is too full to render or store the video
+	RequestTimeout // the client did not send its request body in time
+	Gone           // a download URL has expired, or its file was deleted
 )
 
 var names = [...]string{
@@ -62,6 +65,8 @@ var names = [...]string{
 	Upstream:         "upstream_unavailable",
 	Rejected:         "input_rejected",
 	StorageFull:      "storage_full",
+	RequestTimeout:   "request_timeout",
+	Gone:             "gone",
 }
 
 // String returns the kind's wire name, as used in a generation's error.name.
@@ -97,6 +102,9 @@ type Error struct {
 	Message string       // for the client: what went wrong and what to do
 	Fields  []FieldError // for Invalid: each invalid field
 	Err     error        // the underlying cause, logged, never sent to a client
+	// RetryAfter, if set, is when a retry may succeed (the Retry-After of
+	// a 429 or 503); otherwise the HTTP edge picks one for the kind.
+	RetryAfter time.Duration
 }
 
 // E builds an Error of kind k whose client message is msg.

@@ -62,8 +62,14 @@ type Generation struct {
 	// transaction (see KeyReusedError). They are not read back.
 	IdempotencyKey string
 	RequestHash    string
-	Created        time.Time
-	Updated        time.Time
+	// MaxInFlight, when set on a generation being inserted, is how many
+	// generations its key may have queued or rendering: Store.Insert
+	// refuses the one over with a fault.RateLimited error. InFlight is
+	// what Insert counted, this one included. Neither is read back.
+	MaxInFlight int
+	InFlight    int
+	Created     time.Time
+	Updated     time.Time
 }
 
 // IdempotencyWindow is how long an idempotency key is remembered: a key

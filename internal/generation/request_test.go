@@ -172,6 +172,7 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte(`{"model":"pixverse/v5/transition","prompt":"p","image_url":"u","tail_image_url":"v"}`))
 	f.Add([]byte(`{"model":"pixverse/lip-sync","video_url":"v","audio_url":"a","lip_sync_tts_content":"x"}`))
 	f.Add([]byte(`{"model":"pixverse/v5-5-text-to-video","prompt":"p","aspect_ratio":"9:16"}`))
+	f.Add([]byte(`{"model":"pixverse/v5/text-to-video","prompt":"p","aspect_ratio":"16:9","style":"anime","negative_prompt":"n"}`))
 	served := family()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := ParseRequest(b, served...)

@@ -32,7 +32,11 @@ type Store interface {
 	// g.IdempotencyKey is set, it records it (with g.RequestHash) in the
 	// same transaction, or, when g.KeyID used that key within
 	// IdempotencyWindow (concurrent inserts included), creates nothing and
-	// returns a *KeyReusedError.
+	// returns a *KeyReusedError. If g.MaxInFlight is set and g.KeyID
+	// already has that many generations queued or rendering, it creates
+	// nothing and returns a fault.RateLimited error (concurrent inserts
+	// of one key included); otherwise it sets g.InFlight. The render
+	// job waits behind those of keys with fewer generations in flight.
 	Insert(ctx context.Context, g *Generation, unlimited bool) error
 	// Get returns the generation, or a fault.NotFound error.
 	Get(ctx context.Context, id string) (*Generation, error)
@@ -74,6 +78,15 @@ type Store interface {
 	// ended (see Task.Save); Get returns it as EngineState. A generation
 	// that has ended is left alone and a fault.Conflict error returned.
 	SaveState(ctx context.Context, id, state string) error
+	// Expired returns up to limit generations that have ended (deleted
+	// ones included) and were created earlier than before, oldest first.
+	Expired(ctx context.Context, before time.Time, limit int) ([]*Generation, error)
+	// Purge deletes the generations ids that have ended, with their
+	// idempotency keys and finished render jobs, in one transaction, and
+	// returns how many it deleted. An id that is gone, has not ended, or
+	// is being purged by another process at that moment is skipped, so
+	// purging twice is harmless.
+	Purge(ctx context.Context, ids []string) (int, error)
 }
 
 // MaxListLimit is the largest page of generations a list route serves.
@@ -151,6 +164,13 @@ type Service struct {
 	// disk has room): an error, whose kind names the failure, ends the
 	// generation instead of a render that would fail halfway.
 	Preflight func() error
+	// MaxInFlight is how many generations one key may have queued or
+	// rendering at once; a submit over it gets 429 (0: no limit).
+	MaxInFlight int
+	// Retention is how long a generation is kept after it was created:
+	// Expire deletes the ended ones older than this, records and files.
+	// Defaults to 0: kept forever.
+	Retention time.Duration
 }
 
 func (s *Service) routes() []Route {
@@ -275,6 +295,7 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 	if key != "" {
 		g.IdempotencyKey, g.RequestHash = key, RequestHash(req)
 	}
+	g.MaxInFlight = s.MaxInFlight
 	err = s.Store.Insert(ctx, g, unlimited)
 	var reused *KeyReusedError
 	if errors.As(err, &reused) {
@@ -526,16 +547,21 @@ var (
 )
 
 // Cancelled reports whether ctx, a render's context, ended because the
-// client cancelled the generation. A remote engine then cancels its job
-// upstream; when ctx ends for any other reason (the process is stopping,
-// the attempt ran out of time) the job is left running for the next
-// attempt to resume from the saved state.
-func Cancelled(ctx context.Context) bool { return errors.Is(context.Cause(ctx), ErrCancelled) }
+// generation ends with this attempt: the client cancelled it, or the
+// server stopped it when its disk went below the free-space floor. A
+// remote engine then cancels its job upstream; when ctx ends for any other
+// reason (the process is stopping, the attempt ran out of time) the job is
+// left running for the next attempt to resume from the saved state.
+func Cancelled(ctx context.Context) bool {
+	cause := context.Cause(ctx)
+	return errors.Is(cause, ErrCancelled) || fault.KindOf(cause) == fault.StorageFull
+}
 
 // Run renders generation a.GenerationID with its engine. It returns nil
 // when the generation has ended (either way), ErrCancelled when it was
 // cancelled under it, ErrRequeue when ctx was cancelled under it (the
-// process is stopping), and an error to have the attempt retried.
+// process is stopping) or the database could not be reached, and an error
+// to have the attempt retried.
 func (s *Service) Run(ctx context.Context, a Attempt) error {
 	err := s.run(ctx, a)
 	switch {
@@ -545,8 +571,53 @@ func (s *Service) Run(ctx context.Context, a Attempt) error {
 	case err != nil && stopped(ctx):
 		s.log().Info("render interrupted; requeued", "id", a.GenerationID, "err", err)
 		return ErrRequeue
+	case errors.Is(err, errDatabaseAway):
+		// Not the generation's fault: the attempt is not spent, so that an
+		// outage on its last attempt does not fail it.
+		s.log().Warn("the database is unavailable; render requeued", "id", a.GenerationID, "err", err)
+		return ErrRequeue
 	}
 	return err
+}
+
+// errDatabaseAway marks a store error that says the database cannot be
+// reached (fault.Unavailable).
+var errDatabaseAway = errors.New("the database is unavailable")
+
+// databaseAway marks err with errDatabaseAway if it is the store's
+// fault.Unavailable error.
+func databaseAway(err error) error {
+	if fault.KindOf(err) == fault.Unavailable {
+		return fmt.Errorf("%w: %w", errDatabaseAway, err)
+	}
+	return err
+}
+
+// finishPatience is how long the end of an attempt waits for the database
+// to come back before it gives up, to be run again (rendering again).
+const finishPatience = 5 * time.Minute
+
+// finish is Store.Finish, tried again while the database cannot be
+// reached: a render that ends during a database outage is recorded when
+// the database is back, neither lost nor failed. It stops trying when the
+// process stops or after finishPatience, and its error is then marked
+// with errDatabaseAway.
+func (s *Service) finish(ctx context.Context, id string, v *Video, f *Failure) error {
+	wait := 100 * time.Millisecond
+	for start := time.Now(); ; {
+		err := s.Store.Finish(context.WithoutCancel(ctx), id, v, f)
+		if fault.KindOf(err) != fault.Unavailable {
+			return err
+		}
+		if stopped(ctx) || time.Since(start) > finishPatience {
+			return databaseAway(err)
+		}
+		if wait == 100*time.Millisecond {
+			s.log().Warn("the database is unavailable; ending the generation when it is back", "id", id, "err", err)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // stopped reports whether ctx was cancelled by the process stopping, as
@@ -564,8 +635,12 @@ func (s *Service) heartbeat() time.Duration {
 
 // beat records the progress of a running render every Heartbeat until ctx
 // ends. When the generation has ended meanwhile (it was cancelled), it
-// cancels the render with ErrCancelled.
-func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, cancel context.CancelCauseFunc) {
+// cancels the render with ErrCancelled. While rendering holds true, it also
+// checks Preflight: when the disk has gone below the free-space floor, it
+// cancels the render with Preflight's fault.StorageFull error, which ends
+// the generation as storage_full instead of a render that fills the disk
+// and fails.
+func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, rendering *atomic.Bool, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(s.heartbeat())
 	defer t.Stop()
 	for {
@@ -581,6 +656,12 @@ func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, 
 		}
 		if err != nil && ctx.Err() == nil {
 			s.log().Warn("recording progress", "id", id, "err", err)
+		}
+		if s.Preflight != nil && rendering.Load() {
+			if perr := s.Preflight(); fault.KindOf(perr) == fault.StorageFull {
+				cancel(perr)
+				return
+			}
 		}
 	}
 }
@@ -641,7 +722,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 			s.log().Error("render job for a missing generation", "id", id)
 			return nil
 		}
-		return err
+		return databaseAway(err)
 	}
 	if g.Status.Terminal() {
 		// Already rendered (or failed, or cancelled) by an earlier
@@ -655,7 +736,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		// rather than retry what no worker here can render.
 		log.Error("no such engine here; check that every process has the same engines file")
 		f := &Failure{Name: fault.Render.String(), Message: fmt.Sprintf("The engine %q of this generation is not configured on the worker that took it; the generation was not charged", g.Engine)}
-		err := s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+		err := s.finish(ctx, id, nil, f)
 		if err == nil {
 			s.failed(f.Name)
 		}
@@ -665,7 +746,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		if perr := s.Preflight(); perr != nil {
 			log.Error("not rendering", "err", perr)
 			f := &Failure{Name: fault.KindOf(perr).String(), Message: fault.MessageOf(perr) + "; the generation was not charged"}
-			err := s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+			err := s.finish(ctx, id, nil, f)
 			if err == nil {
 				s.failed(f.Name)
 			}
@@ -673,7 +754,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		}
 	}
 	if err := s.Store.Progress(ctx, id, 0, ""); err != nil {
-		return s.ended(err)
+		return databaseAway(s.ended(err))
 	}
 	dir := s.TempDir
 	if dir == "" {
@@ -685,10 +766,12 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 
 	rctx, cancel := s.renderContext(ctx, id)
 	var progress atomic.Uint64
+	var rendering atomic.Bool // not while storing: that needs no room here
+	rendering.Store(true)
 	beating := make(chan struct{})
 	go func() {
 		defer close(beating)
-		s.beat(rctx, id, &progress, cancel)
+		s.beat(rctx, id, &progress, &rendering, cancel)
 	}()
 	defer func() {
 		cancel(nil)
@@ -710,12 +793,20 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		}
 	}
 	o, err := eng.Render(rctx, task)
+	rendering.Store(false)
 	if err != nil {
 		kind := fault.KindOf(err)
-		if kind == fault.Cancelled && errors.Is(context.Cause(rctx), context.DeadlineExceeded) {
+		cause := context.Cause(rctx)
+		switch {
+		case kind == fault.Cancelled && errors.Is(cause, context.DeadlineExceeded):
 			// The attempt ran out of time; an engine that read ctx.Err()
 			// may call that a cancel.
 			kind, err = fault.Timeout, fault.Wrap(fault.Timeout, "the generation ran out of time", err)
+		case fault.KindOf(cause) == fault.StorageFull:
+			// The heartbeat stopped the render: the disk went below the
+			// floor. Whatever the engine made of its cancelled context,
+			// that ends the generation, refunded.
+			kind, err = fault.StorageFull, fault.Wrap(fault.StorageFull, fault.MessageOf(cause)+"; the generation was not charged", err)
 		}
 		if s.endedMeanwhile(ctx, rctx, id) {
 			return ErrCancelled
@@ -729,7 +820,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		}
 		log.Info("generation failed", "name", kind.String(), "err", err)
 		f := &Failure{Name: kind.String(), Message: fault.MessageOf(err)}
-		err = s.Store.Finish(context.WithoutCancel(ctx), id, nil, f)
+		err = s.finish(ctx, id, nil, f)
 		if err == nil {
 			s.failed(f.Name)
 		}
@@ -751,7 +842,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		Width: o.Width, Height: o.Height, Duration: o.Duration, FPS: o.FPS,
 		HasAudio: o.HasAudio, Warnings: append(slices.Clip(g.Request.Warnings), o.Warnings...),
 	}
-	err = s.Store.Finish(context.WithoutCancel(ctx), id, v, nil)
+	err = s.finish(ctx, id, v, nil)
 	if fault.KindOf(err) == fault.Conflict {
 		// Cancelled at the last moment, or completed by another attempt
 		// (whose file is this same key): only a failed generation's file

@@ -421,3 +421,97 @@ func TestRunOutOfTime(t *testing.T) {
 		}
 	}
 }
+
+// stoppableEngine renders until its context ends, writing as it goes, and
+// says whether the engine was told that the generation ends with it
+// (generation.Cancelled), as a remote engine asks before cancelling its
+// upstream job.
+type stoppableEngine struct {
+	started chan struct{}
+	ended   chan bool // generation.Cancelled of the ended context
+	calls   atomic.Int32
+}
+
+func (e *stoppableEngine) Render(ctx context.Context, t *generation.Task) (*generation.Output, error) {
+	e.calls.Add(1)
+	os.WriteFile(t.Out, []byte("partial"), 0o644)
+	close(e.started)
+	<-ctx.Done()
+	e.ended <- generation.Cancelled(ctx)
+	return nil, fault.Wrap(fault.Cancelled, "the generation was cancelled", ctx.Err())
+}
+
+// TestRunStorageFull: a disk below the free-space floor ends the
+// generation as storage_full, refunded, whether it is found before the
+// render starts (the engine is never called) or while it runs (the
+// heartbeat stops it): never a render_failed, a client's cancel or a
+// retry.
+func TestRunStorageFull(t *testing.T) {
+	const msg = "Storage is nearly full: 10 MiB free on /data, below the 256 MiB floor; retry later"
+	for _, tt := range []struct {
+		name      string
+		fullFirst bool // full before the render starts
+	}{
+		{"before the render", true},
+		{"while rendering", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			eng := &stoppableEngine{started: make(chan struct{}), ended: make(chan bool, 1)}
+			svc, st := setup(t, eng)
+			var full atomic.Bool
+			full.Store(tt.fullFirst)
+			svc.Preflight = func() error {
+				if full.Load() {
+					return fault.E(fault.StorageFull, msg)
+				}
+				return nil
+			}
+			const balance = 1_000_000
+			if err := st.CreateKey(ctx, &auth.Key{ID: "k", Name: "k", Hash: "h", Credits: balance}); err != nil {
+				t.Fatal(err)
+			}
+			g, err := svc.Submit(ctx, "k", false, &generation.Request{Model: generation.Model, Prompt: "p",
+				ImageURL: "https://x/y.png", Resolution: "720p", Duration: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keys, _ := st.Keys(ctx); keys[0].Credits != balance-g.Credits || g.Credits == 0 {
+				t.Fatalf("balance %d after a submit of %d credits", keys[0].Credits, g.Credits)
+			}
+			done := make(chan error, 1)
+			go func() { done <- svc.Run(ctx, generation.Attempt{GenerationID: g.ID, Number: 1, Max: 3}) }()
+			if !tt.fullFirst {
+				// The disk fills once the render has passed the check
+				// before it.
+				<-eng.started
+				full.Store(true)
+			}
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("Run = %v, want nil (the generation ended)", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the render did not stop once the disk was full")
+			}
+			got, _ := st.Get(ctx, g.ID)
+			if got.Status != generation.Failed || got.Failure == nil || got.Failure.Name != "storage_full" ||
+				got.Failure.Message != msg+"; the generation was not charged" {
+				t.Fatalf("generation %s, failure %+v; want storage_full with the floor's message", got.Status, got.Failure)
+			}
+			if keys, _ := st.Keys(ctx); keys[0].Credits != balance {
+				t.Errorf("balance %d, want %d: the generation refunded", keys[0].Credits, balance)
+			}
+			if tt.fullFirst {
+				if n := eng.calls.Load(); n != 0 {
+					t.Errorf("engine called %d times with a full disk", n)
+				}
+				return
+			}
+			if !<-eng.ended {
+				t.Error("generation.Cancelled = false: a remote engine would leave its upstream job running")
+			}
+		})
+	}
+}

@@ -79,3 +79,48 @@ func TestKeep(t *testing.T) {
 		t.Errorf("URL of a data URI not kept = %q, want none", u)
 	}
 }
+
+// TestKeepEveryKind: an inline lip-sync video or audio is kept and served
+// as an image is, with its type.
+func TestKeepEveryKind(t *testing.T) {
+	ctx := context.Background()
+	disk := &blob.Disk{Dir: t.TempDir(), Secret: []byte("k")}
+	srv := httptest.NewServer(disk)
+	defer srv.Close()
+	disk.BaseURL = srv.URL
+	m := &input.Files{Blobs: disk, TempDir: t.TempDir()}
+	wav := append([]byte("RIFF\x24\x00\x00\x00WAVEfmt "), make([]byte, 32)...)
+	mp4 := append([]byte("\x00\x00\x00\x18ftypisom"), make([]byte, 32)...)
+	for _, tt := range []struct {
+		field, mime string
+		b           []byte
+		ext, served string
+	}{
+		{generation.FieldAudio, "audio/wav", wav, ".wav", "audio/wav"},
+		{generation.FieldAudio, "audio/mpeg", append([]byte("ID3\x04"), make([]byte, 32)...), ".mp3", "audio/mpeg"},
+		{generation.FieldVideo, "video/mp4", mp4, ".mp4", "video/mp4"},
+		{generation.FieldVideo, "video/quicktime", append([]byte("\x00\x00\x00\x14ftypqt  "), make([]byte, 32)...), ".mov", "video/quicktime"},
+	} {
+		data := "data:" + tt.mime + ";base64," + base64.StdEncoding.EncodeToString(tt.b)
+		ref, err := m.Keep(ctx, "gen9", tt.field, data)
+		if err != nil {
+			t.Errorf("%s %s: %v", tt.field, tt.ext, err)
+			continue
+		}
+		req := &generation.Request{}
+		req.SetURL(tt.field, ref)
+		u, err := m.Input(req, tt.field).URL(ctx)
+		if err != nil || !strings.Contains(u, "/files/gen9/") || !strings.Contains(u, tt.ext+"?") {
+			t.Errorf("%s %s: URL %q, %v", tt.field, tt.ext, u, err)
+			continue
+		}
+		res, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != tt.served {
+			t.Errorf("%s %s: served %d as %q, want %s", tt.field, tt.ext, res.StatusCode, res.Header.Get("Content-Type"), tt.served)
+		}
+	}
+}

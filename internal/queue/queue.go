@@ -221,8 +221,31 @@ func RiverConfig(c Config) *river.Config {
 	return rc
 }
 
-// InsertOpts are the options a render job for engine is inserted with.
-func InsertOpts(engine string) *river.InsertOpts { return &river.InsertOpts{Queue: For(engine)} }
+// InsertOpts are the options a render job for engine is inserted with,
+// at River priority (1, the first served, to 4; see Priority).
+func InsertOpts(engine string, priority int) *river.InsertOpts {
+	return &river.InsertOpts{Queue: For(engine), Priority: priority}
+}
+
+// Priority is the River priority of a render job whose key had inFlight
+// other generations queued or rendering when it was submitted. River
+// serves a queue by priority first, then in order: a key's first
+// generation goes ahead of every waiting job of a key that already has
+// one in flight, so that a key with hundreds queued delays another key's
+// first by at most the renders already running; and the more a key has
+// in flight, the further back its newest wait (1, then 3, then 12 at each
+// step), as weighted fair queueing would place them.
+func Priority(inFlight int) int {
+	switch {
+	case inFlight <= 0:
+		return 1
+	case inFlight < 4:
+		return 2
+	case inFlight < 16:
+		return 3
+	}
+	return 4
+}
 
 type renderWorker struct {
 	river.WorkerDefaults[RenderArgs]

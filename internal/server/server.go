@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"stillmotion/internal/api"
@@ -34,6 +33,7 @@ import (
 	"stillmotion/internal/intake"
 	"stillmotion/internal/metrics"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/scratch"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
 	"stillmotion/internal/webhook"
@@ -79,10 +79,29 @@ type Config struct {
 	AllowPrivateFetch bool
 	// MinFreeMB is the free space, in MiB, the data dir and the temp dir
 	// must keep: below it submits get a 503, /readyz answers not ready and
-	// renders end as storage_full before they start. 0 checks nothing.
+	// renders end as storage_full, before they start or while they run.
+	// 0 checks nothing.
 	MinFreeMB int64
+	// RateLimit and RateBurst limit each key's requests: a bucket of
+	// RateBurst requests refilling at RateLimit per second (0: none).
+	RateLimit float64
+	RateBurst int
+	// MaxInFlight is how many generations a key may have queued or
+	// rendering; a submit over it gets 429 (0: no limit).
+	MaxInFlight int
+	// BodyBudget is how many request body bytes a key may be sending at
+	// once; a body over it gets 413 (0: no bound).
+	BodyBudget int64
+	// BodyTimeout bounds the reading of one request body; a body not
+	// received in time gets 408 (0: no bound).
+	BodyTimeout time.Duration
 	// URLTTL is how long a download URL stays valid. Defaults to 7 days.
 	URLTTL time.Duration
+	// Retention is how long a generation is kept after it was created:
+	// then every process with workers deletes the ended ones (records,
+	// videos and kept inputs), sweeping at start and every few minutes.
+	// 0 keeps everything (the flag's default is 7 days).
+	Retention time.Duration
 	// JobTimeout bounds one render attempt. Defaults to 10 minutes.
 	JobTimeout time.Duration
 	// RescueAfter is how long a render may run before the queue decides
@@ -182,6 +201,9 @@ func (c *Config) Validate() error {
 	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fault.Errorf(fault.Invalid, "invalid --addr %q: %v", c.Addr, err)
 	}
+	if c.Retention < 0 {
+		return fault.Errorf(fault.Invalid, "invalid --retention %v: use a duration such as 168h, or 0 to keep everything", c.Retention)
+	}
 	if c.RescueAfter != 0 && c.RescueAfter <= c.JobTimeout {
 		return fault.Errorf(fault.Invalid, "--rescue-after (%v) must exceed --job-timeout (%v): a render still running would be given to a second worker", c.RescueAfter, c.JobTimeout)
 	}
@@ -274,6 +296,7 @@ type node struct {
 	store   *store.DB
 	metrics *metrics.Metrics
 	tmp     string // this process's directory for renders in progress
+	sweep   *scratch.Sweeper
 	floor   *diskspace.Floor
 }
 
@@ -322,7 +345,8 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	tmpRoot := filepath.Join(c.DataDir, "tmp")
 	n := &node{cfg: c, files: handler, tmp: filepath.Join(tmpRoot, strconv.Itoa(os.Getpid()))}
 	n.floor = &diskspace.Floor{Min: c.MinFreeMB << 20, Dirs: []string{c.DataDir, tmpRoot}}
-	clearDead(tmpRoot)
+	n.sweep = &scratch.Sweeper{Root: tmpRoot, Logger: c.Logger}
+	n.sweep.ClearDead()
 	if err := os.MkdirAll(n.tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the data dir: %w", err)
 	}
@@ -341,7 +365,9 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		Logger:        c.Logger,
 		CheckCallback: func(u string) error { return webhook.CheckURL(u, allowPrivate) },
 		Preflight:     n.floor.Check,
+		MaxInFlight:   c.MaxInFlight,
 		Inputs:        &input.Files{Blobs: files, Intake: c.IntakeOptions(), TempDir: n.tmp},
+		Retention:     c.Retention,
 	}
 	secret, err := webhookSecret(&c)
 	if err != nil {
@@ -350,6 +376,9 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 	}
 	qc := c.queueConfig(n.engines, runJob(n.svc))
 	qc.Deliver = deliverer(n.svc, secret, &c)
+	// No attempt runs past its timeout, which RescueAfter exceeds; the
+	// margin is for an engine's cleanup after it.
+	n.sweep.MaxAge = qc.RescueAfter + 5*time.Minute
 	n.store, err = OpenStore(ctx, &c, qc)
 	if err != nil {
 		os.RemoveAll(n.tmp)
@@ -446,27 +475,6 @@ func (n *node) close() {
 	os.RemoveAll(n.tmp)
 }
 
-// clearDead removes what processes that are no longer running left in
-// the render directory root: the directories named by their pids (and any
-// loose file of older releases).
-func clearDead(root string) {
-	entries, _ := os.ReadDir(root)
-	for _, e := range entries {
-		if pid, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && pid != os.Getpid() && alive(pid) {
-			continue
-		}
-		if e.Name() != strconv.Itoa(os.Getpid()) {
-			os.RemoveAll(filepath.Join(root, e.Name()))
-		}
-	}
-}
-
-// alive reports whether a process with this pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // stopWorkers lets running renders finish within ShutdownTimeout, then
 // re-queues the rest.
 func (n *node) stopWorkers() {
@@ -487,6 +495,8 @@ func Work(ctx context.Context, c Config) error {
 		return err
 	}
 	defer n.close()
+	go n.sweep.Run(ctx)
+	go n.svc.ExpireEvery(ctx, generation.ExpireInterval(c.Retention))
 	if err := n.serveMetrics(ctx); err != nil {
 		return err
 	}
@@ -516,6 +526,7 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		return err
 	}
 	defer n.close()
+	go n.sweep.Run(ctx)
 	c, log := n.cfg, n.cfg.Logger
 	inputs := &input.Files{Intake: c.IntakeOptions()}
 	a := &api.Server{
@@ -531,6 +542,10 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		CheckStorage:   n.floor.Check,
 		QueueDepth:     n.store.QueueDepth,
 		SucceededWord:  c.SucceededWord,
+		RatePerSecond:  c.RateLimit,
+		RateBurst:      c.RateBurst,
+		BodyBudget:     c.BodyBudget,
+		BodyTimeout:    c.BodyTimeout,
 		Thumbnail:      thumbnail(c.FFmpeg),
 		Metrics:        n.metrics.Handler(),
 		ObserveRequest: n.metrics.ObserveRequest,
@@ -549,6 +564,9 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 			ln.Close()
 			return fmt.Errorf("starting workers: %w", err)
 		}
+		// Processes with workers expire generations; API-only ones stay
+		// front ends that only read and submit.
+		go n.svc.ExpireEvery(ctx, generation.ExpireInterval(c.Retention))
 	}
 	errc := make(chan error, 1)
 	go func() {

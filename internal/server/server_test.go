@@ -24,6 +24,8 @@ func TestConfigValidate(t *testing.T) {
 		{"gcs", Config{Storage: "gs://videos"}, "use file://DIR or s3://"},
 		{"rescue before timeout", Config{JobTimeout: time.Minute, RescueAfter: 30 * time.Second}, "--rescue-after (30s) must exceed --job-timeout (1m0s)"},
 		{"api only", Config{Workers: 0}, ""},
+		{"retention", Config{Retention: time.Hour}, ""},
+		{"negative retention", Config{Retention: -time.Hour}, "invalid --retention -1h0m0s: use a duration such as 168h, or 0 to keep everything"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,11 @@ func OpenPostgres(ctx context.Context, url string, qc queue.Config) (*DB, error)
 		// listen and a few to fetch and complete jobs.
 		cfg.MaxConns = int32(max(8, qc.Workers+6))
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A server that does not answer at all (its host gone from the
+		// network) fails a request in seconds rather than hanging it.
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -98,7 +103,7 @@ func redactErr(err error, url string) string {
 func (b *pgBackend) begin(ctx context.Context) (tx, error) {
 	t, err := b.pool.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(ctx, err)
 	}
 	return &pgTx{pgConn{t}, queueTx[pgx.Tx]{&b.queueClient, t}, t}, nil
 }
@@ -132,7 +137,7 @@ func (b *pgBackend) migrateQueue(ctx context.Context) error {
 	return err
 }
 
-func (b *pgBackend) ping(ctx context.Context) error { return b.pool.Ping(ctx) }
+func (b *pgBackend) ping(ctx context.Context) error { return unavailable(ctx, b.pool.Ping(ctx)) }
 func (b *pgBackend) close() error                   { b.pool.Close(); return nil }
 
 type pgTx struct {
@@ -141,11 +146,32 @@ type pgTx struct {
 	tx pgx.Tx
 }
 
-func (t *pgTx) commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+// keyLocks is the first half of the transaction advisory locks taken per
+// API key ("stil" in ASCII); the second is the key's hash.
+const keyLocks = 0x7374696c
+
+func (t *pgTx) lockKey(ctx context.Context, keyID string) error {
+	_, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, int32(keyLocks), keyID)
+	return unavailable(ctx, err)
+}
+
+func (t *pgTx) commit(ctx context.Context) error   { return unavailable(ctx, t.tx.Commit(ctx)) }
 func (t *pgTx) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 
+// insertJob and cancelJob are the queue's, with its errors classified as
+// the store's own statements' are.
+func (t *pgTx) insertJob(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
+	id, err := t.queueTx.insertJob(ctx, args, opts)
+	return id, unavailable(ctx, err)
+}
+
+func (t *pgTx) cancelJob(ctx context.Context, id int64) error {
+	return unavailable(ctx, t.queueTx.cancelJob(ctx, id))
+}
+
 // pgConn runs statements through pgx, on the pool or in a transaction,
-// rewriting ? placeholders as $1, $2, ….
+// rewriting ? placeholders as $1, $2, …. Its errors that say the database
+// cannot be reached are fault.Unavailable (see unavailable).
 type pgConn struct {
 	x interface {
 		Exec(ctx context.Context, q string, args ...any) (pgconn.CommandTag, error)
@@ -157,29 +183,44 @@ type pgConn struct {
 func (c pgConn) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := c.x.Exec(ctx, rebind(q), args...)
 	if err != nil {
-		return 0, err
+		return 0, unavailable(ctx, err)
 	}
 	return tag.RowsAffected(), nil
 }
 
 func (c pgConn) queryRow(ctx context.Context, q string, args ...any) row {
-	return pgRow{c.x.QueryRow(ctx, rebind(q), args...)}
+	return pgRow{c.x.QueryRow(ctx, rebind(q), args...), ctx}
 }
 
 func (c pgConn) query(ctx context.Context, q string, args ...any) (rows, error) {
-	return c.x.Query(ctx, rebind(q), args...)
+	rs, err := c.x.Query(ctx, rebind(q), args...)
+	if err != nil {
+		return nil, unavailable(ctx, err)
+	}
+	return pgRows{rs, ctx}, nil
 }
 
 // pgRow reports a missing row as database/sql does.
-type pgRow struct{ pgx.Row }
+type pgRow struct {
+	pgx.Row
+	ctx context.Context // the query's
+}
 
 func (r pgRow) Scan(dest ...any) error {
 	err := r.Row.Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sql.ErrNoRows
 	}
-	return err
+	return unavailable(r.ctx, err)
 }
+
+// pgRows classifies the error that ends reading rows.
+type pgRows struct {
+	pgx.Rows
+	ctx context.Context // the query's
+}
+
+func (r pgRows) Err() error { return unavailable(r.ctx, r.Rows.Err()) }
 
 // rebind rewrites the ? placeholders of q as PostgreSQL's $n. The store's
 // statements have no ? anywhere else.

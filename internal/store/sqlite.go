@@ -135,6 +135,10 @@ type sqliteTx struct {
 	tx *sql.Tx
 }
 
+// lockKey does nothing: SQLite runs one write transaction at a time, and
+// ours begin as writers (_txlock=immediate).
+func (t *sqliteTx) lockKey(context.Context, string) error { return nil }
+
 func (t *sqliteTx) commit(context.Context) error   { return t.tx.Commit() }
 func (t *sqliteTx) rollback(context.Context) error { return t.tx.Rollback() }
 

@@ -108,6 +108,10 @@ type tx interface {
 	// cancelJob cancels a job: a waiting one never runs; a running one's
 	// worker has its context cancelled.
 	cancelJob(ctx context.Context, id int64) error
+	// lockKey holds back, until this transaction ends, every other
+	// transaction that locks the same API key: counting a key's
+	// generations and inserting one is then atomic.
+	lockKey(ctx context.Context, keyID string) error
 	commit(ctx context.Context) error
 	rollback(ctx context.Context) error
 }
@@ -228,6 +232,16 @@ CREATE INDEX IF NOT EXISTS idempotency_key_created ON idempotency_key (created_a
 	// What an engine recorded of a generation's render (a remote job's id).
 	{6, `
 ALTER TABLE generation ADD COLUMN engine_state TEXT NOT NULL DEFAULT '';
+`},
+	// Each submit counts its key's generations in flight; queue positions
+	// are read from River's jobs.
+	{7, `
+CREATE INDEX IF NOT EXISTS generation_key_in_flight ON generation (key_id) WHERE status IN ('queued', 'generating');
+`},
+	// Retention: the sweep reads the ended generations oldest first (its
+	// queries spell the statuses out as this index does: see endedStatus).
+	{8, `
+CREATE INDEX IF NOT EXISTS generation_ended_created ON generation (created_at) WHERE status IN ('completed', 'error');
 `},
 }
 
@@ -357,7 +371,20 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 				return fault.Errorf(fault.Forbidden, "Insufficient credits: this generation costs %d credits and the key has %d left", g.Credits, bal.Int64)
 			}
 		}
-		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(cmp.Or(g.Queue, engine)))
+		if err := t.lockKey(ctx, g.KeyID); err != nil {
+			return err
+		}
+		if err := t.queryRow(ctx, `SELECT count(*) FROM generation WHERE key_id = ? AND status IN ('queued', 'generating')`,
+			g.KeyID).Scan(&g.InFlight); err != nil {
+			return err
+		}
+		if g.MaxInFlight > 0 && g.InFlight >= g.MaxInFlight {
+			return &fault.Error{Kind: fault.RateLimited, RetryAfter: 10 * time.Second, Message: fmt.Sprintf(
+				"This key has %d generations queued or rendering, its limit; wait for some to finish (poll them) and retry after the time in Retry-After", g.InFlight)}
+		}
+		prio := queue.Priority(g.InFlight)
+		g.InFlight++
+		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(cmp.Or(g.Queue, engine), prio))
 		if err != nil {
 			return fmt.Errorf("enqueueing: %w", err)
 		}
@@ -493,10 +520,13 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 
 // QueuePosition implements generation.Store.
 func (d *DB) QueuePosition(ctx context.Context, id string) (int, error) {
+	// In River's order of its queue: by priority, then time, then id.
 	var n int
-	err := d.b.queryRow(ctx, `SELECT count(*) FROM generation g, generation me
-		WHERE me.id = ? AND me.status = ? AND g.status = ? AND g.engine = me.engine
-			AND (g.created_at < me.created_at OR (g.created_at = me.created_at AND g.id <= me.id))`,
+	err := d.b.queryRow(ctx, `SELECT count(*) FROM generation meg, river_job me, generation g, river_job j
+		WHERE meg.id = ? AND meg.status = ? AND me.id = meg.job_id
+			AND g.status = ? AND g.engine = meg.engine AND j.id = g.job_id AND j.queue = me.queue
+			AND (j.priority < me.priority OR (j.priority = me.priority
+				AND (j.scheduled_at < me.scheduled_at OR (j.scheduled_at = me.scheduled_at AND j.id <= me.id))))`,
 		id, string(generation.Queued), string(generation.Queued)).Scan(&n)
 	return n, err
 }

@@ -471,6 +471,61 @@ func runSuite(t *testing.T, openQ opener) {
 			t.Errorf("queue depth %d, want 1", n)
 		}
 	})
+	t.Run("generations in flight: a limit per key, and the light keys first", func(t *testing.T) {
+		s := open(t)
+		insert := func(id, key string, max int) (*generation.Generation, error) {
+			g := newGen(id, key, 1)
+			g.MaxInFlight = max
+			return g, s.Insert(ctx, g, true)
+		}
+		for i, want := range []int{1, 2, 3} {
+			g, err := insert(fmt.Sprintf("a%d", i+1), "a", 3)
+			if err != nil || g.InFlight != want {
+				t.Fatalf("insert a%d: %v, in flight %d; want %d", i+1, err, g.InFlight, want)
+			}
+		}
+		_, err := insert("a4", "a", 3)
+		if fe := (*fault.Error)(nil); !errors.As(err, &fe) || fe.Kind != fault.RateLimited || fe.RetryAfter <= 0 || !strings.Contains(fe.Message, "3 generations") {
+			t.Fatalf("a fourth insert over the limit: %v, want rate_limited naming the count, with a Retry-After", err)
+		}
+		if _, err := s.Get(ctx, "a4"); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("the refused generation exists: %v", err)
+		}
+		// Another key's first goes ahead of the first key's waiting ones.
+		if _, err := insert("b1", "b", 3); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]int{"a1": 1, "b1": 2, "a2": 3, "a3": 4} {
+			if n, err := s.QueuePosition(ctx, id); err != nil || n != want {
+				t.Errorf("QueuePosition(%s) = %d, %v; want %d", id, n, err, want)
+			}
+		}
+		// One that ends makes room.
+		if err := s.Finish(ctx, "a1", nil, &generation.Failure{Name: "cancelled"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := insert("a4", "a", 3); err != nil {
+			t.Errorf("after one ended: %v", err)
+		}
+		// Racing inserts of one key do not get past the limit together.
+		const n = 10
+		errs := make(chan error, n)
+		for i := range n {
+			go func() { _, err := insert(fmt.Sprintf("c%d", i), "c", 4); errs <- err }()
+		}
+		created := 0
+		for range n {
+			switch err := <-errs; {
+			case err == nil:
+				created++
+			case fault.KindOf(err) != fault.RateLimited:
+				t.Errorf("racing insert: %v", err)
+			}
+		}
+		if created != 4 {
+			t.Errorf("%d racing inserts with a limit of 4 created %d", n, created)
+		}
+	})
 	t.Run("migrating again is a no-op", func(t *testing.T) {
 		s := open(t)
 		s.Insert(ctx, newGen("m", "k", 1), true)
@@ -524,7 +579,7 @@ func runSuite(t *testing.T, openQ opener) {
 		}
 		waitDepth(t, s, 0)
 	})
-
+	t.Run("expiry", func(t *testing.T) { expirySuite(t, open) })
 }
 
 func waitDepth(t *testing.T, s *DB, want int) {
