@@ -506,3 +506,18 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadGone: a download URL past its time, or of a deleted video,
+// is ErrGone, whose message says to poll again.
+func TestDownloadGone(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusGone)
+		fmt.Fprint(w, `{"message":"This download URL expired at 2026-12-01T10:00:00Z: poll the generation again for a fresh video.url","statusCode":410}`)
+	}))
+	defer srv.Close()
+	_, err := New(srv.URL, "k").Download(context.Background(), srv.URL+"/files/g/output.mp4?expires=1&signature=x", io.Discard, nil)
+	if !errors.Is(err, ErrGone) || !strings.Contains(err.Error(), "poll the generation again") {
+		t.Errorf("Download of an expired URL: %v, want ErrGone with the server's message", err)
+	}
+}

@@ -15,14 +15,16 @@ import (
 // matches the one of its status code; a *GenerationError named "cancelled"
 // matches ErrCancelled.
 var (
-	ErrInvalid      = errors.New("invalid request")              // 400
-	ErrUnauthorized = errors.New("missing or unknown API key")   // 401
-	ErrNoCredits    = errors.New("not enough credits")           // 403
-	ErrNotFound     = errors.New("not found")                    // 404
-	ErrConflict     = errors.New("generation has already ended") // 409
-	ErrTooLarge     = errors.New("request body too large")       // 413
-	ErrRateLimited  = errors.New("rate limited")                 // 429
-	ErrUnavailable  = errors.New("service unavailable")          // 503
+	ErrInvalid      = errors.New("invalid request")                                                   // 400
+	ErrUnauthorized = errors.New("missing or unknown API key")                                        // 401
+	ErrNoCredits    = errors.New("not enough credits")                                                // 403
+	ErrNotFound     = errors.New("not found")                                                         // 404
+	ErrTimeout      = errors.New("request body not sent in time")                                     // 408
+	ErrConflict     = errors.New("generation has already ended")                                      // 409
+	ErrGone         = errors.New("download URL expired or video deleted; poll again for a fresh URL") // 410
+	ErrTooLarge     = errors.New("request body too large")                                            // 413
+	ErrRateLimited  = errors.New("rate limited")                                                      // 429
+	ErrUnavailable  = errors.New("service unavailable")                                               // 503
 	ErrCancelled    = errors.New("generation cancelled")
 )
 
@@ -31,7 +33,9 @@ var statusErrors = map[int]error{
 	http.StatusUnauthorized:          ErrUnauthorized,
 	http.StatusForbidden:             ErrNoCredits,
 	http.StatusNotFound:              ErrNotFound,
+	http.StatusRequestTimeout:        ErrTimeout,
 	http.StatusConflict:              ErrConflict,
+	http.StatusGone:                  ErrGone,
 	http.StatusRequestEntityTooLarge: ErrTooLarge,
 	http.StatusTooManyRequests:       ErrRateLimited,
 	http.StatusServiceUnavailable:    ErrUnavailable,

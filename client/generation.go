@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // DefaultModel is the model a CreateRequest asks for when Model is empty.
@@ -108,6 +109,9 @@ type Generation struct {
 	Error *GenerationError
 	// Usage is what the generation costs; a failed one is refunded.
 	Usage Usage
+	// ExpiresAt is when the server deletes the generation, its video and
+	// its inputs (its retention); zero when it keeps them.
+	ExpiresAt time.Time
 }
 
 // Video is a finished generation's file.
@@ -162,6 +166,7 @@ type wireGeneration struct {
 	Plan          string           `json:"plan,omitempty"`
 	Video         *Video           `json:"video,omitempty"`
 	Error         *GenerationError `json:"error,omitempty"`
+	ExpiresAt     *time.Time       `json:"expires_at,omitempty"`
 	Meta          struct {
 		Usage Usage `json:"usage"`
 	} `json:"meta"`
@@ -176,6 +181,9 @@ func (g Generation) MarshalJSON() ([]byte, error) {
 		w.Progress = &p
 	}
 	w.Meta.Usage = g.Usage
+	if !g.ExpiresAt.IsZero() {
+		w.ExpiresAt = &g.ExpiresAt
+	}
 	return json.Marshal(w)
 }
 
@@ -188,6 +196,9 @@ func (g *Generation) UnmarshalJSON(b []byte) error {
 	*g = Generation{ID: w.ID, Status: w.Status, QueuePosition: w.QueuePosition, Plan: w.Plan, Video: w.Video, Error: w.Error, Usage: w.Meta.Usage}
 	if w.Progress != nil {
 		g.Progress = *w.Progress / 100
+	}
+	if w.ExpiresAt != nil {
+		g.ExpiresAt = *w.ExpiresAt
 	}
 	return nil
 }

@@ -13,4 +13,4 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 go test -count=1 -timeout 25m ./... "$@"
-bash scripts/fuzz.sh
+FUZZBUDGET=${FUZZBUDGET:-60} bash scripts/fuzz.sh
