@@ -293,17 +293,7 @@ func TestDatabaseOutage(t *testing.T) {
 
 	// Exactly once, and none failed: not even one that a submit answered
 	// with a 503 may have created.
-	count := map[string]int{}
-	for _, w := range c.workers {
-		for _, id := range w.completedIDs() {
-			count[id]++
-		}
-	}
-	for _, id := range ids {
-		if count[id] != 1 {
-			t.Errorf("generation %s was completed %d times", id, count[id])
-		}
-	}
+	c.checkOnce(t, ids)
 	var failed []string
 	pgQuery(t, c.db, `SELECT id || ': ' || coalesce(error_name, '') || ' ' || coalesce(error_message, '') FROM generation WHERE status <> 'completed'`, nil,
 		func(r pgx.Rows) error {

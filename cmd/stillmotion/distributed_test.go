@@ -162,6 +162,23 @@ func children(pid int, comm string) []int {
 	return out
 }
 
+// checkOnce checks that the workers completed each generation of ids
+// exactly once, by their logs.
+func (c *cluster) checkOnce(t *testing.T, ids []string) {
+	t.Helper()
+	count := map[string]int{}
+	for _, w := range c.workers {
+		for _, id := range w.completedIDs() {
+			count[id]++
+		}
+	}
+	for _, id := range ids {
+		if count[id] != 1 {
+			t.Errorf("generation %s was completed %d times", id, count[id])
+		}
+	}
+}
+
 // pgQuery runs q on the PostgreSQL database at db and calls scan for each
 // row.
 func pgQuery(t *testing.T, db, q string, args []any, scan func(pgx.Rows) error) {
@@ -290,17 +307,7 @@ func TestDistributed(t *testing.T) {
 	t.Logf("all %d completed %v after the submits", n, time.Since(submitted).Round(time.Millisecond))
 
 	// Exactly once: no generation was rendered to completion twice.
-	count := map[string]int{}
-	for _, w := range c.workers {
-		for _, id := range w.completedIDs() {
-			count[id]++
-		}
-	}
-	for _, id := range ids {
-		if count[id] != 1 {
-			t.Errorf("generation %s was completed %d times", id, count[id])
-		}
-	}
+	c.checkOnce(t, ids)
 	var rescued int
 	pgQuery(t, c.db, `SELECT count(*) FROM river_job WHERE errors::text LIKE '%Stuck job rescued%'`, nil, func(r pgx.Rows) error { return r.Scan(&rescued) })
 	if rescued < 1 {

@@ -180,14 +180,7 @@ func (p *proc) do(t *testing.T, method, path string, body any) (int, map[string]
 // doWith is do with an Idempotency-Key (none if key is "").
 func (p *proc) doWith(t *testing.T, method, path string, body any, key string) (int, map[string]any, http.Header) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.url+path, rd)
-	req.Header.Set("Authorization", "Bearer "+testKey)
-	req.Header.Set("Content-Type", "application/json")
+	req := p.request(testKey, method, path, body)
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
@@ -202,6 +195,19 @@ func (p *proc) doWith(t *testing.T, method, path string, body any, key string) (
 		t.Fatalf("%s %s: body is not JSON: %q", method, path, raw)
 	}
 	return res.StatusCode, m, res.Header
+}
+
+// request is a JSON request of body (none if nil) to p as the API key key.
+func (p *proc) request(key, method, path string, body any) *http.Request {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, p.url+path, rd)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	return req
 }
 
 func (p *proc) submit(t *testing.T, path string, body map[string]any) string {

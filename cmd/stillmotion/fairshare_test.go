@@ -20,15 +20,7 @@ import (
 
 // keyed sends a request as key and returns its status, body and headers.
 func (p *proc) keyed(t *testing.T, key, method, path string, body any) (int, map[string]any, http.Header, error) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.url+path, rd)
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := p.client.Do(req)
+	res, err := p.client.Do(p.request(key, method, path, body))
 	if err != nil {
 		return 0, nil, nil, err
 	}

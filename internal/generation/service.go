@@ -643,6 +643,7 @@ func (s *Service) heartbeat() time.Duration {
 func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, rendering *atomic.Bool, cancel context.CancelCauseFunc) {
 	t := time.NewTicker(s.heartbeat())
 	defer t.Stop()
+	failing := false // logged once until progress is recorded again
 	for {
 		select {
 		case <-ctx.Done():
@@ -654,8 +655,13 @@ func (s *Service) beat(ctx context.Context, id string, progress *atomic.Uint64, 
 			cancel(ErrCancelled)
 			return
 		}
-		if err != nil && ctx.Err() == nil {
-			s.log().Warn("recording progress", "id", id, "err", err)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			s.log().Warn("recording progress failed; the render goes on", "id", id, "err", err)
+			failing = true
+		case err == nil && failing:
+			s.log().Info("recording progress again", "id", id)
+			failing = false
 		}
 		if s.Preflight != nil && rendering.Load() {
 			if perr := s.Preflight(); fault.KindOf(perr) == fault.StorageFull {

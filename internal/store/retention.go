@@ -21,20 +21,7 @@ const expiredQuery = `SELECT ` + generationColumns + ` FROM generation
 
 // Expired implements generation.Store.
 func (d *DB) Expired(ctx context.Context, before time.Time, limit int) ([]*generation.Generation, error) {
-	rs, err := d.b.query(ctx, expiredQuery, append(append([]any{}, generationArgs...), ms(before), limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rs.Close()
-	var gs []*generation.Generation
-	for rs.Next() {
-		g, err := scanGeneration(rs)
-		if err != nil {
-			return nil, err
-		}
-		gs = append(gs, g)
-	}
-	return gs, rs.Err()
+	return d.generations(ctx, expiredQuery, append(append([]any{}, generationArgs...), ms(before), limit)...)
 }
 
 // Purge implements generation.Store. On PostgreSQL, where several

@@ -501,8 +501,13 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 		args = append(args, created, created, q.After)
 	}
 	args = append(args, q.Limit)
-	rs, err := d.b.query(ctx, `SELECT `+generationColumns+` FROM generation WHERE `+where+
+	return d.generations(ctx, `SELECT `+generationColumns+` FROM generation WHERE `+where+
 		` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
+}
+
+// generations runs q, a query of generationColumns, and scans its rows.
+func (d *DB) generations(ctx context.Context, q string, args ...any) ([]*generation.Generation, error) {
+	rs, err := d.b.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
