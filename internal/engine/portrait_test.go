@@ -82,6 +82,15 @@ func BenchmarkTalking720p5s(b *testing.B) {
 	benchRender(b, req)
 }
 
+// BenchmarkTalking1080p5s is BenchmarkTalking720p5s at 1080p (1080x1350
+// frames), which should take less than the clip's 5 s.
+func BenchmarkTalking1080p5s(b *testing.B) {
+	req := request(b, "astronaut-portrait.png", line)
+	req.Prompt = "slow push in on her face"
+	req.Resolution = "1080p"
+	benchRender(b, req)
+}
+
 // BenchmarkTalkingFrames720p5s draws the 120 frames of the talking clip
 // without encoding, on all cores, to split BenchmarkTalking720p5s's
 // "frames+encode"; set-up (face, animation) is included, speech is not.

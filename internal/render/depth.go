@@ -190,9 +190,19 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
 		for x := 0; x < 4*w; x += 4 {
-			a := int32(f[x+3])
-			for c := range 3 {
-				out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
+			// Most of the near layer is wholly opaque or wholly clear,
+			// where the blend below reduces to a copy or a sum.
+			switch a := int32(f[x+3]); a {
+			case 255:
+				copy(out[x:x+3], f[x:x+3])
+			case 0:
+				for c := range 3 {
+					out[x+c] = uint8(min(int32(f[x+c])+int32(out[x+c]), 255))
+				}
+			default:
+				for c := range 3 {
+					out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
+				}
 			}
 			out[x+3] = 255
 		}

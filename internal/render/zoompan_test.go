@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"image"
@@ -10,6 +11,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"stillmotion/internal/media"
 )
 
 var zoompan = flag.Bool("zoompan", false, "compare a push in with ffmpeg's zoompan filter (needs ffmpeg)")
@@ -92,36 +95,15 @@ func TestZoompan(t *testing.T) {
 	img := loadImage(t, "rocket.jpg")
 	encode := []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p", "-y"}
 
-	// stillmotion: frames drawn on both cores and piped to the encoder,
-	// as media.Encode does; as the service draws it (the land before the
-	// sky, two layers) and flat, one layer like zoompan's.
+	// stillmotion: frames drawn on both cores and piped to the encoder by
+	// media.Encode, as the service does; as the service draws it (the land
+	// before the sky, two layers) and flat, one layer like zoompan's.
 	oursJitter := 0.0
 	for _, flat := range []bool{false, true} {
 		t0 := time.Now()
 		r := New(img, w, h, Shot{Move: ZoomIn, Ease: Linear, Flat: flat}, n)
-		cmd := exec.Command("ffmpeg", append([]string{"-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", fmt.Sprintf("%dx%d", w, h), "-r", "24", "-i", "-"}, append(encode, t.TempDir()+"/s.mp4")...)...)
-		in, _ := cmd.StdinPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		out := make([]chan *image.RGBA, n)
-		for i := range out {
-			out[i] = make(chan *image.RGBA, 1)
-		}
-		for k := range 2 {
-			go func() {
-				for i := k; i < n; i += 2 {
-					dst := image.NewRGBA(image.Rect(0, 0, w, h))
-					r.Frame(i, dst)
-					out[i] <- dst
-				}
-			}()
-		}
-		for i := range n {
-			in.Write((<-out[i]).Pix)
-		}
-		in.Close()
-		if err := cmd.Wait(); err != nil {
+		spec := media.Spec{Width: w, Height: h, FPS: 24, Frames: n, NoAudio: true}
+		if err := media.Encode(context.Background(), spec, r.Frame, t.TempDir()+"/s.mp4", nil); err != nil {
 			t.Fatal(err)
 		}
 		ours := time.Since(t0)
