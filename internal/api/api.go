@@ -109,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /openapi.json", serveOpenAPI)
 	for _, p := range []string{universalPath, legacyPath} {
 		mux.Handle("POST "+p, s.authed(s.submit))
-		mux.Handle("GET "+p, s.authed(s.byID(s.Service.Get)))
+		mux.Handle("GET "+p, s.authed(s.byID(s.Service.Poll)))
 		mux.Handle("DELETE "+p, s.authed(s.byID(s.Service.Cancel)))
 	}
 	mux.Handle("GET "+listPath, s.authed(s.listGenerations))
@@ -473,7 +473,7 @@ func (s *Server) admit(r *http.Request, req *generation.Request) error {
 }
 
 // byID serves a route that acts on the generation named by the query
-// parameter generation_id (poll: Service.Get; cancel: Service.Cancel) and
+// parameter generation_id (poll: Service.Poll; cancel: Service.Cancel) and
 // answers with the generation.
 func (s *Server) byID(act func(ctx context.Context, keyID, id string) (*generation.Generation, error)) func(http.ResponseWriter, *http.Request, *auth.Key) {
 	return func(w http.ResponseWriter, r *http.Request, k *auth.Key) {

@@ -27,7 +27,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	}
 	noteGeneration(r, id)
 	ctx := r.Context()
-	g, err := s.Service.Get(ctx, k.ID, id)
+	g, err := s.Service.Poll(ctx, k.ID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -86,7 +86,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 			return
 		case <-tick.C:
 		}
-		if g, err = s.Service.Get(ctx, k.ID, id); err != nil {
+		if g, err = s.Service.Poll(ctx, k.ID, id); err != nil {
 			if ctx.Err() == nil {
 				fmt.Fprintf(w, "event: error\ndata: {\"message\":%q}\n\n", fault.MessageOf(err))
 				rc.Flush()

@@ -132,6 +132,19 @@ func TestBodyBudget(t *testing.T) {
 	// 60 KiB declared, 1 KiB sent, then nothing: it holds 60 KiB of the
 	// key's budget.
 	rawRequest(t, srv, 60<<10, strings.Repeat(" ", 1<<10))
+	// Wait until it holds them: a body sent meanwhile could take the
+	// budget first and have the stalled one refused instead.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		b.api.limits.mu.Lock()
+		held := b.api.limits.bodies[b.bootstID]
+		b.api.limits.mu.Unlock()
+		if held == 60<<10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled body holds %d bytes of the budget, want %d", held, 60<<10)
+		}
+	}
 	var resp *http.Response
 	deadline := time.Now().Add(10 * time.Second)
 	for {

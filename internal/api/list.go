@@ -25,7 +25,7 @@ type generationList struct {
 // listGenerations serves GET /v2/video/generations/list?after=ID&limit=N.
 func (s *Server) listGenerations(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	q := r.URL.Query()
-	lq := generation.ListQuery{After: q.Get("after"), Limit: 20, Desc: true}
+	lq := generation.ListQuery{After: q.Get("after"), Limit: 20, Desc: true, WithoutRequest: true}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {

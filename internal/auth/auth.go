@@ -6,9 +6,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"time"
 
 	"stillmotion/internal/fault"
@@ -72,12 +72,44 @@ func Hash(secret string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// VersionedStore is a Store that can tell cheaply whether anything was
+// committed since it last said: Version changes whenever any process
+// changes the database (ok is false if the store cannot tell).
+type VersionedStore interface {
+	Version(ctx context.Context) (v int64, ok bool, err error)
+}
+
+// CacheTTL bounds how long an Authenticator trusts a stored key it looked
+// up: a key revoked by another process (the keys command, another server)
+// stops working within this time, or at once over a VersionedStore that
+// can tell (SQLite). Revoking through the Authenticator's own Revoke takes
+// effect at once.
+const CacheTTL = 5 * time.Second
+
 // Authenticator turns bearer tokens into keys: the bootstrap keys given at
-// start (unlimited), then the stored keys.
+// start (unlimited), then the stored keys, each remembered for CacheTTL so
+// that a poll does not read the database to authenticate.
 type Authenticator struct {
 	store     Store
 	bootstrap map[string]*Key // by hash
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedKey // stored keys by hash, unknown ones too
 }
+
+// cachedKey is a stored key as looked up at some time: nil if there was
+// none (so repeated bad keys do not read the database each time either).
+type cachedKey struct {
+	key     *Key
+	expires time.Time
+	version int64 // the store's, when it was looked up (VersionedStore)
+}
+
+// maxCached bounds the cache: past it, it is emptied rather than grown by
+// a client sending random keys.
+const maxCached = 10_000
 
 // NewAuthenticator returns an Authenticator over store that also accepts the
 // bootstrap secrets (STILLMOTION_API_KEYS) with unlimited credits.
@@ -105,15 +137,60 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return nil, fault.E(fault.Unauthenticated, "Malformed Authorization header: expected 'Bearer <key>'")
 	}
+	// A map lookup by hash leaks nothing useful through its timing: the
+	// hash of a guess says nothing about the hashes of the real keys.
 	h := Hash(strings.TrimSpace(secret))
-	for bh, k := range a.bootstrap {
-		if subtle.ConstantTimeCompare([]byte(bh), []byte(h)) == 1 {
-			return k, nil
+	if k, ok := a.bootstrap[h]; ok {
+		return k, nil
+	}
+	now := a.now()
+	var version int64
+	if vs, ok := a.store.(VersionedStore); ok {
+		v, ok, err := vs.Version(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			version = v
 		}
 	}
-	k, err := a.store.KeyByHash(ctx, h)
-	if fault.KindOf(err) == fault.NotFound {
+	a.mu.Lock()
+	c, ok := a.cache[h]
+	a.mu.Unlock()
+	if !ok || !now.Before(c.expires) || c.version != version {
+		k, err := a.store.KeyByHash(ctx, h)
+		if err != nil && fault.KindOf(err) != fault.NotFound {
+			return nil, err
+		}
+		c = cachedKey{key: k, expires: now.Add(CacheTTL), version: version}
+		a.mu.Lock()
+		if a.cache == nil || len(a.cache) >= maxCached {
+			a.cache = map[string]cachedKey{}
+		}
+		a.cache[h] = c
+		a.mu.Unlock()
+	}
+	if c.key == nil {
 		return nil, fault.E(fault.Unauthenticated, "Invalid API key: it is unknown or revoked; create one with 'stillmotion keys create'")
 	}
-	return k, err
+	k := *c.key // callers get their own copy
+	return &k, nil
+}
+
+// Revoke revokes the stored key whose ID or name is idOrName and forgets
+// every key this Authenticator remembers, so that it stops working at once
+// here (elsewhere, within CacheTTL).
+func (a *Authenticator) Revoke(ctx context.Context, idOrName string) error {
+	err := a.store.RevokeKey(ctx, idOrName)
+	a.mu.Lock()
+	a.cache = nil
+	a.mu.Unlock()
+	return err
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }

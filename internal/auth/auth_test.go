@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"stillmotion/internal/fault"
 )
@@ -19,8 +20,17 @@ func (m memStore) KeyByHash(_ context.Context, h string) (*Key, error) {
 	}
 	return nil, fault.E(fault.NotFound, "no such key")
 }
-func (m memStore) Keys(context.Context) ([]*Key, error)    { return nil, nil }
-func (m memStore) RevokeKey(context.Context, string) error { return nil }
+func (m memStore) Keys(context.Context) ([]*Key, error) { return nil, nil }
+func (m memStore) RevokeKey(_ context.Context, idOrName string) error {
+	for _, k := range m {
+		if k.ID == idOrName || k.Name == idOrName {
+			now := time.Now()
+			k.Revoked = &now
+			return nil
+		}
+	}
+	return fault.E(fault.NotFound, "no such key")
+}
 
 func TestAuthenticate(t *testing.T) {
 	stored := NewSecret()
@@ -65,5 +75,103 @@ func TestNewSecret(t *testing.T) {
 	}
 	if len(Hash(a)) != 64 || Hash(a) == Hash(b) {
 		t.Fatal("hash")
+	}
+}
+
+// TestRevocation checks how soon a revoked key stops working: at once when
+// revoked through the Authenticator, within CacheTTL when revoked
+// elsewhere (straight in the store, as the keys command does).
+func TestRevocation(t *testing.T) {
+	ctx := context.Background()
+	st := memStore{}
+	secrets := map[string]string{}
+	for _, id := range []string{"here", "elsewhere"} {
+		secrets[id] = NewSecret()
+		st.CreateKey(ctx, &Key{ID: id, Name: id, Hash: Hash(secrets[id])})
+	}
+	now := time.Unix(1_800_000_000, 0)
+	a := NewAuthenticator(st, nil)
+	a.Now = func() time.Time { return now }
+	works := func(id string) bool {
+		k, err := a.Authenticate(ctx, "Bearer "+secrets[id])
+		if err != nil && fault.KindOf(err) != fault.Unauthenticated {
+			t.Fatal(err)
+		}
+		return err == nil && k.ID == id
+	}
+	for id := range secrets {
+		if !works(id) {
+			t.Fatalf("key %s does not work before revocation", id)
+		}
+	}
+	if err := a.Revoke(ctx, "here"); err != nil {
+		t.Fatal(err)
+	}
+	if works("here") {
+		t.Error("a key revoked through the Authenticator still works")
+	}
+	if !works("elsewhere") {
+		t.Fatal("key elsewhere does not work before revocation")
+	}
+	st.RevokeKey(ctx, "elsewhere")
+	if !works("elsewhere") {
+		t.Error("a key revoked elsewhere stopped working before its cache entry expired: is the cache used?")
+	}
+	now = now.Add(CacheTTL)
+	if works("elsewhere") {
+		t.Errorf("a key revoked elsewhere still works after %v", CacheTTL)
+	}
+}
+
+// versionedStore is a memStore that says when it changed.
+type versionedStore struct {
+	memStore
+	version int64
+}
+
+func (s *versionedStore) Version(context.Context) (int64, bool, error) { return s.version, true, nil }
+
+// TestRevocationSeenByVersion: over a VersionedStore, a key revoked
+// elsewhere stops working as soon as the store's version changes.
+func TestRevocationSeenByVersion(t *testing.T) {
+	ctx := context.Background()
+	st := &versionedStore{memStore: memStore{}}
+	secret := NewSecret()
+	st.CreateKey(ctx, &Key{ID: "k", Name: "k", Hash: Hash(secret)})
+	a := NewAuthenticator(st, nil)
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); err != nil {
+		t.Fatal(err)
+	}
+	st.RevokeKey(ctx, "k")
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); err != nil {
+		t.Fatal("the cache was not used while the version stood still")
+	}
+	st.version++
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("revoked key after the version changed: %v, want Unauthenticated", err)
+	}
+}
+
+// TestUnknownKeysCached checks that a bad key is remembered as bad, and
+// that the cache stays bounded.
+func TestUnknownKeysCached(t *testing.T) {
+	ctx := context.Background()
+	st := memStore{}
+	a := NewAuthenticator(st, nil)
+	for i := range maxCached + 10 {
+		if _, err := a.Authenticate(ctx, "Bearer "+NewSecret()); fault.KindOf(err) != fault.Unauthenticated {
+			t.Fatalf("key %d: %v", i, err)
+		}
+	}
+	if n := len(a.cache); n == 0 || n > maxCached {
+		t.Fatalf("%d keys cached, want 1..%d", n, maxCached)
+	}
+	// A key created after it was found unknown works once that entry expires.
+	s := NewSecret()
+	a.Authenticate(ctx, "Bearer "+s)
+	st.CreateKey(ctx, &Key{ID: "late", Hash: Hash(s)})
+	a.Now = func() time.Time { return time.Now().Add(CacheTTL) }
+	if k, err := a.Authenticate(ctx, "Bearer "+s); err != nil || k.ID != "late" {
+		t.Fatalf("late key: %+v, %v", k, err)
 	}
 }

@@ -97,6 +97,16 @@ type ListQuery struct {
 	After string // the id of the generation before the page; "" starts at the first
 	Limit int
 	Desc  bool // newest first
+	// WithoutRequest lets the store leave each generation's Request zero,
+	// for pages that do not show it (the v2 list): it is not decoded.
+	WithoutRequest bool
+}
+
+// PollStore is a Store that can read a generation without its request,
+// which a poll does not show; decoding it was a good part of a poll's time.
+type PollStore interface {
+	// GetForPoll is Get, with Request left zero.
+	GetForPoll(ctx context.Context, id string) (*Generation, error)
 }
 
 // Blobs stores finished files, and the input images sent inline.
@@ -391,7 +401,20 @@ func usage(req *Request, r Route) billing.Usage {
 // Get returns the generation id if the key keyID created it. Any other
 // key gets a fault.NotFound error, exactly as for an id that does not exist.
 func (s *Service) Get(ctx context.Context, keyID, id string) (*Generation, error) {
-	g, err := s.Store.Get(ctx, id)
+	return s.get(ctx, keyID, id, s.Store.Get)
+}
+
+// Poll is Get for an answer that does not show the request: the
+// generation's Request may be left zero (see PollStore).
+func (s *Service) Poll(ctx context.Context, keyID, id string) (*Generation, error) {
+	if ps, ok := s.Store.(PollStore); ok {
+		return s.get(ctx, keyID, id, ps.GetForPoll)
+	}
+	return s.Get(ctx, keyID, id)
+}
+
+func (s *Service) get(ctx context.Context, keyID, id string, read func(ctx context.Context, id string) (*Generation, error)) (*Generation, error) {
+	g, err := read(ctx, id)
 	if err != nil {
 		return nil, err
 	}

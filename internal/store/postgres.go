@@ -137,6 +137,9 @@ func (b *pgBackend) migrateQueue(ctx context.Context) error {
 	return err
 }
 
+// reader is the pool itself: PostgreSQL runs reads side by side already.
+func (b *pgBackend) reader() conn { return b }
+
 func (b *pgBackend) ping(ctx context.Context) error { return unavailable(ctx, b.pool.Ping(ctx)) }
 func (b *pgBackend) close() error                   { b.pool.Close(); return nil }
 

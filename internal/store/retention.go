@@ -14,14 +14,14 @@ import (
 // condition to the partial index generation_ended_created (migration 8).
 const endedStatus = `status IN ('completed', 'error')`
 
-// expiredQuery selects a batch of expired generations: it takes
-// generationArgs, then the cutoff (unix ms) and the batch's size.
+// expiredQuery selects a batch of expired generations: it takes the
+// cutoff (unix ms) and the batch's size.
 const expiredQuery = `SELECT ` + generationColumns + ` FROM generation
 	WHERE ` + endedStatus + ` AND created_at < ? ORDER BY created_at, id LIMIT ?`
 
 // Expired implements generation.Store.
 func (d *DB) Expired(ctx context.Context, before time.Time, limit int) ([]*generation.Generation, error) {
-	return d.generations(ctx, expiredQuery, append(append([]any{}, generationArgs...), ms(before), limit)...)
+	return d.generations(ctx, d.b, expiredQuery, ms(before), limit)
 }
 
 // Purge implements generation.Store. On PostgreSQL, where several

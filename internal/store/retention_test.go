@@ -186,7 +186,7 @@ func TestExpiredUsesItsIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+expiredQuery, append(append([]any{}, generationArgs...), 0, 500)...)
+	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+expiredQuery, 0, 500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +204,42 @@ func TestExpiredUsesItsIndex(t *testing.T) {
 	}
 	if p := strings.Join(plan, "; "); !strings.Contains(p, "generation_ended_created") {
 		t.Errorf("plan %q does not use generation_ended_created", p)
+	}
+}
+
+// TestQueuePositionUsesIndexes: a poll's queue position walks River's
+// fetching index and finds generations by job in the partial index of
+// migration 9, reading neither table whole.
+func TestQueuePositionUsesIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+queuePositionQuery, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var plan []string
+	for rs.Next() {
+		var (
+			id, parent, unused int
+			detail             string
+		)
+		if err := rs.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	p := strings.Join(plan, "; ")
+	for _, want := range []string{"river_job_prioritized_fetching_index", "generation_queued_job"} {
+		if !strings.Contains(p, want) {
+			t.Errorf("plan %q does not use %s", p, want)
+		}
+	}
+	if strings.Contains(p, "SCAN") {
+		t.Errorf("plan %q scans a table or an index whole", p)
 	}
 }

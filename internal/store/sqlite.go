@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/riverqueue/river"
@@ -26,10 +27,20 @@ import (
 type sqliteBackend struct {
 	sqlConn
 	queueClient[*sql.Tx]
-	db   *sql.DB
-	path string
-	lock *os.File
+	db *sql.DB
+	// reads is a pool of read-only connections for the reads outside
+	// transactions (polls, lists, keys): in WAL mode they run beside the
+	// one writer and each other instead of queueing for its connection.
+	reads    sqlConn
+	rdb      *sql.DB // reads' database
+	snapshot *snapshotCache
+	path     string
+	lock     *os.File
 }
+
+// readConns is the size of the read pool: enough to keep the cores busy
+// while a few reads wait on the disk.
+const readConns = 64
 
 // OpenSQLite opens (creating if needed) the database file at path,
 // migrates it, and re-queues the jobs that a previous process left running.
@@ -59,11 +70,207 @@ func OpenSQLite(ctx context.Context, path string, qc queue.Config) (*DB, error) 
 	}
 	// SQLite allows one writer; River's SQLite driver asks for one connection.
 	db.SetMaxOpenConns(1)
-	b := &sqliteBackend{sqlConn: sqlConn{db}, db: db, path: path, lock: lock}
+	b := &sqliteBackend{sqlConn: sqlConn{x: db, stmts: &stmtCache{db: db}}, db: db, path: path, lock: lock}
 	return ready(ctx, b, qc, b.recover, func(context.Context) (err error) {
 		b.river, err = river.NewClient(riversqlite.New(db), queue.RiverConfig(qc))
 		return err
-	})
+	}, b.openReads)
+}
+
+// openReads opens the read pool, once the schema is migrated (WAL mode is
+// then set in the file).
+func (b *sqliteBackend) openReads(context.Context) error {
+	rdb, err := sql.Open("sqlite", "file:"+b.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return err
+	}
+	rdb.SetMaxOpenConns(readConns)
+	rdb.SetMaxIdleConns(readConns)
+	b.rdb, b.reads = rdb, sqlConn{x: rdb, stmts: &stmtCache{db: rdb}}
+	b.snapshot = &snapshotCache{db: rdb}
+	return nil
+}
+
+func (b *sqliteBackend) queuePosition(ctx context.Context, id string) (int, error) {
+	if b.snapshot == nil { // still opening
+		return -1, nil
+	}
+	return b.snapshot.position(ctx, id)
+}
+
+func (b *sqliteBackend) version(ctx context.Context) (int64, bool, error) {
+	if b.snapshot == nil { // still opening
+		return 0, false, nil
+	}
+	v, err := b.snapshot.dataVersionNow(ctx)
+	return v, err == nil, err
+}
+
+func (b *sqliteBackend) polled(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error) {
+	if b.snapshot == nil { // still opening
+		return read()
+	}
+	return b.snapshot.generation(ctx, id, read)
+}
+
+// snapshotCache keeps what polls read, the generations and the queue
+// positions of all queued ones (read in one query), until anyone next
+// commits to the database, which SQLite's data_version, read on a
+// connection that never writes, reveals. A poll of an unchanged database
+// then costs that one small read and map lookups: no generation read, no
+// count over the queue ahead. Each commit, a render's progress included,
+// empties it.
+type snapshotCache struct {
+	db *sql.DB
+
+	mu          sync.Mutex
+	conn        *sql.Conn // nil until first used, and after an error
+	dataVersion *sql.Stmt // PRAGMA data_version, prepared on conn
+	version     int64
+	pos         map[string]int                    // by generation id; nil: not read yet
+	gens        map[string]*generation.Generation // by id, as GetForPoll read them
+}
+
+// maxSnapshotGenerations bounds the generations kept between two commits.
+const maxSnapshotGenerations = 100_000
+
+// check brings the cache up to the database's version, emptying it if
+// anyone committed since the last check. c.mu is held. A client gone
+// away does not cut its reads short: they are brief, and an error drops
+// the cache.
+func (c *snapshotCache) check(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	if c.conn == nil {
+		conn, err := c.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		st, err := conn.PrepareContext(ctx, `PRAGMA data_version`)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		c.conn, c.dataVersion = conn, st
+		c.pos, c.gens = nil, map[string]*generation.Generation{}
+	}
+	var v int64
+	if err := c.dataVersion.QueryRowContext(ctx).Scan(&v); err != nil {
+		c.drop()
+		return err
+	}
+	if v != c.version {
+		c.version, c.pos, c.gens = v, nil, map[string]*generation.Generation{}
+	}
+	return nil
+}
+
+// generation returns generation id as read returns it, from the cache if
+// nothing was committed since read last ran for it.
+func (c *snapshotCache) generation(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error) {
+	c.mu.Lock()
+	if err := c.check(ctx); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	g, ok := c.gens[id]
+	v := c.version
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		if g, err = read(); err != nil {
+			return nil, err
+		}
+		// g is at least as new as v: kept under v, it goes at the next
+		// check that finds a later commit.
+		c.mu.Lock()
+		if c.conn != nil && c.version == v && len(c.gens) < maxSnapshotGenerations {
+			c.gens[id] = g
+		}
+		c.mu.Unlock()
+	}
+	cp := *g // callers get their own copy
+	return &cp, nil
+}
+
+// dataVersionNow returns the database's data_version as of now.
+func (c *snapshotCache) dataVersionNow(ctx context.Context) (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.check(ctx); err != nil {
+		return 0, err
+	}
+	return c.version, nil
+}
+
+// positionsQuery lists the queued generations in River's order of each
+// queue, the order QueuePosition counts in.
+const positionsQuery = `SELECT g.id, g.engine, j.queue FROM generation g JOIN river_job j ON j.id = g.job_id
+	WHERE g.status = 'queued' ORDER BY g.engine, j.queue, j.priority, j.scheduled_at, j.id`
+
+// position returns generation id's position, or 0 if it is not queued.
+func (c *snapshotCache) position(ctx context.Context, id string) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.check(ctx); err != nil {
+		return 0, err
+	}
+	if c.pos == nil {
+		// The version was read first: a commit after it is seen at the
+		// next check.
+		pos, err := c.readPositions(context.WithoutCancel(ctx))
+		if err != nil {
+			c.drop()
+			return 0, err
+		}
+		c.pos = pos
+	}
+	return c.pos[id], nil
+}
+
+func (c *snapshotCache) readPositions(ctx context.Context) (map[string]int, error) {
+	rs, err := c.conn.QueryContext(ctx, positionsQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	pos := map[string]int{}
+	var lastEngine, lastQueue string
+	n := 0
+	for rs.Next() {
+		var id, engine, queue string
+		if err := rs.Scan(&id, &engine, &queue); err != nil {
+			return nil, err
+		}
+		if engine != lastEngine || queue != lastQueue {
+			lastEngine, lastQueue, n = engine, queue, 0
+		}
+		n++
+		pos[id] = n
+	}
+	return pos, rs.Err()
+}
+
+func (c *snapshotCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.drop()
+}
+
+// drop closes the connection, if any, and empties the cache; the next
+// check opens another. c.mu is held.
+func (c *snapshotCache) drop() {
+	if c.conn != nil {
+		c.dataVersion.Close()
+		c.conn.Close()
+	}
+	c.conn, c.dataVersion, c.pos, c.gens = nil, nil, nil, nil
+}
+
+func (b *sqliteBackend) reader() conn {
+	if b.rdb == nil { // still opening
+		return b.sqlConn
+	}
+	return b.reads
 }
 
 // recover makes the jobs a killed process held runnable again, if this
@@ -92,7 +299,7 @@ func (b *sqliteBackend) begin(ctx context.Context) (tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteTx{sqlConn{t}, queueTx[*sql.Tx]{&b.queueClient, t}, t}, nil
+	return &sqliteTx{sqlConn{x: t}, queueTx[*sql.Tx]{&b.queueClient, t}, t}, nil
 }
 
 // lockMigrations takes an exclusive lock on a file beside the database,
@@ -122,6 +329,12 @@ func (b *sqliteBackend) migrateQueue(ctx context.Context) error {
 func (b *sqliteBackend) ping(ctx context.Context) error { return b.db.PingContext(ctx) }
 
 func (b *sqliteBackend) close() error {
+	b.stmts.close()
+	if b.rdb != nil {
+		b.snapshot.close()
+		b.reads.stmts.close()
+		b.rdb.Close()
+	}
 	err := b.db.Close()
 	if b.lock != nil {
 		b.lock.Close()
@@ -150,6 +363,18 @@ type sqlConn struct {
 		QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 		QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	}
+	// stmts, on a database (not a transaction), keeps its statements
+	// prepared: SQLite's parsing and planning was most of a poll's time.
+	stmts *stmtCache
+}
+
+// prepared returns q's prepared statement, or nil: q runs unprepared.
+// Only queries are prepared (each one statement); exec also runs scripts.
+func (c sqlConn) prepared(ctx context.Context, q string) *sql.Stmt {
+	if c.stmts == nil {
+		return nil
+	}
+	return c.stmts.get(ctx, q)
 }
 
 func (c sqlConn) exec(ctx context.Context, q string, args ...any) (int64, error) {
@@ -161,15 +386,76 @@ func (c sqlConn) exec(ctx context.Context, q string, args ...any) (int64, error)
 }
 
 func (c sqlConn) queryRow(ctx context.Context, q string, args ...any) row {
+	if st := c.prepared(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return c.x.QueryRowContext(ctx, q, args...)
 }
 
 func (c sqlConn) query(ctx context.Context, q string, args ...any) (rows, error) {
-	rs, err := c.x.QueryContext(ctx, q, args...)
+	var (
+		rs  *sql.Rows
+		err error
+	)
+	if st := c.prepared(ctx, q); st != nil {
+		rs, err = st.QueryContext(ctx, args...)
+	} else {
+		rs, err = c.x.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{rs}, nil
+}
+
+// stmtCache holds a database's prepared statements by their SQL. Our
+// statements are constants and a few combinations of them (List's), so it
+// stays small; past maxStmts it prepares no more.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+const maxStmts = 200
+
+// get returns q's prepared statement, or nil (run q unprepared) if it
+// cannot be prepared or the cache is full.
+func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
+	c.mu.Lock()
+	st, ok := c.m[q]
+	c.mu.Unlock()
+	if ok {
+		return st
+	}
+	st, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the unprepared run reports the error
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[q]; ok {
+		st.Close()
+		return prev
+	}
+	if len(c.m) >= maxStmts {
+		st.Close()
+		return nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[q] = st
+	return st
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
 }
 
 type sqlRows struct{ *sql.Rows }

@@ -39,6 +39,9 @@ type DB struct {
 var (
 	_ generation.Store = (*DB)(nil)
 	_ auth.Store       = (*DB)(nil)
+
+	_ auth.VersionedStore  = (*DB)(nil)
+	_ generation.PollStore = (*DB)(nil)
 )
 
 // Open opens the database at url: a postgres:// or postgresql:// URL, or
@@ -75,6 +78,10 @@ func ready(ctx context.Context, b backend, qc queue.Config, steps ...func(contex
 // are written with ? placeholders; a backend rewrites them for its dialect.
 type backend interface {
 	conn
+	// reader runs the reads outside transactions that may see any
+	// committed state (polls, lists, key lookups): on SQLite, a pool of
+	// read-only connections beside the writer's one.
+	reader() conn
 	begin(ctx context.Context) (tx, error)
 	// lockMigrations serializes schema migrations across processes until
 	// the returned function is called.
@@ -242,6 +249,11 @@ CREATE INDEX IF NOT EXISTS generation_key_in_flight ON generation (key_id) WHERE
 	// queries spell the statuses out as this index does: see endedStatus).
 	{8, `
 CREATE INDEX IF NOT EXISTS generation_ended_created ON generation (created_at) WHERE status IN ('completed', 'error');
+`},
+	// A poll's queue position walks River's waiting jobs ahead of its own
+	// and finds each one's queued generation here, without the table.
+	{9, `
+CREATE INDEX IF NOT EXISTS generation_queued_job ON generation (job_id, engine) WHERE status = 'queued';
 `},
 }
 
@@ -433,14 +445,20 @@ func reusedKey(ctx context.Context, t tx, g *generation.Generation) error {
 	return &e
 }
 
-// generationColumns are the columns scanGeneration reads; they take the
-// arguments generationArgs, first.
-const generationColumns = `id, key_id, status, request, credits, progress, plan, engine, engine_state, video, error_name, error_message, created_at, updated_at,
-	CASE WHEN status IN (?, ?) AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
+// generationColumns are the columns scanGeneration reads. Statuses in
+// the statements that polls run are written out, not bound: SQLite
+// prepares a statement again whenever a bound value could change its use
+// of a partial index (these are on status), which undoes preparing it.
+const generationColumns = `id, key_id, status, request, ` + columnsAfterRequest
+
+// pollColumns are generationColumns with an empty request, which
+// scanGeneration does not decode: what polls read (they do not show it).
+const pollColumns = `id, key_id, status, '', ` + columnsAfterRequest
+
+const columnsAfterRequest = `credits, progress, plan, engine, engine_state, video, error_name, error_message, created_at, updated_at,
+	CASE WHEN status IN ('queued', 'generating') AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
 		AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END,
 	CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END`
-
-var generationArgs = []any{string(generation.Queued), string(generation.Generating)}
 
 func scanGeneration(r row) (*generation.Generation, error) {
 	var (
@@ -455,8 +473,10 @@ func scanGeneration(r row) (*generation.Generation, error) {
 		return nil, err
 	}
 	g.Status, g.Orphaned, g.Deleted = generation.Status(status), orphaned == 1, deleted == 1
-	if err := json.Unmarshal([]byte(req), &g.Request); err != nil {
-		return nil, err
+	if req != "" { // "": read with pollColumns
+		if err := json.Unmarshal([]byte(req), &g.Request); err != nil {
+			return nil, err
+		}
 	}
 	if video.Valid {
 		g.Video = new(generation.Video)
@@ -473,7 +493,25 @@ func scanGeneration(r row) (*generation.Generation, error) {
 
 // Get implements generation.Store.
 func (d *DB) Get(ctx context.Context, id string) (*generation.Generation, error) {
-	g, err := scanGeneration(d.b.queryRow(ctx, `SELECT `+generationColumns+` FROM generation WHERE id = ?`, append(generationArgs, id)...))
+	return d.get(ctx, `SELECT `+generationColumns+` FROM generation WHERE id = ?`, id)
+}
+
+// GetForPoll implements generation.PollStore: Get without the request.
+func (d *DB) GetForPoll(ctx context.Context, id string) (*generation.Generation, error) {
+	read := func() (*generation.Generation, error) {
+		return d.get(ctx, `SELECT `+pollColumns+` FROM generation WHERE id = ?`, id)
+	}
+	if pc, ok := d.b.(interface {
+		polled(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error)
+	}); ok {
+		// SQLite's backend keeps what polls read between commits.
+		return pc.polled(ctx, id, read)
+	}
+	return read()
+}
+
+func (d *DB) get(ctx context.Context, q, id string) (*generation.Generation, error) {
+	g, err := scanGeneration(d.b.reader().queryRow(ctx, q, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(id))
 	}
@@ -487,10 +525,10 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 		order, cmpOp = "DESC", "<"
 	}
 	where := `key_id = ? AND deleted_at IS NULL`
-	args := append(append([]any{}, generationArgs...), keyID)
+	args := []any{keyID}
 	if q.After != "" {
 		var created int64
-		err := d.b.queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
+		err := d.b.reader().queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(q.After))
 		}
@@ -501,13 +539,17 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 		args = append(args, created, created, q.After)
 	}
 	args = append(args, q.Limit)
-	return d.generations(ctx, `SELECT `+generationColumns+` FROM generation WHERE `+where+
+	columns := generationColumns
+	if q.WithoutRequest {
+		columns = pollColumns
+	}
+	return d.generations(ctx, d.b.reader(), `SELECT `+columns+` FROM generation WHERE `+where+
 		` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
 }
 
 // generations runs q, a query of generationColumns, and scans its rows.
-func (d *DB) generations(ctx context.Context, q string, args ...any) ([]*generation.Generation, error) {
-	rs, err := d.b.query(ctx, q, args...)
+func (d *DB) generations(ctx context.Context, c conn, q string, args ...any) ([]*generation.Generation, error) {
+	rs, err := c.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -523,16 +565,33 @@ func (d *DB) generations(ctx context.Context, q string, args ...any) ([]*generat
 	return gs, rs.Err()
 }
 
+// queuePositionQuery counts the queued generations whose jobs are ahead of
+// generation ?'s (itself included). Its CROSS JOINs fix SQLite's join order
+// (PostgreSQL plans them as inner joins): the jobs, then their generations.
+const queuePositionQuery = `SELECT count(*) FROM generation meg CROSS JOIN river_job me CROSS JOIN river_job j CROSS JOIN generation g
+	WHERE meg.id = ? AND meg.status = 'queued' AND me.id = meg.job_id
+		AND j.state IN ('available', 'pending', 'retryable', 'running', 'scheduled') AND j.queue = me.queue
+		AND (j.priority, j.scheduled_at, j.id) <= (me.priority, me.scheduled_at, me.id)
+		AND g.job_id = j.id AND g.status = 'queued' AND g.engine = meg.engine`
+
 // QueuePosition implements generation.Store.
 func (d *DB) QueuePosition(ctx context.Context, id string) (int, error) {
-	// In River's order of its queue: by priority, then time, then id.
+	if qp, ok := d.b.(interface {
+		queuePosition(ctx context.Context, id string) (int, error)
+	}); ok {
+		// SQLite's backend keeps every position between commits.
+		if n, err := qp.queuePosition(ctx, id); n >= 0 || err != nil {
+			return n, err
+		}
+	}
+	// In River's order of its queue: by priority, then time, then id. The
+	// walk goes over the unfinished jobs ahead (River's fetching index),
+	// so it costs the position, not the queue's length; a queued
+	// generation's job is unfinished unless it was orphaned, which the
+	// poll of that generation repairs. (The statuses are written out: see
+	// generationColumns.)
 	var n int
-	err := d.b.queryRow(ctx, `SELECT count(*) FROM generation meg, river_job me, generation g, river_job j
-		WHERE meg.id = ? AND meg.status = ? AND me.id = meg.job_id
-			AND g.status = ? AND g.engine = meg.engine AND j.id = g.job_id AND j.queue = me.queue
-			AND (j.priority < me.priority OR (j.priority = me.priority
-				AND (j.scheduled_at < me.scheduled_at OR (j.scheduled_at = me.scheduled_at AND j.id <= me.id))))`,
-		id, string(generation.Queued), string(generation.Queued)).Scan(&n)
+	err := d.b.reader().queryRow(ctx, queuePositionQuery, id).Scan(&n)
 	return n, err
 }
 
@@ -724,7 +783,7 @@ func scanKey(r row) (*auth.Key, error) {
 
 // KeyByHash implements auth.Store.
 func (d *DB) KeyByHash(ctx context.Context, hash string) (*auth.Key, error) {
-	k, err := scanKey(d.b.queryRow(ctx, `SELECT `+keyColumns+` FROM api_key WHERE hash = ? AND revoked_at IS NULL`, hash))
+	k, err := scanKey(d.b.reader().queryRow(ctx, `SELECT `+keyColumns+` FROM api_key WHERE hash = ? AND revoked_at IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fault.E(fault.NotFound, "no such key")
 	}
@@ -747,6 +806,17 @@ func (d *DB) Keys(ctx context.Context) ([]*auth.Key, error) {
 		keys = append(keys, k)
 	}
 	return keys, rs.Err()
+}
+
+// Version implements auth.VersionedStore: on SQLite, a value that any
+// process's commit changes (its data_version); PostgreSQL cannot tell.
+func (d *DB) Version(ctx context.Context) (int64, bool, error) {
+	if vb, ok := d.b.(interface {
+		version(ctx context.Context) (int64, bool, error)
+	}); ok {
+		return vb.version(ctx)
+	}
+	return 0, false, nil
 }
 
 // RevokeKey implements auth.Store.

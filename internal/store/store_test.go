@@ -66,6 +66,23 @@ func runSuite(t *testing.T, openQ opener) {
 		if _, err := s.Get(ctx, "nope"); fault.KindOf(err) != fault.NotFound {
 			t.Errorf("Get(nope) = %v", err)
 		}
+		// A poll's read is the same but for the request, left zero.
+		polled, err := s.GetForPoll(ctx, "g1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := *got
+		want.Request = generation.Request{}
+		if !reflect.DeepEqual(polled, &want) {
+			t.Errorf("GetForPoll = %+v, want %+v", polled, &want)
+		}
+		if _, err := s.GetForPoll(ctx, "nope"); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("GetForPoll(nope) = %v", err)
+		}
+		listed, err := s.List(ctx, "env_x", generation.ListQuery{Limit: 10, WithoutRequest: true})
+		if err != nil || len(listed) != 1 || !reflect.DeepEqual(listed[0], &want) {
+			t.Errorf("List without requests = %+v, %v; want %+v", listed, err, &want)
+		}
 	})
 	t.Run("debit, shortfall and refund", func(t *testing.T) {
 		s := open(t)
@@ -833,5 +850,63 @@ func TestSQLiteUpgradesOldDatabases(t *testing.T) {
 	// It can be cancelled, although its job was not recorded.
 	if err := s.Cancel(ctx, "old", &generation.Failure{Name: "cancelled"}); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSQLitePositionsSeeOtherProcesses: the generations and queue
+// positions SQLite's backend keeps for polls are read again after a commit
+// by another process (here, another connection pool on the same file).
+func TestSQLitePositionsSeeOtherProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	s, err := OpenSQLite(ctx, path, queue.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	for _, id := range []string{"p1", "p2"} {
+		g := &generation.Generation{ID: id, KeyID: "k", Status: generation.Queued, Created: now, Updated: now,
+			Request: generation.Request{Model: generation.Model, Prompt: "p"}}
+		if err := s.Insert(ctx, g, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.QueuePosition(ctx, "p2"); err != nil || n != 2 {
+		t.Fatalf("QueuePosition(p2) = %d, %v; want 2", n, err)
+	}
+	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Status != generation.Queued {
+		t.Fatalf("GetForPoll(p1) = %+v, %v; want it queued", g, err)
+	}
+	v1, ok, err := s.Version(ctx)
+	if err != nil || !ok {
+		t.Fatalf("Version = %d, %v, %v; want one", v1, ok, err)
+	}
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`UPDATE generation SET status = 'generating' WHERE id = 'p1'`); err != nil {
+		t.Fatal(err)
+	}
+	if v2, _, err := s.Version(ctx); err != nil || v2 == v1 {
+		t.Errorf("Version after another process's commit = %d, %v; want other than %d", v2, err, v1)
+	}
+	if n, err := s.QueuePosition(ctx, "p2"); err != nil || n != 1 {
+		t.Errorf("after another process started p1, QueuePosition(p2) = %d, %v; want 1", n, err)
+	}
+	if n, err := s.QueuePosition(ctx, "p1"); err != nil || n != 0 {
+		t.Errorf("QueuePosition(p1) = %d, %v; want 0 once it is generating", n, err)
+	}
+	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Status != generation.Generating {
+		t.Errorf("GetForPoll(p1) = %+v, %v; want it generating", g, err)
+	}
+	// And this process's own commits, through the writer's connection.
+	if err := s.Progress(ctx, "p1", 0.5, ""); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Progress != 0.5 {
+		t.Errorf("GetForPoll(p1) = %+v, %v; want progress 0.5", g, err)
 	}
 }
