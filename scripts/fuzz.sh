@@ -16,6 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
+export GOTOOLCHAIN=auto # the toolchain go.mod names (see setup.sh)
 fuzztime=${FUZZTIME:-1s}
 budget=${FUZZBUDGET:-90}
 log=$(mktemp)

@@ -66,6 +66,10 @@ if ! command -v go >/dev/null 2>&1; then
   export PATH=/usr/local/go/bin:$PATH
   rm -rf "$tmp"
 fi
+# go.mod's toolchain line names the patch release we build with (security
+# fixes): let go fetch it from the module proxy when the one here is older,
+# whatever a machine-wide GOTOOLCHAIN=local says.
+export GOTOOLCHAIN=auto
 
 # The OpenAI SDK harness (test/openai-node): the pinned openai npm package,
 # as locked in its package-lock.json.

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs them all: vet, then every package's
 # tests (unit, golden, end-to-end against the real binary, ffmpeg and flite,
-# and the distributed mode against PostgreSQL and a real S3 server).
+# and the distributed mode against PostgreSQL and a real S3 server), then
+# govulncheck and a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export PATH=/usr/local/go/bin:$PATH
+export GOTOOLCHAIN=auto # the toolchain go.mod names (see setup.sh)
 source scripts/test-services.sh
 unformatted=$(gofmt -l cmd internal)
 if [[ -n "$unformatted" ]]; then
@@ -13,4 +15,5 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 go test -count=1 -timeout 25m ./... "$@"
-FUZZBUDGET=${FUZZBUDGET:-60} bash scripts/fuzz.sh
+bash scripts/vulncheck.sh
+FUZZBUDGET=${FUZZBUDGET:-45} bash scripts/fuzz.sh

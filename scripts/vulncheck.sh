@@ -11,6 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
+export GOTOOLCHAIN=auto # the toolchain go.mod names (see setup.sh)
 pinned=v0.0.0-20261105234957-e22db6528018
 govulncheck=golang.org/x/vuln/cmd/govulncheck@v1.1.4
 work=$(mktemp -d)
