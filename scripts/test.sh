@@ -16,4 +16,4 @@ fi
 go vet ./...
 go test -count=1 -timeout 25m ./... "$@"
 bash scripts/vulncheck.sh
-FUZZBUDGET=${FUZZBUDGET:-45} bash scripts/fuzz.sh
+FUZZBUDGET=${FUZZBUDGET:-30} bash scripts/fuzz.sh
