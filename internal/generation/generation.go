@@ -204,13 +204,18 @@ type Input interface {
 
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
-// NewID returns a 21-character URL-safe random id (126 bits of entropy).
+// NewID returns a 21-character URL-safe random id (125 bits of entropy)
+// that begins with a letter or digit: an id that began with '-' would read
+// as a flag on a command line (stillmotion status ID).
 func NewID() string {
 	var b [21]byte
 	rand.Read(b[:])
 	for i := range b {
 		// 64 symbols: masking to 6 bits keeps the choice uniform.
 		b[i] = idAlphabet[b[i]&63]
+	}
+	if b[0] == '_' || b[0] == '-' {
+		b[0] = idAlphabet[b[0]%26] // a capital letter instead
 	}
 	return string(b[:])
 }

@@ -205,9 +205,9 @@ func FuzzParseRequest(f *testing.F) {
 
 func TestNewID(t *testing.T) {
 	seen := map[string]bool{}
-	for range 1000 {
+	for range 20000 { // about 600 would begin with '-' or '_'
 		id := NewID()
-		if len(id) != 21 || strings.Trim(id, idAlphabet) != "" {
+		if len(id) != 21 || strings.Trim(id, idAlphabet) != "" || strings.ContainsAny(id[:1], "-_") {
 			t.Fatalf("bad id %q", id)
 		}
 		if seen[id] {
