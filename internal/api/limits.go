@@ -97,7 +97,7 @@ func (s *Server) guardBody(w http.ResponseWriter, r *http.Request, keyID string,
 			// Not read: the connection closes after the answer rather
 			// than wait for the body.
 			w.Header().Set("Connection", "close")
-			http.NewResponseController(w).SetReadDeadline(s.now())
+			http.NewResponseController(w).SetReadDeadline(time.Now())
 			return nil, &fault.Error{Kind: fault.TooLarge, RetryAfter: 5 * time.Second, Message: fmt.Sprintf(
 				"This key is already sending %s of request bodies; with this one's %s that is over its %s budget. Wait for its uploads to finish, or send large images as an http(s) URL",
 				bytesize.Format(used), bytesize.Format(n), bytesize.Format(s.BodyBudget))}
@@ -115,7 +115,7 @@ func (s *Server) guardBody(w http.ResponseWriter, r *http.Request, keyID string,
 		}
 	}
 	rc := http.NewResponseController(w)
-	timed := s.BodyTimeout > 0 && rc.SetReadDeadline(s.now().Add(s.BodyTimeout)) == nil
+	timed := s.BodyTimeout > 0 && rc.SetReadDeadline(time.Now().Add(s.BodyTimeout)) == nil
 	return func(readErr error) {
 		release()
 		if timed && readErr == nil {

@@ -187,7 +187,6 @@ func TestBodyBudget(t *testing.T) {
 func TestBodyTimeout(t *testing.T) {
 	b := setup(t)
 	b.api.BodyTimeout = 300 * time.Millisecond
-	b.api.Now = time.Now // the deadline is on the connection's clock
 	srv := httptest.NewServer(b.handler)
 	t.Cleanup(srv.Close)
 	c := rawRequest(t, srv, 1000, `{"model":`)

@@ -177,16 +177,17 @@ func expirySuite(t *testing.T, open func(t *testing.T) *DB) {
 	})
 }
 
-// TestExpiredUsesItsIndex: the sweep's query reads the partial index of
-// migration 8, not the whole table.
-func TestExpiredUsesItsIndex(t *testing.T) {
+// queryPlan opens a fresh SQLite store and returns its plan for q with
+// args, one step per "; ".
+func queryPlan(t *testing.T, q string, args ...any) string {
+	t.Helper()
 	ctx := context.Background()
 	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), queue.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+expiredQuery, 0, 500)
+	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,13 @@ func TestExpiredUsesItsIndex(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if p := strings.Join(plan, "; "); !strings.Contains(p, "generation_ended_created") {
+	return strings.Join(plan, "; ")
+}
+
+// TestExpiredUsesItsIndex: the sweep's query reads the partial index of
+// migration 8, not the whole table.
+func TestExpiredUsesItsIndex(t *testing.T) {
+	if p := queryPlan(t, expiredQuery, 0, 500); !strings.Contains(p, "generation_ended_created") {
 		t.Errorf("plan %q does not use generation_ended_created", p)
 	}
 }
@@ -211,29 +218,7 @@ func TestExpiredUsesItsIndex(t *testing.T) {
 // fetching index and finds generations by job in the partial index of
 // migration 9, reading neither table whole.
 func TestQueuePositionUsesIndexes(t *testing.T) {
-	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "s.db"), queue.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rs, err := s.b.query(ctx, `EXPLAIN QUERY PLAN `+queuePositionQuery, "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rs.Close()
-	var plan []string
-	for rs.Next() {
-		var (
-			id, parent, unused int
-			detail             string
-		)
-		if err := rs.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	p := strings.Join(plan, "; ")
+	p := queryPlan(t, queuePositionQuery, "g")
 	for _, want := range []string{"river_job_prioritized_fetching_index", "generation_queued_job"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("plan %q does not use %s", p, want)
