@@ -130,19 +130,25 @@ func lerpGrid(out, top, bot []float32, fy float32) {
 const grid = 8
 
 // Draw implements render.Animator: it writes frame i's version of Bounds
-// into dst from src.
-func (a *Animator) Draw(i int, src, dst *image.RGBA) {
-	a.draw(&a.poses[min(max(i, 0), len(a.poses)-1)], src, dst)
+// within clip into dst from src.
+func (a *Animator) Draw(i int, src, dst *image.RGBA, clip image.Rectangle) {
+	a.draw(&a.poses[min(max(i, 0), len(a.poses)-1)], src, dst, clip)
 }
 
-// draw writes Bounds in pose p into dst from src.
-func (a *Animator) draw(p *pose, src, dst *image.RGBA) {
+// draw writes Bounds within clip in pose p into dst from src. The grid
+// of displacements stays anchored to Bounds, so a pixel comes out the
+// same whatever the clip.
+func (a *Animator) draw(p *pose, src, dst *image.RGBA, clip image.Rectangle) {
 	b := a.bounds
+	in := b.Intersect(clip)
+	if in.Empty() {
+		return
+	}
 	mp := a.mouth.pose(p.mouth)
 	if mp.still() && p.blink == 0 && p.roll == 0 && p.shiftX == 0 && p.shiftY == 0 && p.breath == 0 {
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			o := src.PixOffset(b.Min.X, y)
-			copy(dst.Pix[o:o+4*b.Dx()], src.Pix[o:o+4*b.Dx()])
+		for y := in.Min.Y; y < in.Max.Y; y++ {
+			o := src.PixOffset(in.Min.X, y)
+			copy(dst.Pix[o:o+4*in.Dx()], src.Pix[o:o+4*in.Dx()])
 		}
 		return
 	}
@@ -182,16 +188,20 @@ func (a *Animator) draw(p *pose, src, dst *image.RGBA) {
 	w := b.Dx()
 	dx := make([]float32, w)
 	dy := make([]float32, w)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
+	// The grid's columns over the clip, and the clip's columns in dx, dy.
+	c0, c1 := (in.Min.X-b.Min.X)/grid, (in.Max.X-1-b.Min.X)/grid+2
+	k0, k1 := in.Min.X-b.Min.X, in.Max.X-b.Min.X
+	ddx, ddy := dx[c0*grid:min((c1-1)*grid, w)], dy[c0*grid:min((c1-1)*grid, w)]
+	for y := in.Min.Y; y < in.Max.Y; y++ {
 		r := (y - b.Min.Y) / grid
 		fy := float32((y-b.Min.Y)%grid) / grid
-		lerpGrid(dx, gx[r*gw:], gx[(r+1)*gw:], fy)
-		lerpGrid(dy, gy[r*gw:], gy[(r+1)*gw:], fy)
-		warpRow(src, dst, y, b.Min.X, b.Max.X, dx, dy)
+		lerpGrid(ddx, gx[r*gw+c0:r*gw+c1], gx[(r+1)*gw+c0:(r+1)*gw+c1], fy)
+		lerpGrid(ddy, gy[r*gw+c0:r*gw+c1], gy[(r+1)*gw+c0:(r+1)*gw+c1], fy)
+		warpRow(src, dst, y, in.Min.X, in.Max.X, dx[k0:k1], dy[k0:k1])
 		if y >= mouthBox.Min.Y && y < mouthBox.Max.Y {
 			// The mouth moves with the body alone: shade adds the jaw.
-			lerpGrid(dx, bx[r*gw:], bx[(r+1)*gw:], fy)
-			lerpGrid(dy, by[r*gw:], by[(r+1)*gw:], fy)
+			lerpGrid(ddx, bx[r*gw+c0:r*gw+c1], bx[(r+1)*gw+c0:(r+1)*gw+c1], fy)
+			lerpGrid(ddy, by[r*gw+c0:r*gw+c1], by[(r+1)*gw+c0:(r+1)*gw+c1], fy)
 		}
 
 		// The mouth and the eyes, where this row crosses them, move with
@@ -207,7 +217,7 @@ func (a *Animator) draw(p *pose, src, dst *image.RGBA) {
 			if y < part.box.Min.Y || y >= part.box.Max.Y {
 				continue
 			}
-			for x := max(part.box.Min.X, b.Min.X); x < min(part.box.Max.X, b.Max.X); x++ {
+			for x := max(part.box.Min.X, in.Min.X); x < min(part.box.Max.X, in.Max.X); x++ {
 				k := x - b.Min.X
 				q := face.Point{X: float64(x) + 0.5 - float64(dx[k]), Y: float64(y) + 0.5 - float64(dy[k])}
 				if c, ok := part.shade(q); ok {

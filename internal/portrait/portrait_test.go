@@ -20,7 +20,7 @@ func clone(img *image.RGBA) *image.RGBA {
 // frameOf returns src with frame i of a drawn over it.
 func frameOf(a *Animator, i int, src *image.RGBA) *image.RGBA {
 	dst := clone(src)
-	a.Draw(i, src, dst)
+	a.Draw(i, src, dst, src.Rect)
 	return dst
 }
 
@@ -57,7 +57,7 @@ func TestDrawDeterministic(t *testing.T) {
 		wg.Go(func() {
 			dst := clone(src)
 			for i := w; i < n; i += 3 {
-				b.Draw(i, src, dst)
+				b.Draw(i, src, dst, src.Rect)
 				if !bytes.Equal(dst.Pix, want[i]) {
 					t.Errorf("frame %d differs", i)
 				}
@@ -98,7 +98,7 @@ func TestNoTearing(t *testing.T) {
 			{mouth: Mouth{Press: 1, Stretch: 1}, roll: -0.02, shiftY: -0.02, breath: 1},
 		} {
 			dst := clone(g)
-			a.draw(&p, g, dst)
+			a.draw(&p, g, dst, g.Rect)
 			m := a.mouth
 			b := a.bounds
 			for y := b.Min.Y; y < b.Max.Y-1; y++ {
@@ -305,6 +305,6 @@ func BenchmarkDraw720p(b *testing.B) {
 	dst := clone(src)
 	p := pose{mouth: Mouth{Open: 0.6, Round: 0.3}, blink: 0.5, roll: 0.004, shiftX: 0.003, shiftY: 0.004, breath: 0.5}
 	for b.Loop() {
-		a.draw(&p, src, dst)
+		a.draw(&p, src, dst, src.Rect)
 	}
 }

@@ -74,7 +74,7 @@ func posed(src *image.RGBA, f face.Face, m Mouth, blink float64) *image.RGBA {
 	a := New(src, f, Options{Frames: 1, FPS: 24})
 	dst := image.NewRGBA(src.Rect)
 	copy(dst.Pix, src.Pix)
-	a.draw(&pose{mouth: m, blink: blink}, src, dst)
+	a.draw(&pose{mouth: m, blink: blink}, src, dst, src.Rect)
 	return dst
 }
 

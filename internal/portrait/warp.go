@@ -39,5 +39,5 @@ func (w *MouthWarp) Draw(m Mouth, src, dst *image.RGBA) {
 		}
 		return
 	}
-	w.a.draw(&pose{mouth: m}, src, dst)
+	w.a.draw(&pose{mouth: m}, src, dst, w.a.bounds)
 }

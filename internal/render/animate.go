@@ -16,11 +16,12 @@ type Animator interface {
 	// Bounds returns the part of the source the animator may change, in
 	// the source's coordinates: the union over all frames.
 	Bounds() image.Rectangle
-	// Draw writes frame i's version of every pixel of Bounds into dst,
-	// reading the pristine source src. dst has src's bounds; its pixels
-	// inside Bounds may hold an earlier frame's version, and those outside
-	// are src's and must be left alone.
-	Draw(i int, src, dst *image.RGBA)
+	// Draw writes frame i's version of every pixel of Bounds within clip
+	// (the texels the camera reads on frame i) into dst, reading the
+	// pristine source src. dst has src's bounds; its pixels inside Bounds
+	// may hold an earlier frame's version, and those outside are src's and
+	// must be left alone. A pixel must come out the same whatever the clip.
+	Draw(i int, src, dst *image.RGBA, clip image.Rectangle)
 }
 
 // animation is an attached Animator with the scratch copies of the source
@@ -75,13 +76,13 @@ func (r *Renderer) Animate(a Animator) {
 	}
 }
 
-// frame returns the texels of frame i with the animator's changes, and a
-// function to call when they are no longer needed.
-func (an *animation) frame(i int) ([]uint8, func()) {
-	if an.bounds.Empty() {
+// frame returns the texels of frame i with the animator's changes within
+// clip, and a function to call when they are no longer needed.
+func (an *animation) frame(i int, clip image.Rectangle) ([]uint8, func()) {
+	if an.bounds.Intersect(clip).Empty() {
 		return an.src.Pix, func() {}
 	}
 	s := an.scratch.Get().(*image.RGBA)
-	an.a.Draw(i, an.src, s)
+	an.a.Draw(i, an.src, s, clip)
 	return s.Pix, func() { an.scratch.Put(s) }
 }

@@ -17,9 +17,10 @@ type square struct {
 
 func (s square) Bounds() image.Rectangle { return s.r }
 
-func (s square) Draw(i int, src, dst *image.RGBA) {
-	for y := s.r.Min.Y; y < s.r.Max.Y; y++ {
-		for x := s.r.Min.X; x < s.r.Max.X; x++ {
+func (s square) Draw(i int, src, dst *image.RGBA, clip image.Rectangle) {
+	r := s.r.Intersect(clip)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
 			o := src.PixOffset(x, y)
 			if i%2 == 1 {
 				copy(dst.Pix[o:o+4], []uint8{s.c.R, s.c.G, s.c.B, 255})
@@ -102,6 +103,56 @@ func TestSourcePoint(t *testing.T) {
 			p := s.Pix[s.PixOffset(int(x), int(y)):]
 			if p[1] < 200 || p[0] > 60 {
 				t.Errorf("%v %v: the mark maps to (%.1f, %.1f), which is %v", mv, size, x, y, p[:3])
+			}
+		}
+	}
+}
+
+// noise is an Animator that draws different noise over all of the source
+// on every frame, within the clip or, if whole, everywhere.
+type noise struct {
+	r     image.Rectangle
+	whole bool
+}
+
+func (n noise) Bounds() image.Rectangle { return n.r }
+
+func (n noise) Draw(i int, src, dst *image.RGBA, clip image.Rectangle) {
+	r := n.r
+	if !n.whole {
+		r = r.Intersect(clip)
+	}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			v := uint8((x*7919 + y*104729 + i*1299709) >> 3)
+			copy(dst.Pix[dst.PixOffset(x, y):][:4], []uint8{v, v ^ 0x5a, v ^ 0xa5, 255})
+		}
+	}
+}
+
+// TestAnimateClip checks that the clip an animator is given holds every
+// texel the camera reads: an animator that redraws only the clip gives
+// the same frames as one that redraws everything, on every move, although
+// the texels outside the clip hold an earlier frame's noise.
+func TestAnimateClip(t *testing.T) {
+	const fw, fh, n = 160, 90, 24
+	src := pattern(240, 135, 5)
+	for _, shot := range []Shot{
+		{Move: Static}, {Move: ZoomIn}, {Move: ZoomOut}, {Move: PanLeft}, {Move: TiltUp},
+		{Move: OrbitRight}, {Move: TruckLeft}, {Move: PedestalDown}, {Move: DollyZoom},
+		{Move: WhipRight}, {Move: ZoomIn, Shake: 0.5},
+		{Move: ZoomIn, Figure: Box{Point{-0.1, -0.3}, Point{0.15, 0.05}}},
+		{Move: PanRight, Figure: Box{Point{-0.1, -0.3}, Point{0.15, 0.05}}},
+	} {
+		whole := New(src, fw, fh, shot, n)
+		clipped := New(src, fw, fh, shot, n)
+		all := image.Rect(0, 0, whole.Source().Rect.Dx(), whole.Source().Rect.Dy())
+		whole.Animate(noise{all, true})
+		clipped.Animate(noise{all, false})
+		for i := range n {
+			if a, b := frame(whole, i), frame(clipped, i); !bytes.Equal(a.Pix, b.Pix) {
+				t.Errorf("%v, frame %d: the clipped animator's frame differs", shot.Move, i)
+				break
 			}
 		}
 	}

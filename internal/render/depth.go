@@ -37,6 +37,8 @@ type layers struct {
 	bg      []uint8   // the sky with the land filled in; nil for a stretch
 	near    []uint8   // the land, premultiplied by its matte (see premultiplied)
 	scratch sync.Pool // of *image.RGBA frames for the land
+	// stretches is a pool of *stretchScratch.
+	stretches sync.Pool
 	// matte is a stretch's widened matte in 16 bits, one a texel: its
 	// slope is often below a level of 8 bits a texel, where the steps of
 	// 8 bits would fold the picture. extent is where it is not zero, in
@@ -185,7 +187,7 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	}
 	defer r.layers.scratch.Put(near)
-	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h)
+	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h, nil)
 	for y := range h {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
@@ -228,65 +230,171 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	t := &r.tex
 	le := binary.LittleEndian
 	fw, fh := float64(r.fw), float64(r.fh)
-	// Pixels wholly outside or inside the matte are the background's
-	// and the near layer's views, drawn whole with the sharp sampler: the
-	// background into dst, the near layer into a scratch frame, only
-	// over the part of the frame its matte can reach.
-	r.sample(sb, bx, by, pix, dst, w, h)
-	near, _ := r.layers.scratch.Get().(*image.RGBA)
-	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
-		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
-	}
-	defer r.layers.scratch.Put(near)
 	nb := r.layers.reach(s, cx, cy, t, r.fw, r.fh).Intersect(image.Rect(0, 0, w, h))
-	if !nb.Empty() {
-		sub := near.SubImage(nb).(*image.RGBA)
-		r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nb.Dx(), nb.Dy())
+	if nb.Empty() {
+		r.sample(sb, bx, by, pix, dst, w, h, nil)
+		for y := range h {
+			out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+			for x := range w {
+				out[4*x+3] = 255
+			}
+		}
+		return
 	}
-	xf, xb := make([]float64, w), make([]float64, w)
-	of, wf := make([]int, w), make([]uint64, w)
+	st, _ := r.layers.stretches.Get().(*stretchScratch)
+	if st == nil {
+		st = new(stretchScratch)
+	}
+	defer r.layers.stretches.Put(st)
+
+	// The matte at each pixel of the near layer's reach, at the near
+	// layer's point: 0..65535*65536.
+	xf, xb := grow(&st.xf, w), grow(&st.xb, w)
+	of, wf := grow(&st.of, w), grow(&st.wf, w)
 	for x := range w {
 		u := (float64(x)+0.5)/fw - 0.5
 		xf[x] = t.ox + (cx+u/s)*t.sx - 0.5
 		xb[x] = t.ox + (bx+u/sb)*t.sx - 0.5
 		of[x], wf[x] = split(xf[x], t.w)
 	}
+	nw := nb.Dx()
+	mt := grow(&st.matte, nw*nb.Dy())
+	for y := nb.Min.Y; y < nb.Max.Y; y++ {
+		v := (float64(y)+0.5)/fh - 0.5
+		jf, gf := split(t.oy+(cy+v/s)*t.sy-0.5, t.h)
+		m0 := r.layers.matte[jf*t.w:][:t.w]
+		m1 := r.layers.matte[(jf+1)*t.w:][:t.w]
+		row := mt[(y-nb.Min.Y)*nw:][:nw]
+		for x := nb.Min.X; x < nb.Max.X; x++ {
+			i, f := of[x], wf[x]
+			top := uint64(m0[i])*(256-f) + uint64(m0[i+1])*f
+			bot := uint64(m1[i])*(256-f) + uint64(m1[i+1])*f
+			row[x-nb.Min.X] = uint32(top*(256-gf) + bot*gf)
+		}
+	}
+
+	// Pixels wholly outside or inside the matte are the background's
+	// and the near layer's views, drawn with the sharp sampler: the
+	// background into dst, the near layer into a scratch frame over its
+	// reach, each only where it shows.
+	bgNeed, nearNeed := st.covers(mt, nb, w, h)
+	r.sample(sb, bx, by, pix, dst, w, h, bgNeed)
+	near, _ := r.layers.scratch.Get().(*image.RGBA)
+	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
+		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
+	}
+	defer r.layers.scratch.Put(near)
+	sub := near.SubImage(nb).(*image.RGBA)
+	r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nw, nb.Dy(), nearNeed)
+
 	for y := range h {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+		for x := range w {
+			out[4*x+3] = 255
+		}
 		if y < nb.Min.Y || y >= nb.Max.Y {
-			for x := range w {
-				out[4*x+3] = 255
-			}
 			continue
 		}
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
 		yb := t.oy + (by+v/sb)*t.sy - 0.5
-		jf, gf := split(yf, t.h)
-		m0 := r.layers.matte[jf*t.w:][:t.w]
-		m1 := r.layers.matte[(jf+1)*t.w:][:t.w]
 		in := near.Pix[near.PixOffset(0, y):][:4*w]
-		for x := range w {
-			out[4*x+3] = 255
-			if x < nb.Min.X || x >= nb.Max.X {
-				continue
-			}
-			// The matte at the near layer's point, 0..65535*65536.
-			i, f := of[x], wf[x]
-			top := uint64(m0[i])*(256-f) + uint64(m0[i+1])*f
-			bot := uint64(m1[i])*(256-f) + uint64(m1[i+1])*f
-			switch m := top*(256-gf) + bot*gf; m {
+		for k, m := range mt[(y-nb.Min.Y)*nw:][:nw] {
+			x := nb.Min.X + k
+			switch m {
 			case 0:
 			case 65535 * 65536:
 				copy(out[4*x:4*x+3], in[4*x:4*x+3])
 			default:
-				k := float64(m) / (65535 * 65536)
-				i, f := split(xb[x]+(xf[x]-xb[x])*k, t.w)
-				j, g := split(yb+(yf-yb)*k, t.h)
-				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, f, j, g)|0xff000000)
+				f := float64(m) / (65535 * 65536)
+				i, fi := split(xb[x]+(xf[x]-xb[x])*f, t.w)
+				j, g := split(yb+(yf-yb)*f, t.h)
+				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, fi, j, g)|0xff000000)
 			}
 		}
 	}
+}
+
+// stretchScratch is what a call of stretch works in, kept for the next.
+type stretchScratch struct {
+	xf, xb   []float64
+	of       []int
+	wf       []uint64
+	matte    []uint32
+	bg, near cover
+	spans    []span
+}
+
+// covers returns where stretch draws the background (where the matte mt
+// over the frame's part nb is zero, and everywhere outside nb) and the
+// near layer (where the matte is whole, in nb's coordinates).
+func (st *stretchScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg, near cover) {
+	const whole = 65535 * 65536
+	nw := nb.Dx()
+	bg, near = grow(&st.bg, h), grow(&st.near, nb.Dy())
+	all := st.spans[:0]
+	// run appends the runs of columns of row where keep holds, each
+	// shifted by off, to all and returns them.
+	run := func(row []uint32, keep func(uint32) bool, off int) []span {
+		start := len(all)
+		a := -1
+		for x, m := range row {
+			if keep(m) {
+				if a < 0 {
+					a = x
+				}
+			} else if a >= 0 {
+				all = append(all, span{a + off, x + off})
+				a = -1
+			}
+		}
+		if a >= 0 {
+			all = append(all, span{a + off, len(row) + off})
+		}
+		return all[start:len(all):len(all)]
+	}
+	full := []span{{0, w}}
+	for y := range h {
+		if y < nb.Min.Y || y >= nb.Max.Y {
+			bg[y] = full
+		}
+	}
+	for y := nb.Min.Y; y < nb.Max.Y; y++ {
+		row := mt[(y-nb.Min.Y)*nw:][:nw]
+		near[y-nb.Min.Y] = run(row, func(m uint32) bool { return m == whole }, 0)
+		start := len(all)
+		if nb.Min.X > 0 {
+			all = append(all, span{0, nb.Min.X})
+		}
+		run(row, func(m uint32) bool { return m == 0 }, nb.Min.X)
+		if nb.Max.X < w {
+			all = append(all, span{nb.Max.X, w})
+		}
+		bg[y] = merged(all[start:len(all):len(all)])
+	}
+	st.spans = all
+	return bg, near
+}
+
+// merged joins the touching spans of the sorted ss in place.
+func merged(ss []span) []span {
+	out := ss[:0]
+	for _, sp := range ss {
+		if n := len(out); n > 0 && out[n-1].b == sp.a {
+			out[n-1].b = sp.b
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// grow returns (*p)[:n], reallocating *p if it is shorter.
+func grow[S ~[]E, E any](p *S, n int) S {
+	if cap(*p) < n {
+		*p = make(S, n)
+	}
+	return (*p)[:n]
 }
 
 // reach returns the part of a frame drawn with the near layer's window

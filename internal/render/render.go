@@ -329,7 +329,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	pix := r.tex.pix
 	if r.anim != nil {
 		var done func()
-		pix, done = r.anim.frame(min(max(i, 0), r.frames-1))
+		pix, done = r.anim.frame(min(max(i, 0), r.frames-1), r.footprint(i, s, cx, cy))
 		defer done()
 	}
 	w, h := min(r.fw, dst.Rect.Dx()), min(r.fh, dst.Rect.Dy())
@@ -343,7 +343,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	} else if r.shot.Move == DollyZoom {
 		r.warp(s, pix, dst, w, h)
 	} else {
-		r.sample(s, cx, cy, pix, dst, w, h)
+		r.sample(s, cx, cy, pix, dst, w, h, nil)
 	}
 	// The looks run on the clip's clock, which a cut shot starts into.
 	i = min(max(i, 0), r.frames-1) + r.shot.Clock.Start
@@ -355,6 +355,31 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 			l.apply(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w])
 		}
 	}
+}
+
+// footprint returns the texels that drawing frame i, whose camera is (s,
+// cx, cy), reads from the source: an animator need redraw no others. A
+// push in ends on a part of the source, and a pan never shows all of it.
+func (r *Renderer) footprint(i int, s, cx, cy float64) image.Rectangle {
+	all := image.Rect(0, 0, r.tex.w, r.tex.h)
+	if r.blurSamples(i) > 1 || (r.layers == nil && r.shot.Move == DollyZoom) || (r.layers != nil && r.layers.bg != nil) {
+		return all
+	}
+	t := &r.tex
+	// at returns the texels a window of scale s centred on (cx, cy)
+	// reads: the Catmull-Rom taps reach a texel before and two after
+	// the sample's, the bilinear ones one after.
+	at := func(s, cx, cy float64) image.Rectangle {
+		x0, x1 := t.ox+(cx-0.5/s)*t.sx-0.5, t.ox+(cx+0.5/s)*t.sx-0.5
+		y0, y1 := t.oy+(cy-0.5/s)*t.sy-0.5, t.oy+(cy+0.5/s)*t.sy-0.5
+		return image.Rect(int(math.Floor(x0))-2, int(math.Floor(y0))-2, int(math.Ceil(x1))+3, int(math.Ceil(y1))+3)
+	}
+	if r.layers == nil {
+		return at(s, cx, cy).Intersect(all)
+	}
+	// A stretch samples each window and points between them.
+	fg, bg := windows(r.shot.Move, s, cx, cy)
+	return at(fg.s, fg.cx, fg.cy).Union(at(bg.s, bg.cx, bg.cy)).Intersect(all)
 }
 
 // blurSamples returns how many views a motion-blurred frame i averages:
@@ -376,7 +401,7 @@ func (r *Renderer) blurred(i, k int, pix []uint8, dst *image.RGBA, w, h int) {
 	tmp := image.NewRGBA(image.Rect(0, 0, w, h))
 	for n := range k {
 		s, cx, cy := r.viewAt(float64(i) - 0.25 + 0.5*(float64(n)+0.5)/float64(k))
-		r.sample(s, cx, cy, pix, tmp, w, h)
+		r.sample(s, cx, cy, pix, tmp, w, h, nil)
 		for j, v := range tmp.Pix {
 			acc[j] += uint16(v)
 		}

@@ -118,20 +118,41 @@ type sampleScratch struct {
 	xo   []int
 	xt   []taps
 	ring [8][]uint64
+	done [8][]bool // by block of spanBlock columns: filtered across
 }
 
+// spanBlock is how many columns of a texel row are filtered across at a
+// time when only parts of a frame are drawn.
+const spanBlock = 32
+
+// A span is the columns [a, b) of a row of a frame.
+type span struct{ a, b int }
+
+// cover lists, for each row of a frame, the spans of it that a sampler
+// draws, sorted and disjoint; the rest of the row is left as it is.
+type cover [][]span
+
 // sample draws the view of scale s centred on (cx, cy) from the texels pix
-// into the top-left w x h of dst. It is separable: each texel row the view
-// needs is filtered across once, into a ring of rows, and the output rows
-// are filtered down from four of them.
-func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
+// into the top-left w x h of dst: all of it, or where a non-nil need says.
+// It is separable: each texel row the view needs is filtered across once,
+// into a ring of rows, and the output rows are filtered down from four of
+// them.
+func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int, need cover) {
 	t := &r.tex
 	if s == 1 && cx == 0.5 && cy == 0.5 && t.sx == float64(r.fw) && t.sy == float64(r.fh) {
 		// The identity on a frame-sized texture (static, or frame 0 of a
 		// zoom out): every sample falls on a texel, so copy.
 		x0, y0 := int(t.ox), int(t.oy)
 		for y := range h {
-			copy(dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w], pix[(y0+y)*t.stride+4*x0:][:4*w])
+			out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
+			in := pix[(y0+y)*t.stride+4*x0:][:4*w]
+			if need == nil {
+				copy(out, in)
+				continue
+			}
+			for _, sp := range need[y] {
+				copy(out[4*sp.a:4*sp.b], in[4*sp.a:4*sp.b])
+			}
 		}
 		return
 	}
@@ -142,6 +163,7 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 		sc = &sampleScratch{xo: make([]int, w), xt: make([]taps, w)}
 		for k := range sc.ring {
 			sc.ring[k] = make([]uint64, w)
+			sc.done[k] = make([]bool, (w+spanBlock-1)/spanBlock)
 		}
 	}
 	defer r.samples.Put(sc)
@@ -153,23 +175,57 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 	}
 	// The ring holds filtered rows by texel row: a view's rows advance
 	// by at most a few texels, so the four a row needs are always among
-	// the last eight filtered.
+	// the last eight filtered. Drawing parts of rows, a texel row is
+	// filtered by blocks of columns as rows come to need them.
 	tag := [8]int{-1, -1, -1, -1, -1, -1, -1, -1}
+	var spans []span
 	row := func(j int) []uint64 {
 		k := j & 7
+		src := pix[j*t.stride:][:4*t.w]
+		if need == nil {
+			if tag[k] != j {
+				across(sc.ring[k][:w], src, xo, xt)
+				tag[k] = j
+			}
+			return sc.ring[k][:w]
+		}
+		done := sc.done[k][:(w+spanBlock-1)/spanBlock]
 		if tag[k] != j {
-			across(sc.ring[k][:w], pix[j*t.stride:][:4*t.w], xo, xt)
+			clear(done)
 			tag[k] = j
+		}
+		for _, sp := range spans {
+			for b := sp.a / spanBlock; b*spanBlock < sp.b; b++ {
+				if !done[b] {
+					a, e := b*spanBlock, min((b+1)*spanBlock, w)
+					across(sc.ring[k][a:e], src, xo[a:e], xt[a:e])
+					done[b] = true
+				}
+			}
 		}
 		return sc.ring[k][:w]
 	}
 	// Alpha is kept only where it carries a matte; otherwise it is opaque.
 	opaque := r.layers == nil
 	for y := range h {
+		if need != nil {
+			if spans = need[y]; len(spans) == 0 {
+				continue
+			}
+		}
 		v := cy + ((float64(y)+0.5)/float64(r.fh)-0.5)/s
 		j, wt := cubicTaps(t.oy+v*t.sy-0.5, t.h)
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-		down(out, row(j), row(j+1), row(j+2), row(j+3), newTaps(wt), opaque)
+		r0, r1, r2, r3 := row(j), row(j+1), row(j+2), row(j+3)
+		if need == nil {
+			down(out, r0, r1, r2, r3, newTaps(wt), opaque)
+			continue
+		}
+		tp := newTaps(wt)
+		for _, sp := range spans {
+			a, b := sp.a, sp.b
+			down(out[4*a:4*b], r0[a:b], r1[a:b], r2[a:b], r3[a:b], tp, opaque)
+		}
 	}
 }
 
