@@ -187,7 +187,7 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	}
 	defer r.layers.scratch.Put(near)
-	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h, nil)
+	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h, nil, false)
 	for y := range h {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
@@ -232,13 +232,7 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	fw, fh := float64(r.fw), float64(r.fh)
 	nb := r.layers.reach(s, cx, cy, t, r.fw, r.fh).Intersect(image.Rect(0, 0, w, h))
 	if nb.Empty() {
-		r.sample(sb, bx, by, pix, dst, w, h, nil)
-		for y := range h {
-			out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-			for x := range w {
-				out[4*x+3] = 255
-			}
-		}
+		r.sample(sb, bx, by, pix, dst, w, h, nil, true)
 		return
 	}
 	st, _ := r.layers.stretches.Get().(*stretchScratch)
@@ -278,23 +272,17 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	// background into dst, the near layer into a scratch frame over its
 	// reach, each only where it shows.
 	bgNeed, nearNeed := st.covers(mt, nb, w, h)
-	r.sample(sb, bx, by, pix, dst, w, h, bgNeed)
+	r.sample(sb, bx, by, pix, dst, w, h, bgNeed, true)
 	near, _ := r.layers.scratch.Get().(*image.RGBA)
 	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	}
 	defer r.layers.scratch.Put(near)
 	sub := near.SubImage(nb).(*image.RGBA)
-	r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nw, nb.Dy(), nearNeed)
+	r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nw, nb.Dy(), nearNeed, true)
 
-	for y := range h {
+	for y := nb.Min.Y; y < nb.Max.Y; y++ {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-		for x := range w {
-			out[4*x+3] = 255
-		}
-		if y < nb.Min.Y || y >= nb.Max.Y {
-			continue
-		}
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
 		yb := t.oy + (by+v/sb)*t.sy - 0.5
@@ -304,7 +292,7 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 			switch m {
 			case 0:
 			case 65535 * 65536:
-				copy(out[4*x:4*x+3], in[4*x:4*x+3])
+				copy(out[4*x:4*x+4], in[4*x:4*x+4])
 			default:
 				f := float64(m) / (65535 * 65536)
 				i, fi := split(xb[x]+(xf[x]-xb[x])*f, t.w)
@@ -333,26 +321,6 @@ func (st *stretchScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg,
 	nw := nb.Dx()
 	bg, near = grow(&st.bg, h), grow(&st.near, nb.Dy())
 	all := st.spans[:0]
-	// run appends the runs of columns of row where keep holds, each
-	// shifted by off, to all and returns them.
-	run := func(row []uint32, keep func(uint32) bool, off int) []span {
-		start := len(all)
-		a := -1
-		for x, m := range row {
-			if keep(m) {
-				if a < 0 {
-					a = x
-				}
-			} else if a >= 0 {
-				all = append(all, span{a + off, x + off})
-				a = -1
-			}
-		}
-		if a >= 0 {
-			all = append(all, span{a + off, len(row) + off})
-		}
-		return all[start:len(all):len(all)]
-	}
 	full := []span{{0, w}}
 	for y := range h {
 		if y < nb.Min.Y || y >= nb.Max.Y {
@@ -361,32 +329,52 @@ func (st *stretchScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg,
 	}
 	for y := nb.Min.Y; y < nb.Max.Y; y++ {
 		row := mt[(y-nb.Min.Y)*nw:][:nw]
-		near[y-nb.Min.Y] = run(row, func(m uint32) bool { return m == whole }, 0)
+		// The runs of whole matte, in nb's columns.
 		start := len(all)
-		if nb.Min.X > 0 {
-			all = append(all, span{0, nb.Min.X})
+		for x := 0; x < nw; {
+			if row[x] != whole {
+				x++
+				continue
+			}
+			a := x
+			for x < nw && row[x] == whole {
+				x++
+			}
+			all = append(all, span{a, x})
 		}
-		run(row, func(m uint32) bool { return m == 0 }, nb.Min.X)
-		if nb.Max.X < w {
+		near[y-nb.Min.Y] = all[start:len(all):len(all)]
+		// The runs of no matte, in the frame's, joined to the columns
+		// either side of nb.
+		start = len(all)
+		for x := 0; x < nw; {
+			if row[x] != 0 {
+				x++
+				continue
+			}
+			a := x
+			for x < nw && row[x] == 0 {
+				x++
+			}
+			all = append(all, span{a + nb.Min.X, x + nb.Min.X})
+		}
+		runs := all[start:len(all):len(all)]
+		switch {
+		case nb.Min.X > 0 && len(runs) > 0 && runs[0].a == nb.Min.X:
+			runs[0].a = 0
+		case nb.Min.X > 0:
+			all = append(all, span{0, nb.Min.X})
+			copy(all[start+1:], all[start:len(all)-1])
+			all[start] = span{0, nb.Min.X}
+		}
+		if n := len(all); nb.Max.X < w && n > start && all[n-1].b == nb.Max.X {
+			all[n-1].b = w
+		} else if nb.Max.X < w {
 			all = append(all, span{nb.Max.X, w})
 		}
-		bg[y] = merged(all[start:len(all):len(all)])
+		bg[y] = all[start:len(all):len(all)]
 	}
 	st.spans = all
 	return bg, near
-}
-
-// merged joins the touching spans of the sorted ss in place.
-func merged(ss []span) []span {
-	out := ss[:0]
-	for _, sp := range ss {
-		if n := len(out); n > 0 && out[n-1].b == sp.a {
-			out[n-1].b = sp.b
-			continue
-		}
-		out = append(out, sp)
-	}
-	return out
 }
 
 // grow returns (*p)[:n], reallocating *p if it is shorter.

@@ -284,8 +284,8 @@ func TestNoDoubleEdge(t *testing.T) {
 		// The old composite: the background, then the figure over it.
 		sb := math.Pow(s, bgDepth)
 		bg := image.NewRGBA(dst.Rect)
-		r.sample(sb, cx, cy, r.tex.pix, bg, 320, 180, nil)
-		r.sample(s, cx, cy, r.tex.pix, dst, 320, 180, nil)
+		r.sample(sb, cx, cy, r.tex.pix, bg, 320, 180, nil, r.layers == nil)
+		r.sample(s, cx, cy, r.tex.pix, dst, 320, 180, nil, r.layers == nil)
 		for i := 0; i < len(dst.Pix); i += 4 {
 			a := int(dst.Pix[i+3])
 			for c := range 3 {

@@ -343,7 +343,7 @@ func (r *Renderer) Frame(i int, dst *image.RGBA) {
 	} else if r.shot.Move == DollyZoom {
 		r.warp(s, pix, dst, w, h)
 	} else {
-		r.sample(s, cx, cy, pix, dst, w, h, nil)
+		r.sample(s, cx, cy, pix, dst, w, h, nil, true)
 	}
 	// The looks run on the clip's clock, which a cut shot starts into.
 	i = min(max(i, 0), r.frames-1) + r.shot.Clock.Start
@@ -401,7 +401,7 @@ func (r *Renderer) blurred(i, k int, pix []uint8, dst *image.RGBA, w, h int) {
 	tmp := image.NewRGBA(image.Rect(0, 0, w, h))
 	for n := range k {
 		s, cx, cy := r.viewAt(float64(i) - 0.25 + 0.5*(float64(n)+0.5)/float64(k))
-		r.sample(s, cx, cy, pix, tmp, w, h, nil)
+		r.sample(s, cx, cy, pix, tmp, w, h, nil, true)
 		for j, v := range tmp.Pix {
 			acc[j] += uint16(v)
 		}

@@ -133,11 +133,11 @@ type span struct{ a, b int }
 type cover [][]span
 
 // sample draws the view of scale s centred on (cx, cy) from the texels pix
-// into the top-left w x h of dst: all of it, or where a non-nil need says.
-// It is separable: each texel row the view needs is filtered across once,
+// into the top-left w x h of dst: all of it, or where a non-nil need says;
+// opaque sets alpha to 255, else it is sampled with the rest. It is separable: each texel row the view needs is filtered across once,
 // into a ring of rows, and the output rows are filtered down from four of
 // them.
-func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int, need cover) {
+func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int, need cover, opaque bool) {
 	t := &r.tex
 	if s == 1 && cx == 0.5 && cy == 0.5 && t.sx == float64(r.fw) && t.sy == float64(r.fh) {
 		// The identity on a frame-sized texture (static, or frame 0 of a
@@ -146,12 +146,15 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 		for y := range h {
 			out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 			in := pix[(y0+y)*t.stride+4*x0:][:4*w]
-			if need == nil {
-				copy(out, in)
-				continue
+			spans := []span{{0, w}}
+			if need != nil {
+				spans = need[y]
 			}
-			for _, sp := range need[y] {
+			for _, sp := range spans {
 				copy(out[4*sp.a:4*sp.b], in[4*sp.a:4*sp.b])
+				for x := sp.a; opaque && x < sp.b; x++ {
+					out[4*x+3] = 255
+				}
 			}
 		}
 		return
@@ -205,8 +208,6 @@ func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h 
 		}
 		return sc.ring[k][:w]
 	}
-	// Alpha is kept only where it carries a matte; otherwise it is opaque.
-	opaque := r.layers == nil
 	for y := range h {
 		if need != nil {
 			if spans = need[y]; len(spans) == 0 {
