@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"image"
 	"math"
+	"slices"
+	"sort"
 	"sync"
 
 	"stillmotion/internal/pixel"
@@ -37,8 +39,11 @@ type layers struct {
 	bg      []uint8   // the sky with the land filled in; nil for a stretch
 	near    []uint8   // the land, premultiplied by its matte (see premultiplied)
 	scratch sync.Pool // of *image.RGBA frames for the land
-	// stretches is a pool of *stretchScratch.
-	stretches sync.Pool
+	// scratches is a pool of *layerScratch.
+	scratches sync.Pool
+	// landRows is, for land before a sky, the runs of texels of each row
+	// of near that are not wholly clear.
+	landRows [][]span
 	// matte is a stretch's widened matte in 16 bits, one a texel: its
 	// slope is often below a level of 8 bits a texel, where the steps of
 	// 8 bits would fold the picture. extent is where it is not zero, in
@@ -108,8 +113,32 @@ func newLayers(t *texture, d Depth, a []uint8, span float64) *layers {
 	if d == SkyDepth {
 		l.bg = skyFill(t)
 		l.near = premultiplied(t, l.bg)
+		l.landRows = opaqueRows(l.near, t)
 	}
 	return l
+}
+
+// opaqueRows returns, for each row of the texels pix, its runs of texels
+// with any alpha; runs fewer than runGap texels apart are joined.
+func opaqueRows(pix []uint8, t *texture) [][]span {
+	const runGap = 8
+	rows := make([][]span, t.h)
+	for y := range t.h {
+		row := pix[y*t.stride:][:4*t.w]
+		var runs []span
+		for x := range t.w {
+			if row[4*x+3] == 0 {
+				continue
+			}
+			if n := len(runs); n > 0 && x-runs[n-1].b < runGap {
+				runs[n-1].b = x + 1
+			} else {
+				runs = append(runs, span{x, x + 1})
+			}
+		}
+		rows[y] = runs
+	}
+	return rows
 }
 
 // layerSpan returns the most texels by which the layers' windows place a
@@ -181,27 +210,52 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		r.stretch(fg.s, fg.cx, fg.cy, bg.s, bg.cx, bg.cy, pix, dst, w, h)
 		return
 	}
-	r.sampleSmooth(bg.s, bg.cx, bg.cy, r.layers.bg, dst, w, h)
 	near, _ := r.layers.scratch.Get().(*image.RGBA)
 	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
 		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	}
 	defer r.layers.scratch.Put(near)
-	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h, nil, false)
+	st, _ := r.layers.scratches.Get().(*layerScratch)
+	if st == nil {
+		st = new(layerScratch)
+	}
+	defer r.layers.scratches.Put(st)
+	land := st.landCover(r, fg, w, h)
+	r.sample(fg.s, fg.cx, fg.cy, r.layers.near, near, w, h, land, false)
+	// The sky is sampled only where the land does not hide it.
+	sky := r.newSmoothView(bg.s, bg.cx, bg.cy, r.layers.bg, w)
+	le := binary.LittleEndian
 	for y := range h {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
+		sky.row(y)
+		spans := land[y]
 		for x := 0; x < 4*w; x += 4 {
 			// Most of the near layer is wholly opaque or wholly clear,
-			// where the blend below reduces to a copy or a sum.
-			switch a := int32(f[x+3]); a {
-			case 255:
-				copy(out[x:x+3], f[x:x+3])
-			case 0:
+			// where the blend below reduces to a copy or a sum; where
+			// the land was not sampled, it is clear.
+			for len(spans) > 0 && x >= 4*spans[0].b {
+				spans = spans[1:]
+			}
+			var fv uint32
+			if len(spans) > 0 && x >= 4*spans[0].a {
+				fv = le.Uint32(f[x : x+4])
+			}
+			a := int32(fv >> 24)
+			switch {
+			case a == 255:
+				le.PutUint32(out[x:x+4], fv)
+				continue
+			case fv == 0:
+				le.PutUint32(out[x:x+4], sky.at(x/4)|0xff000000)
+				continue
+			}
+			le.PutUint32(out[x:x+4], sky.at(x/4))
+			if a == 0 {
 				for c := range 3 {
 					out[x+c] = uint8(min(int32(f[x+c])+int32(out[x+c]), 255))
 				}
-			default:
+			} else {
 				for c := range 3 {
 					out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
 				}
@@ -235,11 +289,11 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 		r.sample(sb, bx, by, pix, dst, w, h, nil, true)
 		return
 	}
-	st, _ := r.layers.stretches.Get().(*stretchScratch)
+	st, _ := r.layers.scratches.Get().(*layerScratch)
 	if st == nil {
-		st = new(stretchScratch)
+		st = new(layerScratch)
 	}
-	defer r.layers.stretches.Put(st)
+	defer r.layers.scratches.Put(st)
 
 	// The matte at each pixel of the near layer's reach, at the near
 	// layer's point: 0..65535*65536.
@@ -303,20 +357,22 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	}
 }
 
-// stretchScratch is what a call of stretch works in, kept for the next.
-type stretchScratch struct {
+// layerScratch is what a call of stretch or composite works in, kept for
+// the next.
+type layerScratch struct {
 	xf, xb   []float64
 	of       []int
 	wf       []uint64
 	matte    []uint32
 	bg, near cover
 	spans    []span
+	texels   []span
 }
 
 // covers returns where stretch draws the background (where the matte mt
 // over the frame's part nb is zero, and everywhere outside nb) and the
 // near layer (where the matte is whole, in nb's coordinates).
-func (st *stretchScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg, near cover) {
+func (st *layerScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg, near cover) {
 	const whole = 65535 * 65536
 	nw := nb.Dx()
 	bg, near = grow(&st.bg, h), grow(&st.near, nb.Dy())
@@ -375,6 +431,49 @@ func (st *stretchScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg,
 	}
 	st.spans = all
 	return bg, near
+}
+
+// landCover returns where the land of the view v has any alpha: in each
+// row of the frame, the columns whose Catmull-Rom taps (see sample) reach
+// a texel with alpha in any of the rows the row's taps reach. Elsewhere
+// the sampled land is wholly clear, all four channels zero.
+func (st *layerScratch) landCover(r *Renderer, v view, w, h int) cover {
+	t := &r.tex
+	need := grow(&st.near, h)
+	base := grow(&st.of, w)
+	for x := range w {
+		u := v.cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/v.s
+		base[x], _ = cubicTaps(t.ox+u*t.sx-0.5, t.w)
+	}
+	all := st.spans[:0]
+	for y := range h {
+		j, _ := cubicTaps(t.oy+(v.cy+((float64(y)+0.5)/float64(r.fh)-0.5)/v.s)*t.sy-0.5, t.h)
+		// The columns reaching each run of the four texel rows, in the
+		// order of the runs' starts, joined where they touch.
+		texels := st.texels[:0]
+		for _, row := range r.layers.landRows[j : j+4] {
+			texels = append(texels, row...)
+		}
+		slices.SortFunc(texels, func(p, q span) int { return p.a - q.a })
+		st.texels = texels
+		start := len(all)
+		for _, e := range texels {
+			// Taps base..base+3 reach [e.a, e.b); base grows with x.
+			a := sort.Search(w, func(x int) bool { return base[x]+3 >= e.a })
+			b := sort.Search(w, func(x int) bool { return base[x] >= e.b })
+			if b <= a {
+				continue
+			}
+			if n := len(all); n > start && all[n-1].b >= a {
+				all[n-1].b = max(all[n-1].b, b)
+				continue
+			}
+			all = append(all, span{a, b})
+		}
+		need[y] = all[start:len(all):len(all)]
+	}
+	st.spans = all
+	return need
 }
 
 // grow returns (*p)[:n], reallocating *p if it is shorter.

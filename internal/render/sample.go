@@ -275,27 +275,46 @@ func clampLanes(v uint64) uint64 {
 	return (v | over) & pixel.Mask
 }
 
-// sampleSmooth draws the view like sample but blends bilinearly: for a
+// smoothView samples a view like sample but blends bilinearly: for a
 // layer without fine detail (a filled-in sky), where the cubic kernel
-// would cost three times as much for no difference.
-func (r *Renderer) sampleSmooth(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int) {
+// would cost three times as much for no difference. Pixels are sampled
+// one at a time, so a caller draws only those that show.
+type smoothView struct {
+	r      *Renderer
+	s, cy  float64
+	pix    []uint8
+	xo     []int
+	xw     []uint64
+	row0   []uint8
+	row1   []uint8
+	g      uint64
+	stride int
+}
+
+// newSmoothView prepares the view of scale s centred on (cx, cy) of the
+// texels pix for frames w pixels wide.
+func (r *Renderer) newSmoothView(s, cx, cy float64, pix []uint8, w int) *smoothView {
 	t := &r.tex
-	le := binary.LittleEndian
-	xo := make([]int, w)
-	xw := make([]uint64, w)
+	v := &smoothView{r: r, s: s, cy: cy, pix: pix, xo: make([]int, w), xw: make([]uint64, w), stride: t.stride}
 	for x := range w {
 		u := cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/s
 		i, f := split(t.ox+u*t.sx-0.5, t.w)
-		xo[x], xw[x] = 4*i, f
+		v.xo[x], v.xw[x] = 4*i, f
 	}
-	for y := range h {
-		v := cy + ((float64(y)+0.5)/float64(r.fh)-0.5)/s
-		j, g := split(t.oy+v*t.sy-0.5, t.h)
-		row0 := pix[j*t.stride:][:4*t.w]
-		row1 := pix[(j+1)*t.stride:][:4*t.w]
-		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
-		for x, o := range xo {
-			le.PutUint32(out[4*x:4*x+4], pixel.Bilinear(row0[o:o+8:o+8], row1[o:o+8:o+8], xw[x], g))
-		}
-	}
+	return v
+}
+
+// row moves the view to the frame's row y.
+func (v *smoothView) row(y int) {
+	t := &v.r.tex
+	j, g := split(t.oy+(v.cy+((float64(y)+0.5)/float64(v.r.fh)-0.5)/v.s)*t.sy-0.5, t.h)
+	v.row0 = v.pix[j*t.stride:][:4*t.w]
+	v.row1 = v.pix[(j+1)*t.stride:][:4*t.w]
+	v.g = g
+}
+
+// at returns the pixel x of the row.
+func (v *smoothView) at(x int) uint32 {
+	o := v.xo[x]
+	return pixel.Bilinear(v.row0[o:o+8:o+8], v.row1[o:o+8:o+8], v.xw[x], v.g)
 }
