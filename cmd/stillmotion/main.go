@@ -223,6 +223,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.DurationVar(&cfg.RescueAfter, "rescue-after", envDuration("STILLMOTION_RESCUE_AFTER", 0), "how long a render may run before it is given to another worker, its own presumed dead; above --job-timeout; default: the longest attempt (--job-timeout or an engine's timeout) + 1m (env STILLMOTION_RESCUE_AFTER)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
+	fs.IntVar(&cfg.EncoderNice, "encoder-nice", envInt("STILLMOTION_ENCODER_NICE", 10), "niceness (0-19) of the ffmpeg encoders renders run: above 0 they yield the CPU to the API when the machine is busy; 0 = this process's (env STILLMOTION_ENCODER_NICE)")
 	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("STILLMOTION_METRICS_ADDR", ""), "separate listen address for GET /metrics (a worker's only one); the API also serves /metrics on --addr (env STILLMOTION_METRICS_ADDR)")
 	fs.Func("webhook-url", "endpoint that receives every generation's webhook events; repeatable (env STILLMOTION_WEBHOOK_URLS, comma-separated)", func(v string) error {

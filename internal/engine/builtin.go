@@ -35,6 +35,8 @@ type Builtin struct {
 	FFmpeg string
 	// TempDir holds the audio track while encoding. Defaults to os.TempDir().
 	TempDir string
+	// EncoderNice is the niceness the encoders run at (see media.Spec).
+	EncoderNice int
 }
 
 var _ generation.Engine = (*Builtin)(nil)
@@ -268,7 +270,7 @@ func (p *Prepared) Encode(ctx context.Context, out string, progress func(float64
 	if progress == nil {
 		progress = func(float64) {}
 	}
-	spec := media.Spec{Width: c.fw, Height: c.fh, FPS: FPS, Frames: c.frames, Program: b.FFmpeg, NoAudio: !req.Sound()}
+	spec := media.Spec{Width: c.fw, Height: c.fh, FPS: FPS, Frames: c.frames, Program: b.FFmpeg, NoAudio: !req.Sound(), Nice: b.EncoderNice}
 	if !spec.NoAudio {
 		wav, err := writeSoundtrack(b.TempDir, req, c.audio, time.Duration(req.Duration)*time.Second)
 		if err != nil {

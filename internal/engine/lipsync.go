@@ -60,7 +60,7 @@ func (b *Builtin) lipSync(ctx context.Context, t *generation.Task) (*generation.
 	t.Report(0.08)
 
 	res, err := lipsync.Render(ctx, video, sp, t.Out, lipsync.Options{
-		FFmpeg: b.FFmpeg, TempDir: b.TempDir,
+		FFmpeg: b.FFmpeg, TempDir: b.TempDir, EncoderNice: b.EncoderNice,
 		Progress: func(p float64) { t.Report(0.08 + 0.92*p) },
 	})
 	if err != nil {

@@ -38,7 +38,7 @@ func encode(ctx context.Context, frames *media.Frames, tl timeline, opt Options,
 		}()
 		f.spool, f.spoolFrom = sp, tl.bounceFrom()
 	}
-	spec := media.Spec{Width: w, Height: h, FPS: tl.fps, Frames: tl.frames, AudioWAV: wav, Program: opt.FFmpeg}
+	spec := media.Spec{Width: w, Height: h, FPS: tl.fps, Frames: tl.frames, AudioWAV: wav, Program: opt.FFmpeg, Nice: opt.EncoderNice}
 	err := media.Encode(ectx, spec, func(i int, dst *image.RGBA) {
 		if f.fill(i, dst.Pix) {
 			draw(i, dst)

@@ -74,6 +74,8 @@ type Speech struct {
 type Options struct {
 	// FFmpeg is the ffmpeg program; "" means "ffmpeg" on the PATH.
 	FFmpeg string
+	// EncoderNice is the niceness the encoder runs at (see media.Spec).
+	EncoderNice int
 	// TempDir holds the audio track and, when the speech outlasts the
 	// video, the full-size frames the video plays back and forth (see
 	// Bounce): up to 3 seconds of them, some 750 MB at 1080p and 30 fps,

@@ -37,6 +37,10 @@ type Spec struct {
 	AudioWAV      string // a WAV file, padded with silence or cut to Frames/FPS; "" means a silent track
 	NoAudio       bool   // no audio stream at all (AudioWAV is then ignored)
 	Program       string // the ffmpeg program; "" means "ffmpeg" on the PATH
+	// Nice is the niceness ffmpeg runs at, 0..19 (Linux): above 0, the
+	// encoder yields the CPU to the rest of the machine (an API serving
+	// polls, the frames being drawn) when it is busy. 0 is this process's.
+	Nice int
 }
 
 // FrameFunc draws frame i into dst, setting every pixel. It is called from
@@ -103,7 +107,7 @@ func Encode(ctx context.Context, spec Spec, frame FrameFunc, out string, progres
 	if err != nil {
 		return fault.Wrap(fault.Render, "could not start ffmpeg", err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd, spec.Nice); err != nil {
 		return fault.Wrap(fault.Render, "could not start ffmpeg", err)
 	}
 	werr := writeFrames(ctx, spec, frame, stdin, progress)

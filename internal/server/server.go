@@ -116,6 +116,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// FFmpeg and Flite are the external programs. Default to "ffmpeg" and "flite".
 	FFmpeg, Flite string
+	// EncoderNice is the niceness (0..19) of the encoders renders run, so
+	// that on a busy machine they yield the CPU to the API; 0 runs them
+	// at this process's. The flag's default is 10.
+	EncoderNice int
 	// SucceededWord, if set ("succeeded"), replaces "completed" in poll
 	// responses on the universal route, as the hosted service has been seen
 	// to answer. Defaults to "" (always "completed").
@@ -203,6 +207,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Retention < 0 {
 		return fault.Errorf(fault.Invalid, "invalid --retention %v: use a duration such as 168h, or 0 to keep everything", c.Retention)
+	}
+	if c.EncoderNice < 0 || c.EncoderNice > 19 {
+		return fault.Errorf(fault.Invalid, "invalid --encoder-nice %d: use 0 (as this process) to 19 (yield the most)", c.EncoderNice)
 	}
 	if c.RescueAfter != 0 && c.RescueAfter <= c.JobTimeout {
 		return fault.Errorf(fault.Invalid, "--rescue-after (%v) must exceed --job-timeout (%v): a render still running would be given to a second worker", c.RescueAfter, c.JobTimeout)
@@ -419,7 +426,7 @@ func LoadEngines(c *Config) (*registry.Registry, error) {
 func loadEngines(c *Config, tmp string) (*registry.Registry, error) {
 	syn := &speech.Flite{Program: c.Flite}
 	env := &registry.Env{
-		Builtin: &engine.Builtin{Intake: c.IntakeOptions(), Speech: syn, FFmpeg: c.FFmpeg, TempDir: tmp},
+		Builtin: &engine.Builtin{Intake: c.IntakeOptions(), Speech: syn, FFmpeg: c.FFmpeg, TempDir: tmp, EncoderNice: c.EncoderNice},
 		Remote: engine.Remote{
 			Finisher: &engine.Finisher{FFmpeg: c.FFmpeg, Speech: syn, TempDir: tmp},
 			TempDir:  tmp,

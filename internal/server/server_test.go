@@ -25,6 +25,8 @@ func TestConfigValidate(t *testing.T) {
 		{"rescue before timeout", Config{JobTimeout: time.Minute, RescueAfter: 30 * time.Second}, "--rescue-after (30s) must exceed --job-timeout (1m0s)"},
 		{"api only", Config{Workers: 0}, ""},
 		{"retention", Config{Retention: time.Hour}, ""},
+		{"encoder nice", Config{EncoderNice: 19}, ""},
+		{"encoder nice too high", Config{EncoderNice: 20}, "invalid --encoder-nice 20: use 0 (as this process) to 19 (yield the most)"},
 		{"negative retention", Config{Retention: -time.Hour}, "invalid --retention -1h0m0s: use a duration such as 168h, or 0 to keep everything"},
 	}
 	for _, tt := range tests {
