@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,93 +40,20 @@ func TestBenchPollPath(t *testing.T) {
 	if err != nil {
 		t.Skip("wrk is not installed (apt-get install -y wrk)")
 	}
-	const nKeys = 400
-	dir := t.TempDir()
-	keys := make([]string, nKeys)
-	for i := range keys {
-		keys[i] = fmt.Sprintf("sm_pollbench%04d", i)
-	}
-	img := imageServer(t)
-	env := []string{"STILLMOTION_API_KEYS=" + strings.Join(keys, ","), "STILLMOTION_ALLOW_PRIVATE_FETCH=1"}
-	args := []string{"--rate-limit", "0", "--max-in-flight", "0"}
+	pb := seedPollBench(t, 0)
+	dir, keys, ids, env, args := pb.dir, pb.keys, pb.ids, pb.env, pb.args
 
-	// One generation per key, submitted with no workers so all stay queued.
-	p := startPollServer(t, dir, 0, env, args)
-	ids := make([]string, nKeys)
+	polls := make([][2]string, len(keys))
 	for i, k := range keys {
-		req := p.request(k, "POST", "/v2/video/generations", map[string]any{
-			"model": "pixverse/v5/image-to-video", "prompt": "a slow pan", "image_url": img.URL + "/astronaut.png",
-			"duration": 5, "resolution": "360p", "seed": i})
-		res, err := p.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var g struct{ ID string }
-		json.NewDecoder(res.Body).Decode(&g)
-		res.Body.Close()
-		if res.StatusCode != 200 || g.ID == "" {
-			t.Fatalf("submit %d: status %d", i, res.StatusCode)
-		}
-		ids[i] = g.ID
+		polls[i] = [2]string{"/v2/video/generations?generation_id=" + ids[i], k}
 	}
-	p.kill()
+	lua := wrkScript(t, dir, "poll.lua", polls)
 
-	// Every other generation completed, as a render would leave it.
-	db, err := sql.Open("sqlite", filepath.Join(dir, "stillmotion.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < nKeys; i += 2 {
-		v := fmt.Sprintf(`{"key":"videos/%s.mp4","file_name":"%s.mp4","file_size":812345,"width":640,"height":360,"duration":5,"fps":24,"has_audio":false}`, ids[i], ids[i])
-		if _, err := db.Exec(`UPDATE generation SET status = 'completed', progress = 1, video = ? WHERE id = ?`, v, ids[i]); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP WHERE id = (SELECT job_id FROM generation WHERE id = ?)`, ids[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-
-	var script strings.Builder
-	// The requests are made in init, once wrk has set the Host header.
-	script.WriteString("local polls = {\n")
-	for i, k := range keys {
-		fmt.Fprintf(&script, "\t{%q, %q},\n", ids[i], k)
-	}
-	script.WriteString(`}
-local reqs = {}
-local n = 0
-init = function(args)
-	for i, p in ipairs(polls) do
-		reqs[i] = wrk.format("GET", "/v2/video/generations?generation_id=" .. p[1], {["Authorization"] = "Bearer " .. p[2]})
-	end
-end
-request = function()
-	n = n % #reqs + 1
-	return reqs[n]
-end
-`)
-	lua := filepath.Join(dir, "poll.lua")
-	if err := os.WriteFile(lua, []byte(script.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	// The baseline: a bare net/http handler answering a small JSON body.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := json.Marshal(map[string]any{"id": r.URL.Query().Get("generation_id"), "status": "queued", "meta": map[string]any{"usage": map[string]any{"credits_used": 0}}})
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(b)
-	})}
-	go bare.Serve(ln)
-	t.Cleanup(func() { bare.Close() })
-	base := runWrk(t, wrk, lua, "http://"+ln.Addr().String())
+	bareURL := bareServer(t)
+	base := runWrk(t, wrk, lua, bareURL)
 	t.Logf("bare net/http:   %8.0f requests/s, p99 %v", base.rps, base.p99)
 
-	p = startPollServer(t, dir, 0, env, args)
+	p := startPollServer(t, dir, 0, env, args)
 	for _, i := range []int{0, 1} {
 		if code, body := pollOnce(t, p, keys[i], ids[i]); code != 200 {
 			t.Fatalf("poll of %s: %d %s", ids[i], code, body)
@@ -237,6 +165,130 @@ func pollOnce(t *testing.T, p *proc, key, id string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
+// wrkScript writes a wrk script that makes the GET requests reqs (path
+// and key) in turn, and returns its path.
+func wrkScript(t *testing.T, dir, name string, reqs [][2]string) string {
+	t.Helper()
+	var script strings.Builder
+	// The requests are made in init, once wrk has set the Host header.
+	script.WriteString("local gets = {\n")
+	for _, r := range reqs {
+		fmt.Fprintf(&script, "\t{%q, %q},\n", r[0], r[1])
+	}
+	script.WriteString(`}
+local reqs = {}
+local n = 0
+init = function(args)
+	for i, p in ipairs(gets) do
+		reqs[i] = wrk.format("GET", p[1], {["Authorization"] = "Bearer " .. p[2]})
+	end
+end
+request = function()
+	n = n % #reqs + 1
+	return reqs[n]
+end
+`)
+	lua := filepath.Join(dir, name)
+	if err := os.WriteFile(lua, []byte(script.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lua
+}
+
+// bareServer starts the baseline: a bare net/http handler answering a
+// small JSON body. It returns its URL.
+func bareServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(map[string]any{"id": r.URL.Query().Get("generation_id"), "status": "queued", "meta": map[string]any{"usage": map[string]any{"credits_used": 0}}})
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(b)
+	})}
+	go bare.Serve(ln)
+	t.Cleanup(func() { bare.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// pollBench is a data dir seeded for the poll benchmarks: one generation
+// per key, the even ones completed and the odd ones queued, and extra
+// completed generations for the first keys.
+type pollBench struct {
+	dir       string
+	keys, ids []string
+	env, args []string
+}
+
+// seedPollBench seeds 400 keys' generations and, for each of the first 20
+// keys, extra more completed ones.
+func seedPollBench(t *testing.T, extra int) *pollBench {
+	t.Helper()
+	const nKeys = 400
+	dir := t.TempDir()
+	keys := make([]string, nKeys)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("sm_pollbench%04d", i)
+	}
+	img := imageServer(t)
+	env := []string{"STILLMOTION_API_KEYS=" + strings.Join(keys, ","), "STILLMOTION_ALLOW_PRIVATE_FETCH=1"}
+	args := []string{"--rate-limit", "0", "--max-in-flight", "0"}
+
+	// One generation per key, submitted with no workers so all stay queued.
+	p := startPollServer(t, dir, 0, env, args)
+	ids := make([]string, nKeys)
+	var more []string
+	for i := range nKeys + 20*extra {
+		k := keys[i%nKeys]
+		if i >= nKeys {
+			k = keys[(i-nKeys)%20]
+		}
+		req := p.request(k, "POST", "/v2/video/generations", map[string]any{
+			"model": "pixverse/v5/image-to-video", "prompt": "a slow pan", "image_url": img.URL + "/astronaut.png",
+			"duration": 5, "resolution": "360p", "seed": i})
+		res, err := p.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g struct{ ID string }
+		json.NewDecoder(res.Body).Decode(&g)
+		res.Body.Close()
+		if res.StatusCode != 200 || g.ID == "" {
+			t.Fatalf("submit %d: status %d", i, res.StatusCode)
+		}
+		if i < nKeys {
+			ids[i] = g.ID
+		} else {
+			more = append(more, g.ID)
+		}
+	}
+	p.kill()
+
+	// Every other generation completed, as a render would leave it.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "stillmotion.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := append(slices.Clone(more), ids...)
+	for i := 0; i < len(done); i++ {
+		if i >= len(more) && (i-len(more))%2 == 1 {
+			continue
+		}
+		v := fmt.Sprintf(`{"key":"videos/%s.mp4","file_name":"%s.mp4","file_size":812345,"width":640,"height":360,"duration":5,"fps":24,"has_audio":false}`, done[i], done[i])
+		if _, err := db.Exec(`UPDATE generation SET status = 'completed', progress = 1, video = ? WHERE id = ?`, v, done[i]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`UPDATE river_job SET state = 'completed', finalized_at = CURRENT_TIMESTAMP WHERE id = (SELECT job_id FROM generation WHERE id = ?)`, done[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	return &pollBench{dir: dir, keys: keys, ids: ids, env: env, args: args}
+}
+
 // waitRendering waits until n generations are generating.
 func waitRendering(t *testing.T, p *proc, n int) {
 	t.Helper()
@@ -287,4 +339,97 @@ func runWrk(t *testing.T, wrk, lua, url string) wrkResult {
 		r.non2xx, _ = strconv.Atoi(string(m[1]))
 	}
 	return r
+}
+
+// TestBenchListAndEvents measures the list route and the event stream on
+// the idle server: wrk lists 20 keys' generations (21 each, a page of
+// 20), against the bare handler; then 1,000 event streams are held open
+// on the 200 queued generations (each stream polls its generation twice
+// a second), and the server's CPU time over 10 s is read from /proc.
+//
+//	STILLMOTION_BENCH=1 go test -run 'TestBenchListAndEvents' -v -timeout 10m ./cmd/stillmotion/
+func TestBenchListAndEvents(t *testing.T) {
+	benchOnly(t)
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		t.Skip("wrk is not installed (apt-get install -y wrk)")
+	}
+	pb := seedPollBench(t, 20)
+	lists := make([][2]string, 20)
+	for i := range lists {
+		lists[i] = [2]string{"/v2/video/generations/list", pb.keys[i]}
+	}
+	lua := wrkScript(t, pb.dir, "list.lua", lists)
+	base := runWrk(t, wrk, lua, bareServer(t))
+	t.Logf("bare net/http:   %8.0f requests/s, p99 %v", base.rps, base.p99)
+
+	p := startPollServer(t, pb.dir, 0, pb.env, pb.args)
+	res, err := p.client.Do(p.request(pb.keys[0], "GET", "/v2/video/generations/list", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ Data []json.RawMessage }
+	json.NewDecoder(res.Body).Decode(&page)
+	res.Body.Close()
+	if len(page.Data) != 20 {
+		t.Fatalf("a list shows %d generations, want a page of 20", len(page.Data))
+	}
+	list := runWrk(t, wrk, lua, p.url)
+	t.Logf("list of 20:      %8.0f requests/s, p99 %v (%.0f%% of bare)", list.rps, list.p99, 100*list.rps/base.rps)
+	if list.non2xx > 0 {
+		t.Errorf("non-2xx answers to lists: %d", list.non2xx)
+	}
+
+	// The event streams, on the queued (odd) generations.
+	const streams = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: streams}}
+	opened := make(chan error, streams)
+	start := time.Now()
+	for i := range streams {
+		k := 2*(i%200) + 1
+		go func() {
+			req := p.request(pb.keys[k], "GET", "/v2/video/generations/events?generation_id="+pb.ids[k], nil).WithContext(ctx)
+			res, err := client.Do(req)
+			if err != nil {
+				opened <- err
+				return
+			}
+			defer res.Body.Close()
+			buf := make([]byte, 4096)
+			n, err := res.Body.Read(buf)
+			if err != nil || !strings.Contains(string(buf[:n]), "event: generation") {
+				opened <- fmt.Errorf("stream %d: %d %q %v", i, res.StatusCode, buf[:n], err)
+				return
+			}
+			opened <- nil
+			io.Copy(io.Discard, res.Body)
+		}()
+	}
+	for range streams {
+		if err := <-opened; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d event streams open, each with its first event, in %v", streams, time.Since(start).Round(time.Millisecond))
+	c0 := procCPU(t, p.cmd.Process.Pid)
+	time.Sleep(10 * time.Second) // the window the CPU time is measured over
+	c1 := procCPU(t, p.cmd.Process.Pid)
+	t.Logf("%d event streams held for 10 s: the server used %.1f%% of a core", streams, 100*(c1-c0).Seconds()/10)
+}
+
+// procCPU returns the CPU time process pid has used, user and system.
+func procCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields after the command's closing parenthesis; utime and
+	// stime are the 14th and 15th of the whole line, in ticks of 1/100 s.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return time.Duration(u+s) * 10 * time.Millisecond
 }

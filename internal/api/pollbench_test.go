@@ -63,3 +63,51 @@ func BenchmarkPoll(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkList lists 20 bootstrap keys' generations, 21 completed each,
+// a page of 20 at a time, through the whole handler over a real SQLite
+// store:
+//
+//	go test -run '^$' -bench List -cpuprofile /tmp/list.out ./internal/api/
+func BenchmarkList(b *testing.B) {
+	bn := setup(b)
+	const n, each = 20, 21
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("sm_listbench%04d", i)
+	}
+	bn.api.Auth = auth.NewAuthenticator(bn.store, keys)
+	bn.api.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	bn.handler = bn.api.Handler()
+	ctx := context.Background()
+	for i := range n * each {
+		r := httptest.NewRequest("POST", universalPath, strings.NewReader(`{"model":"pixverse/v5/image-to-video","prompt":"a slow pan","image_url":"https://example.com/a.png"}`))
+		r.Header.Set("Authorization", "Bearer "+keys[i%n])
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		bn.handler.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("submit: %d %s", w.Code, w.Body)
+		}
+		id := fmt.Sprintf("gen%018d", i+1)
+		v := &generation.Video{Key: "videos/" + id + ".mp4", FileName: id + ".mp4", Size: 812345, Width: 640, Height: 360, Duration: 5, FPS: 24}
+		if err := bn.store.Finish(ctx, id, v, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i = (i + 7) % n
+			r := httptest.NewRequest("GET", listPath, nil)
+			r.Header.Set("Authorization", "Bearer "+keys[i])
+			w := httptest.NewRecorder()
+			bn.handler.ServeHTTP(w, r)
+			if w.Code != 200 {
+				b.Fatalf("list: %d %s", w.Code, w.Body)
+			}
+		}
+	})
+}

@@ -149,8 +149,8 @@ func NewS3(ctx context.Context, c S3Config) (*S3, error) {
 }
 
 func (s *S3) object(key string) (string, error) {
-	if !validKey.MatchString(key) {
-		return "", fault.Errorf(fault.Invalid, "invalid blob key %q", key)
+	if err := checkKey(key); err != nil {
+		return "", err
 	}
 	return s.cfg.Prefix + key, nil
 }

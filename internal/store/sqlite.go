@@ -113,8 +113,16 @@ func (b *sqliteBackend) polled(ctx context.Context, id string, read func() (*gen
 	return b.snapshot.generation(ctx, id, read)
 }
 
-// snapshotCache keeps what polls read, the generations and the queue
-// positions of all queued ones (read in one query), until anyone next
+func (b *sqliteBackend) listed(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error) {
+	if b.snapshot == nil { // still opening
+		return read()
+	}
+	return b.snapshot.list(ctx, key, read)
+}
+
+// snapshotCache keeps what polls and lists read, the generations, the
+// pages of lists and the queue positions of all queued ones (read in one
+// query), until anyone next
 // commits to the database, which SQLite's data_version, read on a
 // connection that never writes, reveals. A poll of an unchanged database
 // then costs that one small read and map lookups: no generation read, no
@@ -127,8 +135,9 @@ type snapshotCache struct {
 	conn        *sql.Conn // nil until first used, and after an error
 	dataVersion *sql.Stmt // PRAGMA data_version, prepared on conn
 	version     int64
-	pos         map[string]int                    // by generation id; nil: not read yet
-	gens        map[string]*generation.Generation // by id, as GetForPoll read them
+	pos         map[string]int                      // by generation id; nil: not read yet
+	gens        map[string]*generation.Generation   // by id, as GetForPoll read them
+	lists       map[string][]*generation.Generation // by key and query, as List read them
 }
 
 // maxSnapshotGenerations bounds the generations kept between two commits.
@@ -151,7 +160,7 @@ func (c *snapshotCache) check(ctx context.Context) error {
 			return err
 		}
 		c.conn, c.dataVersion = conn, st
-		c.pos, c.gens = nil, map[string]*generation.Generation{}
+		c.pos, c.gens, c.lists = nil, map[string]*generation.Generation{}, map[string][]*generation.Generation{}
 	}
 	var v int64
 	if err := c.dataVersion.QueryRowContext(ctx).Scan(&v); err != nil {
@@ -159,7 +168,7 @@ func (c *snapshotCache) check(ctx context.Context) error {
 		return err
 	}
 	if v != c.version {
-		c.version, c.pos, c.gens = v, nil, map[string]*generation.Generation{}
+		c.version, c.pos, c.gens, c.lists = v, nil, map[string]*generation.Generation{}, map[string][]*generation.Generation{}
 	}
 	return nil
 }
@@ -190,6 +199,38 @@ func (c *snapshotCache) generation(ctx context.Context, id string, read func() (
 	}
 	cp := *g // callers get their own copy
 	return &cp, nil
+}
+
+// list returns the page of a list that key names as read returns it, from
+// the cache if nothing was committed since read last ran for it.
+func (c *snapshotCache) list(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error) {
+	c.mu.Lock()
+	if err := c.check(ctx); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	gs, ok := c.lists[key]
+	v := c.version
+	c.mu.Unlock()
+	if !ok {
+		var err error
+		if gs, err = read(); err != nil {
+			return nil, err
+		}
+		// As in generation: kept under v, it goes at the next check
+		// that finds a later commit. Pages count against the same bound.
+		c.mu.Lock()
+		if c.conn != nil && c.version == v && len(c.gens)+len(c.lists) < maxSnapshotGenerations {
+			c.lists[key] = gs
+		}
+		c.mu.Unlock()
+	}
+	out := make([]*generation.Generation, len(gs)) // callers get their own copies
+	for i, g := range gs {
+		cp := *g
+		out[i] = &cp
+	}
+	return out, nil
 }
 
 // dataVersionNow returns the database's data_version as of now.
@@ -263,7 +304,7 @@ func (c *snapshotCache) drop() {
 		c.dataVersion.Close()
 		c.conn.Close()
 	}
-	c.conn, c.dataVersion, c.pos, c.gens = nil, nil, nil, nil
+	c.conn, c.dataVersion, c.pos, c.gens, c.lists = nil, nil, nil, nil, nil
 }
 
 func (b *sqliteBackend) reader() conn {

@@ -520,31 +520,41 @@ func (d *DB) get(ctx context.Context, q, id string) (*generation.Generation, err
 
 // List implements generation.Store.
 func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]*generation.Generation, error) {
-	order, cmpOp := "ASC", ">"
-	if q.Desc {
-		order, cmpOp = "DESC", "<"
-	}
-	where := `key_id = ? AND deleted_at IS NULL`
-	args := []any{keyID}
-	if q.After != "" {
-		var created int64
-		err := d.b.reader().queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(q.After))
+	read := func() ([]*generation.Generation, error) {
+		order, cmpOp := "ASC", ">"
+		if q.Desc {
+			order, cmpOp = "DESC", "<"
 		}
-		if err != nil {
-			return nil, err
+		where := `key_id = ? AND deleted_at IS NULL`
+		args := []any{keyID}
+		if q.After != "" {
+			var created int64
+			err := d.b.reader().queryRow(ctx, `SELECT created_at FROM generation WHERE id = ? AND key_id = ?`, q.After, keyID).Scan(&created)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, fault.Errorf(fault.NotFound, "Generation %q not found", fault.Echo(q.After))
+			}
+			if err != nil {
+				return nil, err
+			}
+			where += ` AND (created_at ` + cmpOp + ` ? OR (created_at = ? AND id ` + cmpOp + ` ?))`
+			args = append(args, created, created, q.After)
 		}
-		where += ` AND (created_at ` + cmpOp + ` ? OR (created_at = ? AND id ` + cmpOp + ` ?))`
-		args = append(args, created, created, q.After)
+		args = append(args, q.Limit)
+		columns := generationColumns
+		if q.WithoutRequest {
+			columns = pollColumns
+		}
+		return d.generations(ctx, d.b.reader(), `SELECT `+columns+` FROM generation WHERE `+where+
+			` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
 	}
-	args = append(args, q.Limit)
-	columns := generationColumns
-	if q.WithoutRequest {
-		columns = pollColumns
+	if lc, ok := d.b.(interface {
+		listed(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error)
+	}); ok && q.WithoutRequest {
+		// SQLite's backend keeps the pages lists read between commits,
+		// as it keeps what polls read.
+		return lc.listed(ctx, fmt.Sprintf("%s\x00%s\x00%d\x00%t", keyID, q.After, q.Limit, q.Desc), read)
 	}
-	return d.generations(ctx, d.b.reader(), `SELECT `+columns+` FROM generation WHERE `+where+
-		` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
+	return read()
 }
 
 // generations runs q, a query of generationColumns, and scans its rows.

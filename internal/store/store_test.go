@@ -878,6 +878,25 @@ func TestSQLitePositionsSeeOtherProcesses(t *testing.T) {
 	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Status != generation.Queued {
 		t.Fatalf("GetForPoll(p1) = %+v, %v; want it queued", g, err)
 	}
+	// listStatus returns p1's status as a list of k's generations shows it.
+	lq := generation.ListQuery{Limit: 20, WithoutRequest: true}
+	listStatus := func() generation.Status {
+		t.Helper()
+		gs, err := s.List(ctx, "k", lq)
+		if err != nil || len(gs) != 2 {
+			t.Fatalf("List = %v, %v; want 2 generations", gs, err)
+		}
+		for _, g := range gs {
+			if g.ID == "p1" {
+				return g.Status
+			}
+		}
+		t.Fatal("p1 is not listed")
+		return ""
+	}
+	if st := listStatus(); st != generation.Queued {
+		t.Fatalf("List shows p1 %s; want it queued", st)
+	}
 	v1, ok, err := s.Version(ctx)
 	if err != nil || !ok {
 		t.Fatalf("Version = %d, %v, %v; want one", v1, ok, err)
@@ -902,11 +921,28 @@ func TestSQLitePositionsSeeOtherProcesses(t *testing.T) {
 	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Status != generation.Generating {
 		t.Errorf("GetForPoll(p1) = %+v, %v; want it generating", g, err)
 	}
+	if st := listStatus(); st != generation.Generating {
+		t.Errorf("after another process started p1, List shows it %s; want it generating", st)
+	}
 	// And this process's own commits, through the writer's connection.
 	if err := s.Progress(ctx, "p1", 0.5, ""); err != nil {
 		t.Fatal(err)
 	}
 	if g, err := s.GetForPoll(ctx, "p1"); err != nil || g.Progress != 0.5 {
 		t.Errorf("GetForPoll(p1) = %+v, %v; want progress 0.5", g, err)
+	}
+	if err := s.Finish(ctx, "p1", &generation.Video{Key: "videos/p1.mp4"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := listStatus(); st != generation.Completed {
+		t.Errorf("after p1 finished, List shows it %s; want it completed", st)
+	}
+	// A caller's changes to what List returned do not reach the cache.
+	gs, _ := s.List(ctx, "k", lq)
+	for _, g := range gs {
+		g.Status = generation.Failed
+	}
+	if st := listStatus(); st != generation.Completed {
+		t.Errorf("after a caller changed its copy, List shows p1 %s; want it completed", st)
 	}
 }
