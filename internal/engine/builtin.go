@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"stillmotion/internal/face"
@@ -160,13 +161,23 @@ func (b *Builtin) prepare(ctx context.Context, req *generation.Request, in input
 
 	c := &clip{frames: req.Duration * FPS}
 	length := time.Duration(req.Duration) * time.Second
+	// The speech is synthesized (by another process) while the picture is
+	// prepared: only the mouth's animation needs both.
+	spoken := make(chan error, 1)
 	if req.Speech != "" {
-		t1 := time.Now()
-		if c.audio, c.voice, err = speak(ctx, b.Speech, req, length); err != nil {
-			return nil, err
-		}
-		tm.Speech = time.Since(t1)
+		go func() {
+			t1 := time.Now()
+			var err error
+			c.audio, c.voice, err = speak(ctx, b.Speech, req, length)
+			tm.Speech = time.Since(t1)
+			spoken <- err
+		}()
+	} else {
+		spoken <- nil
 	}
+	// Whatever ends prepare, the synthesis has ended first.
+	speechErr := sync.OnceValue(func() error { return <-spoken })
+	defer speechErr()
 
 	bounds := img.Bounds()
 	c.fw, c.fh = render.FrameSize(bounds.Dx(), bounds.Dy(), req.ShortSide())
@@ -179,8 +190,14 @@ func (b *Builtin) prepare(ctx context.Context, req *generation.Request, in input
 		if c.cuts, err = multiClip(ctx, req, img, faces, c.fw, c.fh, c.frames); err != nil {
 			return nil, err
 		}
+		if err := speechErr(); err != nil {
+			return nil, err
+		}
 	} else {
 		r := render.New(img, c.fw, c.fh, planShot(req, c.frames, hint(img, faces, c.fw, c.fh)), c.frames)
+		if err := speechErr(); err != nil {
+			return nil, err
+		}
 		c.warnings = animate(r, faces, c.audio, req.Seed, c.frames)
 		c.cuts = []cut{newCut(r, 0, c.frames, "wide")}
 	}

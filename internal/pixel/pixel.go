@@ -34,5 +34,7 @@ func At(p []uint8) uint64 { return Spread(binary.LittleEndian.Uint32(p)) }
 // (below), 8 bytes each, with the weight fx of each pair's second pixel
 // and fy of q, both 0..256.
 func Bilinear(p, q []uint8, fx, fy uint64) uint32 {
-	return Pack(Lerp(Lerp(At(p[0:4]), At(p[4:8]), fx), Lerp(At(q[0:4]), At(q[4:8]), fx), fy))
+	// Each pair in one load.
+	a, b := binary.LittleEndian.Uint64(p[:8]), binary.LittleEndian.Uint64(q[:8])
+	return Pack(Lerp(Lerp(Spread(uint32(a)), Spread(uint32(a>>32)), fx), Lerp(Spread(uint32(b)), Spread(uint32(b>>32)), fx), fy))
 }
