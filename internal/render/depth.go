@@ -322,37 +322,28 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	}
 
 	// Pixels wholly outside or inside the matte are the background's
-	// and the near layer's views, drawn with the sharp sampler: the
-	// background into dst, the near layer into a scratch frame over its
-	// reach, each only where it shows.
+	// and the near layer's views, drawn with the sharp sampler, each only
+	// where it shows: the near layer over its reach.
 	bgNeed, nearNeed := st.covers(mt, nb, w, h)
 	r.sample(sb, bx, by, pix, dst, w, h, bgNeed, true)
-	near, _ := r.layers.scratch.Get().(*image.RGBA)
-	if near == nil || near.Rect.Dx() < w || near.Rect.Dy() < h {
-		near = image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
-	}
-	defer r.layers.scratch.Put(near)
-	sub := near.SubImage(nb).(*image.RGBA)
+	sub := dst.SubImage(nb.Add(dst.Rect.Min)).(*image.RGBA)
 	r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nw, nb.Dy(), nearNeed, true)
 
+	// The soft edge between.
 	for y := nb.Min.Y; y < nb.Max.Y; y++ {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		v := (float64(y)+0.5)/fh - 0.5
 		yf := t.oy + (cy+v/s)*t.sy - 0.5
 		yb := t.oy + (by+v/sb)*t.sy - 0.5
-		in := near.Pix[near.PixOffset(0, y):][:4*w]
 		for k, m := range mt[(y-nb.Min.Y)*nw:][:nw] {
-			x := nb.Min.X + k
-			switch m {
-			case 0:
-			case 65535 * 65536:
-				copy(out[4*x:4*x+4], in[4*x:4*x+4])
-			default:
-				f := float64(m) / (65535 * 65536)
-				i, fi := split(xb[x]+(xf[x]-xb[x])*f, t.w)
-				j, g := split(yb+(yf-yb)*f, t.h)
-				le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, fi, j, g)|0xff000000)
+			if m == 0 || m == 65535*65536 {
+				continue
 			}
+			x := nb.Min.X + k
+			f := float64(m) / (65535 * 65536)
+			i, fi := split(xb[x]+(xf[x]-xb[x])*f, t.w)
+			j, g := split(yb+(yf-yb)*f, t.h)
+			le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, fi, j, g)|0xff000000)
 		}
 	}
 }
