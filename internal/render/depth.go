@@ -229,39 +229,38 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		f := near.Pix[y*near.Stride:][:4*w]
 		sky.row(y)
-		spans := land[y]
-		for x := 0; x < 4*w; x += 4 {
-			// Most of the near layer is wholly opaque or wholly clear,
-			// where the blend below reduces to a copy or a sum; where
-			// the land was not sampled, it is clear.
-			for len(spans) > 0 && x >= 4*spans[0].b {
-				spans = spans[1:]
-			}
-			var fv uint32
-			if len(spans) > 0 && x >= 4*spans[0].a {
-				fv = le.Uint32(f[x : x+4])
-			}
-			a := int32(fv >> 24)
-			switch {
-			case a == 255:
-				le.PutUint32(out[x:x+4], fv)
-				continue
-			case fv == 0:
-				le.PutUint32(out[x:x+4], sky.at(x/4)|0xff000000)
-				continue
-			}
-			le.PutUint32(out[x:x+4], sky.at(x/4))
-			if a == 0 {
-				for c := range 3 {
-					out[x+c] = uint8(min(int32(f[x+c])+int32(out[x+c]), 255))
+		// Where the land was not sampled it is clear: the sky alone.
+		next := 0
+		for _, sp := range land[y] {
+			sky.fill(out[4*next:], next, sp.a)
+			for x := 4 * sp.a; x < 4*sp.b; x += 4 {
+				// Most of the land is wholly opaque or wholly clear,
+				// where the blend below reduces to a copy or a sum.
+				fv := le.Uint32(f[x : x+4])
+				a := int32(fv >> 24)
+				switch {
+				case a == 255:
+					le.PutUint32(out[x:x+4], fv)
+					continue
+				case fv == 0:
+					le.PutUint32(out[x:x+4], sky.at(x/4)|0xff000000)
+					continue
 				}
-			} else {
-				for c := range 3 {
-					out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
+				le.PutUint32(out[x:x+4], sky.at(x/4))
+				if a == 0 {
+					for c := range 3 {
+						out[x+c] = uint8(min(int32(f[x+c])+int32(out[x+c]), 255))
+					}
+				} else {
+					for c := range 3 {
+						out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
+					}
 				}
+				out[x+3] = 255
 			}
-			out[x+3] = 255
+			next = sp.b
 		}
+		sky.fill(out[4*next:], next, w)
 	}
 }
 

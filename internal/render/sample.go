@@ -318,3 +318,15 @@ func (v *smoothView) at(x int) uint32 {
 	o := v.xo[x]
 	return pixel.Bilinear(v.row0[o:o+8:o+8], v.row1[o:o+8:o+8], v.xw[x], v.g)
 }
+
+// fill writes the pixels x0..x1-1 of the row into out, which holds the
+// row's pixels from x0 on, opaque.
+func (v *smoothView) fill(out []uint8, x0, x1 int) {
+	le := binary.LittleEndian
+	row0, row1, g := v.row0, v.row1, v.g
+	xo, xw := v.xo[x0:x1], v.xw[x0:x1]
+	out = out[:4*len(xo)]
+	for k, o := range xo {
+		le.PutUint32(out[4*k:4*k+4], pixel.Bilinear(row0[o:o+8:o+8], row1[o:o+8:o+8], xw[k], g)|0xff000000)
+	}
+}
