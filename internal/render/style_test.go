@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"testing"
-	"time"
 )
 
 // stats are measurable properties of a picture's look.
@@ -141,18 +140,17 @@ func TestParseStyle(t *testing.T) {
 
 // TestStyleCost keeps the one-off cost of a style at 720p small beside
 // the clip's encoding.
-func TestStyleCost(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing")
-	}
-	img := loadImage(t, "rocket.jpg")
+// BenchmarkStylePrepare prepares the 720p source of each style (the
+// figures are read, not asserted):
+//
+//	go test -run '^$' -bench StylePrepare ./internal/render/
+func BenchmarkStylePrepare(b *testing.B) {
+	img := loadImage(b, "rocket.jpg")
 	for s := Anime; s < numStyles; s++ {
-		t0 := time.Now()
-		New(img, 1280, 720, Shot{Move: ZoomIn, Style: s}, 120)
-		d := time.Since(t0)
-		t.Logf("%s: %v", s, d)
-		if d > 2*time.Second {
-			t.Errorf("preparing %s at 720p took %v", s, d)
-		}
+		b.Run(s.String(), func(b *testing.B) {
+			for b.Loop() {
+				New(img, 1280, 720, Shot{Move: ZoomIn, Style: s}, 120)
+			}
+		})
 	}
 }
