@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs them all: vet, then every package's
 # tests (unit, golden, end-to-end against the real binary, ffmpeg and flite,
-# and the distributed mode against PostgreSQL and a real S3 server), then
-# govulncheck and a short run of every fuzz target.
+# and the distributed mode against PostgreSQL and a real S3 server), the
+# renderer's vector kernels, then govulncheck and a short run of every fuzz
+# target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
@@ -15,5 +16,9 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 go test -count=1 -timeout 25m ./... "$@"
+# The renderer's vector kernels, built with Go's SIMD experiment (opt-in:
+# see BENCHMARKS.md), against their scalar arithmetic.
+GOEXPERIMENT=simd go vet ./internal/render/
+GOEXPERIMENT=simd go test -count=1 -run 'TestDownLanes|TestAnimate|TestZoompan$' ./internal/render/
 bash scripts/vulncheck.sh
 FUZZBUDGET=${FUZZBUDGET:-30} bash scripts/fuzz.sh

@@ -253,7 +253,9 @@ func down(out []uint8, r0, r1, r2, r3 []uint64, t taps, opaque bool) {
 	}
 	n := len(out) / 4
 	r0, r1, r2, r3 = r0[:n], r1[:n], r2[:n], r3[:n]
-	for x := range n {
+	// Vector instructions, where built in and present, take what they
+	// can; the same lanes, so the same bytes.
+	for x := downVector(out, r0, r1, r2, r3, &t, opaque); x < n; x++ {
 		v := clampLanes(t.apply(r0[x], r1[x], r2[x], r3[x], bias))
 		le.PutUint32(out[4*x:4*x+4], pixel.Pack(v)|alpha)
 	}
