@@ -4,12 +4,12 @@ import (
 	"context"
 	"image"
 	_ "image/jpeg"
-	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"stillmotion/internal/generation"
+	"stillmotion/internal/psnr"
 	"stillmotion/internal/render"
 )
 
@@ -54,7 +54,7 @@ func TestFirstFrameIsTheImage(t *testing.T) {
 	want := first(t, "a photo")
 	for _, p := range prompts {
 		t.Run(p, func(t *testing.T) {
-			if got := psnrRGB(want, first(t, p)); got < 35 {
+			if got := psnr.RGB(want, first(t, p)); got < 35 {
 				t.Errorf("frame 0: PSNR %.1f dB against the picture, want >= 35", got)
 			}
 		})
@@ -66,26 +66,8 @@ func TestFirstFrameIsTheImage(t *testing.T) {
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, w, h))
 		r.Frame(0, dst)
-		if got := psnrRGB(want, dst); got >= 35 {
+		if got := psnr.RGB(want, dst); got >= 35 {
 			t.Errorf("frame 0 of an anime clip: PSNR %.1f dB, want the style to show", got)
 		}
 	})
-}
-
-// psnrRGB is the PSNR of b against a over RGB.
-func psnrRGB(a, b *image.RGBA) float64 {
-	var sum float64
-	var n int
-	for i := range a.Pix {
-		if i%4 == 3 {
-			continue
-		}
-		d := float64(a.Pix[i]) - float64(b.Pix[i])
-		sum += d * d
-		n++
-	}
-	if sum == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255/(sum/float64(n)))
 }

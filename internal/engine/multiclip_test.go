@@ -11,6 +11,7 @@ import (
 	"stillmotion/internal/face"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/media"
+	"stillmotion/internal/psnr"
 )
 
 // v55 returns a v5.5 image-to-video request of the portrait.
@@ -88,7 +89,7 @@ func TestMultiClip(t *testing.T) {
 	c.Frame(0, a)
 	sc, _ := ps.Clip()
 	sc.Frame(0, b)
-	if db := psnrRGB(a, b); db < 35 {
+	if db := psnr.RGB(a, b); db < 35 {
 		t.Errorf("frame 0 of the multi-clip: %.1f dB against the single shot's, want >= 35", db)
 	}
 	// Cuts: the step across a cut is far larger than the steps within the

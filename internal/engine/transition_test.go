@@ -18,6 +18,7 @@ import (
 	"stillmotion/internal/generation"
 	"stillmotion/internal/media"
 	"stillmotion/internal/morph"
+	"stillmotion/internal/psnr"
 	"stillmotion/internal/render"
 	"stillmotion/internal/speech"
 )
@@ -117,10 +118,10 @@ func TestTransition(t *testing.T) {
 				clip.Frame(i, dst)
 				return dst
 			}
-			if db := psnrRGB(drawn(0), first); db < 35 {
+			if db := psnr.RGB(drawn(0), first); db < 35 {
 				t.Errorf("frame 0: %.1f dB against the first picture, want >= 35", db)
 			}
-			if db := psnrRGB(drawn(n-1), tail); db < 35 {
+			if db := psnr.RGB(drawn(n-1), tail); db < 35 {
 				t.Errorf("last frame: %.1f dB against the tail, fitted to the frame, want >= 35", db)
 			}
 			// And the file's, through the encoder.
@@ -128,13 +129,13 @@ func TestTransition(t *testing.T) {
 			if len(frames) != 120 {
 				t.Fatalf("%d frames", len(frames))
 			}
-			e0, e1 := psnrRGB(frames[0], first), psnrRGB(frames[119], tail)
+			e0, e1 := psnr.RGB(frames[0], first), psnr.RGB(frames[119], tail)
 			t.Logf("encoded: frame 0 %.1f dB, last %.1f dB", e0, e1)
 			if e0 < 32 || e1 < 32 {
 				t.Errorf("encoded ends %.1f and %.1f dB against the pictures, want >= 32", e0, e1)
 			}
 			// The middle is neither picture.
-			if db := psnrRGB(frames[60], first); db > 30 {
+			if db := psnr.RGB(frames[60], first); db > 30 {
 				t.Errorf("frame 60 is still the first picture (%.1f dB)", db)
 			}
 		})
@@ -207,7 +208,7 @@ func TestTransitionLooks(t *testing.T) {
 		t.Errorf("frame 60 at night %.1f against %.1f without: want it darker", dark, lit)
 	}
 	for _, i := range []int{0, 119} {
-		if db := psnrRGB(at(looks, i), at(bare, i)); db < 35 {
+		if db := psnr.RGB(at(looks, i), at(bare, i)); db < 35 {
 			t.Errorf("frame %d: %.1f dB against the picture, want the looks grown out (>= 35)", i, db)
 		}
 	}

@@ -324,27 +324,3 @@ func pearson(x, y []float64) float64 {
 	}
 	return sxy / math.Sqrt(sxx*syy)
 }
-
-// psnrOutside returns the PSNR (dB) of b against a over the pixels for
-// which keep is true, and 100 for identical pixels.
-func psnrOutside(a, b *image.RGBA, keep func(x, y int) bool) float64 {
-	var se float64
-	n := 0
-	for y := a.Rect.Min.Y; y < a.Rect.Max.Y; y++ {
-		for x := a.Rect.Min.X; x < a.Rect.Max.X; x++ {
-			if !keep(x, y) {
-				continue
-			}
-			p, q := a.Pix[a.PixOffset(x, y):], b.Pix[b.PixOffset(x, y):]
-			for k := range 3 {
-				d := float64(p[k]) - float64(q[k])
-				se += d * d
-			}
-			n += 3
-		}
-	}
-	if se == 0 {
-		return 100
-	}
-	return 10 * math.Log10(255*255/(se/float64(n)))
-}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"stillmotion/internal/psnr"
 )
 
 // load decodes a picture from testdata as RGBA.
@@ -25,27 +27,6 @@ func load(tb testing.TB, name string) *image.RGBA {
 		tb.Fatal(err)
 	}
 	return Fit(img, img.Bounds().Dx(), img.Bounds().Dy())
-}
-
-// psnr is the peak signal-to-noise ratio of b against a over R, G and B,
-// in dB (+Inf for identical pictures).
-func psnr(a, b *image.RGBA) float64 {
-	var se float64
-	n := 0
-	for y := range a.Rect.Dy() {
-		for x := range a.Rect.Dx() {
-			i, j := a.PixOffset(a.Rect.Min.X+x, a.Rect.Min.Y+y), b.PixOffset(b.Rect.Min.X+x, b.Rect.Min.Y+y)
-			for c := range 3 {
-				d := float64(a.Pix[i+c]) - float64(b.Pix[j+c])
-				se += d * d
-				n++
-			}
-		}
-	}
-	if se == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255*float64(n)/se)
 }
 
 // meanLuma is a picture's mean luma, 0..255.
@@ -217,17 +198,17 @@ func TestEndpoints(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.m
-			if p := psnr(tt.a, frame(m, 0)); p < 35 {
+			if p := psnr.RGB(tt.a, frame(m, 0)); p < 35 {
 				t.Errorf("frame 0: PSNR %.1f dB against the first picture, want >= 35", p)
 			}
-			if p := psnr(tt.b, frame(m, 1)); p < 35 {
+			if p := psnr.RGB(tt.b, frame(m, 1)); p < 35 {
 				t.Errorf("frame 1: PSNR %.1f dB against the last picture, want >= 35", p)
 			}
 			// Close to the ends the frames stay close to them.
-			if p := psnr(tt.a, frame(m, 0.01)); p < 35 {
+			if p := psnr.RGB(tt.a, frame(m, 0.01)); p < 35 {
 				t.Errorf("frame 0.01: PSNR %.1f dB against the first picture, want >= 35", p)
 			}
-			if p := psnr(tt.b, frame(m, 0.99)); p < 35 {
+			if p := psnr.RGB(tt.b, frame(m, 0.99)); p < 35 {
 				t.Errorf("frame 0.99: PSNR %.1f dB against the last picture, want >= 35", p)
 			}
 		})
@@ -261,8 +242,8 @@ func TestMiddleView(t *testing.T) {
 			tm := tt.m(a.Rect.Dx(), a.Rect.Dy())
 			// Halfway, the morph blends equal parts of the two views.
 			truth := relight(view(a, tm.toward(0.5)), (1+tt.gain)/2)
-			pm := psnr(truth, frame(m, 0.5))
-			pc := psnr(truth, crossFade(a, b))
+			pm := psnr.RGB(truth, frame(m, 0.5))
+			pc := psnr.RGB(truth, crossFade(a, b))
 			t.Logf("matched %.2f; middle frame PSNR: morph %.1f dB, cross-fade %.1f dB", m.Matched(), pm, pc)
 			if pm < pc+tt.margin {
 				t.Errorf("morph %.1f dB, cross-fade %.1f dB against the true middle view: want a gain of %.0f dB", pm, pc, tt.margin)
@@ -318,8 +299,8 @@ func TestNewObject(t *testing.T) {
 
 	m := mustNew(t, a, b)
 	mid := frame(m, 0.5)
-	pm := psnr(want, mid)
-	pc := psnr(want, crossFade(a, b))
+	pm := psnr.RGB(want, mid)
+	pc := psnr.RGB(want, crossFade(a, b))
 	t.Logf("matched %.2f; middle frame PSNR: morph %.1f dB, cross-fade %.1f dB", m.Matched(), pm, pc)
 	if pm < pc+6 {
 		t.Errorf("morph %.1f dB, cross-fade %.1f dB against the middle view with the object half faded in: want a gain of 6 dB", pm, pc)
@@ -354,10 +335,10 @@ func TestUnrelated(t *testing.T) {
 			if m.Matched() > 0.25 {
 				t.Errorf("matched %.2f, want <= 0.25", m.Matched())
 			}
-			if p := psnr(tt.a, frame(m, 0)); p < 35 {
+			if p := psnr.RGB(tt.a, frame(m, 0)); p < 35 {
 				t.Errorf("frame 0: PSNR %.1f dB, want >= 35", p)
 			}
-			if p := psnr(tt.b, frame(m, 1)); p < 35 {
+			if p := psnr.RGB(tt.b, frame(m, 1)); p < 35 {
 				t.Errorf("frame 1: PSNR %.1f dB, want >= 35", p)
 			}
 			la, lb, lm := meanLuma(tt.a), meanLuma(tt.b), meanLuma(frame(m, 0.5))
@@ -453,11 +434,11 @@ func TestShapes(t *testing.T) {
 				m.Frame(f, dst) // must not panic
 			}
 			m.Frame(0, dst)
-			if p := psnr(tt.a, dst); !math.IsInf(p, 1) {
+			if p := psnr.RGB(tt.a, dst); !math.IsInf(p, 1) {
 				t.Errorf("frame 0: PSNR %.1f dB, want identical", p)
 			}
 			m.Frame(1, dst)
-			if p := psnr(tt.b, dst); !math.IsInf(p, 1) {
+			if p := psnr.RGB(tt.b, dst); !math.IsInf(p, 1) {
 				t.Errorf("frame 1: PSNR %.1f dB, want identical", p)
 			}
 		})

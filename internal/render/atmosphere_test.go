@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"stillmotion/internal/prompt"
+	"stillmotion/internal/psnr"
 )
 
 func TestPlanAtmosphere(t *testing.T) {
@@ -61,7 +62,7 @@ func TestAtmosphere(t *testing.T) {
 		a := Atmosphere(1 << e)
 		t.Run(a.String(), func(t *testing.T) {
 			r := New(src, 640, 360, Shot{Atmosphere: a, Seed: 1}, 48)
-			if p := psnr(want, frame(r, 0)); p < 35 {
+			if p := psnr.RGB(want, frame(r, 0)); p < 35 {
 				t.Errorf("frame 0: PSNR %.1f dB", p)
 			}
 			f30 := frame(r, 30)

@@ -3,6 +3,8 @@ package render
 import (
 	"math"
 	"testing"
+
+	"stillmotion/internal/psnr"
 )
 
 // TestCameraWords checks the moves beyond the basic ones by the global
@@ -63,7 +65,7 @@ func TestHandheld(t *testing.T) {
 	src := pattern(320, 180, 6)
 	a := New(src, 320, 180, Shot{Move: Static, Shake: defaultShake, Seed: 1}, 96)
 	b := New(src, 320, 180, Shot{Move: Static, Shake: defaultShake, Seed: 2}, 96)
-	if p := psnr(reference(src, 320, 180), frame(a, 0)); p < 35 {
+	if p := psnr.RGB(reference(src, 320, 180), frame(a, 0)); p < 35 {
 		t.Errorf("frame 0 of a handheld shot: PSNR %.1f dB", p)
 	}
 	same := true

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"stillmotion/internal/psnr"
 )
 
 // TestFigureParallax checks a push in with a figure: frame 0 is still the
@@ -23,7 +25,7 @@ func TestFigureParallax(t *testing.T) {
 		t.Fatalf("layers: %v without the figure, %v with it", flat.shot.Depth, deep.shot.Depth)
 	}
 	f0 := frame(deep, 0)
-	if p := psnr(want, f0); p < 35 {
+	if p := psnr.RGB(want, f0); p < 35 {
 		t.Errorf("frame 0: PSNR %.1f dB against the input", p)
 	}
 	last := frame(deep, 23)
@@ -404,7 +406,7 @@ func TestLayeredFrames(t *testing.T) {
 				if r.shot.Depth != tt.depth {
 					t.Fatalf("layers %q, want %q", r.shot.Depth, tt.depth)
 				}
-				if p := psnr(want, frame(r, 0)); p < 35 {
+				if p := psnr.RGB(want, frame(r, 0)); p < 35 {
 					t.Errorf("frame 0: PSNR %.1f dB against the input", p)
 				}
 				last := frame(r, 23)

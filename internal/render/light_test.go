@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"stillmotion/internal/prompt"
+	"stillmotion/internal/psnr"
 )
 
 func TestPlanLight(t *testing.T) {
@@ -54,7 +55,7 @@ func TestGrades(t *testing.T) {
 			r := New(img, fw, fh, Shot{Light: Light{From: tt.grade, To: tt.grade}}, 48)
 			// Frame 0 is the picture; the grade has grown in after a
 			// second, and holds.
-			if p := psnr(ref, frame(r, 0)); p < 35 {
+			if p := psnr.RGB(ref, frame(r, 0)); p < 35 {
 				t.Errorf("frame 0: PSNR %.1f dB against the input, want >= 35", p)
 			}
 			half := measureRGB(frame(r, gradeGrowth/2))
@@ -73,7 +74,7 @@ func TestGrades(t *testing.T) {
 	t.Run("night falls", func(t *testing.T) {
 		r := New(img, fw, fh, Shot{Light: PlanLight(prompt.Read("the harbour as night falls", ""))}, 48)
 		f0 := frame(r, 0)
-		if p := psnr(reference(img, fw, fh), f0); p < 35 {
+		if p := psnr.RGB(reference(img, fw, fh), f0); p < 35 {
 			t.Errorf("frame 0 of a transition from natural light: PSNR %.1f dB", p)
 		}
 		prev := measureRGB(f0)[3]

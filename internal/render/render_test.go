@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	xdraw "golang.org/x/image/draw"
+
+	"stillmotion/internal/psnr"
 )
 
 var allMoves = []Move{Static, ZoomIn, ZoomOut, PanLeft, PanRight, TiltUp, TiltDown, WhipLeft, WhipRight, OrbitLeft, OrbitRight, TruckLeft, TruckRight, PedestalUp, PedestalDown, DollyZoom}
@@ -93,24 +95,6 @@ func reference(src image.Image, fw, fh int) *image.RGBA {
 	return dst
 }
 
-// psnr returns the peak signal-to-noise ratio of b against a over RGB.
-func psnr(a, b *image.RGBA) float64 {
-	var sum float64
-	var n int
-	for i := range a.Pix {
-		if i%4 == 3 {
-			continue
-		}
-		d := float64(a.Pix[i]) - float64(b.Pix[i])
-		sum += d * d
-		n++
-	}
-	if sum == 0 {
-		return math.Inf(1)
-	}
-	return 10 * math.Log10(255*255/(sum/float64(n)))
-}
-
 func frame(r *Renderer, i int) *image.RGBA {
 	dst := image.NewRGBA(image.Rect(0, 0, r.fw, r.fh))
 	r.Frame(i, dst)
@@ -139,7 +123,7 @@ func TestFrameZeroIsInput(t *testing.T) {
 		for _, mv := range allMoves {
 			t.Run(src.name+"/"+mv.String(), func(t *testing.T) {
 				r := New(src.img, fw, fh, Shot{Move: mv}, 48)
-				if p := psnr(want, frame(r, 0)); p < 35 {
+				if p := psnr.RGB(want, frame(r, 0)); p < 35 {
 					t.Errorf("frame 0 of %dx%d: PSNR %.1f dB against the scaled input, want >= 35", fw, fh, p)
 				}
 			})

@@ -3,6 +3,8 @@ package render
 import (
 	"math"
 	"testing"
+
+	"stillmotion/internal/psnr"
 )
 
 func TestTravelWords(t *testing.T) {
@@ -88,7 +90,7 @@ func TestDollyZoom(t *testing.T) {
 	for _, fig := range []Box{figure, {}} {
 		r := New(src, 320, 180, Shot{Move: DollyZoom, Figure: fig}, 24)
 		f0 := frame(r, 0)
-		if p := psnr(want, f0); p < 35 {
+		if p := psnr.RGB(want, f0); p < 35 {
 			t.Errorf("figure %v: frame 0 PSNR %.1f dB", fig, p)
 		}
 		a, b := fullLuma(f0.Pix, 320, 180), fullLuma(frame(r, 23).Pix, 320, 180)
