@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -30,14 +31,7 @@ func BenchmarkPoll(b *testing.B) {
 	ctx := context.Background()
 	paths := make([]string, n)
 	for i, k := range keys {
-		r := httptest.NewRequest("POST", universalPath, strings.NewReader(`{"model":"pixverse/v5/image-to-video","prompt":"a slow pan","image_url":"https://example.com/a.png"}`))
-		r.Header.Set("Authorization", "Bearer "+k)
-		r.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		bn.handler.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("submit: %d %s", w.Code, w.Body)
-		}
+		benchSubmit(b, bn.handler, k)
 		id := fmt.Sprintf("gen%018d", i+1)
 		if i%2 == 0 {
 			v := &generation.Video{Key: "videos/" + id + ".mp4", FileName: id + ".mp4", Size: 812345, Width: 640, Height: 360, Duration: 5, FPS: 24}
@@ -81,14 +75,7 @@ func BenchmarkList(b *testing.B) {
 	bn.handler = bn.api.Handler()
 	ctx := context.Background()
 	for i := range n * each {
-		r := httptest.NewRequest("POST", universalPath, strings.NewReader(`{"model":"pixverse/v5/image-to-video","prompt":"a slow pan","image_url":"https://example.com/a.png"}`))
-		r.Header.Set("Authorization", "Bearer "+keys[i%n])
-		r.Header.Set("Content-Type", "application/json")
-		w := httptest.NewRecorder()
-		bn.handler.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("submit: %d %s", w.Code, w.Body)
-		}
+		benchSubmit(b, bn.handler, keys[i%n])
 		id := fmt.Sprintf("gen%018d", i+1)
 		v := &generation.Video{Key: "videos/" + id + ".mp4", FileName: id + ".mp4", Size: 812345, Width: 640, Height: 360, Duration: 5, FPS: 24}
 		if err := bn.store.Finish(ctx, id, v, nil); err != nil {
@@ -110,4 +97,17 @@ func BenchmarkList(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchSubmit submits a generation as key through h.
+func benchSubmit(b *testing.B, h http.Handler, key string) {
+	b.Helper()
+	r := httptest.NewRequest("POST", universalPath, strings.NewReader(`{"model":"pixverse/v5/image-to-video","prompt":"a slow pan","image_url":"https://example.com/a.png"}`))
+	r.Header.Set("Authorization", "Bearer "+key)
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		b.Fatalf("submit: %d %s", w.Code, w.Body)
+	}
 }

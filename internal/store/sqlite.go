@@ -176,26 +176,9 @@ func (c *snapshotCache) check(ctx context.Context) error {
 // generation returns generation id as read returns it, from the cache if
 // nothing was committed since read last ran for it.
 func (c *snapshotCache) generation(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error) {
-	c.mu.Lock()
-	if err := c.check(ctx); err != nil {
-		c.mu.Unlock()
+	g, err := cached(ctx, c, func() map[string]*generation.Generation { return c.gens }, id, read)
+	if err != nil {
 		return nil, err
-	}
-	g, ok := c.gens[id]
-	v := c.version
-	c.mu.Unlock()
-	if !ok {
-		var err error
-		if g, err = read(); err != nil {
-			return nil, err
-		}
-		// g is at least as new as v: kept under v, it goes at the next
-		// check that finds a later commit.
-		c.mu.Lock()
-		if c.conn != nil && c.version == v && len(c.gens) < maxSnapshotGenerations {
-			c.gens[id] = g
-		}
-		c.mu.Unlock()
 	}
 	cp := *g // callers get their own copy
 	return &cp, nil
@@ -204,26 +187,9 @@ func (c *snapshotCache) generation(ctx context.Context, id string, read func() (
 // list returns the page of a list that key names as read returns it, from
 // the cache if nothing was committed since read last ran for it.
 func (c *snapshotCache) list(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error) {
-	c.mu.Lock()
-	if err := c.check(ctx); err != nil {
-		c.mu.Unlock()
+	gs, err := cached(ctx, c, func() map[string][]*generation.Generation { return c.lists }, key, read)
+	if err != nil {
 		return nil, err
-	}
-	gs, ok := c.lists[key]
-	v := c.version
-	c.mu.Unlock()
-	if !ok {
-		var err error
-		if gs, err = read(); err != nil {
-			return nil, err
-		}
-		// As in generation: kept under v, it goes at the next check
-		// that finds a later commit. Pages count against the same bound.
-		c.mu.Lock()
-		if c.conn != nil && c.version == v && len(c.gens)+len(c.lists) < maxSnapshotGenerations {
-			c.lists[key] = gs
-		}
-		c.mu.Unlock()
 	}
 	out := make([]*generation.Generation, len(gs)) // callers get their own copies
 	for i, g := range gs {
@@ -231,6 +197,36 @@ func (c *snapshotCache) list(ctx context.Context, key string, read func() ([]*ge
 		out[i] = &cp
 	}
 	return out, nil
+}
+
+// cached returns the value of key in the map m returns (one of c's, read
+// with c.mu held), or else what read returns, which it keeps there if no
+// commit came between: read's value is at least as new as the version
+// checked before it, so kept under that version it goes at the next check
+// that finds a later commit. Generations and pages count against one bound.
+func cached[T any](ctx context.Context, c *snapshotCache, m func() map[string]T, key string, read func() (T, error)) (T, error) {
+	var zero T
+	c.mu.Lock()
+	if err := c.check(ctx); err != nil {
+		c.mu.Unlock()
+		return zero, err
+	}
+	v, ok := m()[key]
+	version := c.version
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := read()
+	if err != nil {
+		return zero, err
+	}
+	c.mu.Lock()
+	if c.conn != nil && c.version == version && len(c.gens)+len(c.lists) < maxSnapshotGenerations {
+		m()[key] = v
+	}
+	c.mu.Unlock()
+	return v, nil
 }
 
 // dataVersionNow returns the database's data_version as of now.
