@@ -134,9 +134,9 @@ type cover [][]span
 
 // sample draws the view of scale s centred on (cx, cy) from the texels pix
 // into the top-left w x h of dst: all of it, or where a non-nil need says;
-// opaque sets alpha to 255, else it is sampled with the rest. It is separable: each texel row the view needs is filtered across once,
-// into a ring of rows, and the output rows are filtered down from four of
-// them.
+// opaque sets alpha to 255, else it is sampled with the rest. It is
+// separable: each texel row the view needs is filtered across once, into
+// a ring of rows, and the output rows are filtered down from four of them.
 func (r *Renderer) sample(s, cx, cy float64, pix []uint8, dst *image.RGBA, w, h int, need cover, opaque bool) {
 	t := &r.tex
 	if s == 1 && cx == 0.5 && cy == 0.5 && t.sx == float64(r.fw) && t.sy == float64(r.fh) {
