@@ -48,7 +48,8 @@ func downVector(out []uint8, r0, r1, r2, r3 []uint64, t *taps, opaque bool) int 
 	le := binary.LittleEndian
 	// The scalar code after this runs at full speed only once the upper
 	// halves of the vector registers are cleared (else every SSE
-	// instruction waits on them).
+	// instruction waits on them): a talking portrait's frames took 20 %
+	// longer with this kernel until it did.
 	defer archsimd.ClearAVXUpperBits()
 	for x := 0; x < n; x += 4 {
 		a := archsimd.LoadUint16x16Slice(l0[4*x : 4*x+16])
