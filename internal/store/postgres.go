@@ -140,6 +140,9 @@ func (b *pgBackend) migrateQueue(ctx context.Context) error {
 // reader is the pool itself: PostgreSQL runs reads side by side already.
 func (b *pgBackend) reader() conn { return b }
 
+// snapshot implements backend: PostgreSQL cannot tell when anyone commits.
+func (b *pgBackend) snapshot() *snapshotCache { return nil }
+
 func (b *pgBackend) ping(ctx context.Context) error { return unavailable(ctx, b.pool.Ping(ctx)) }
 func (b *pgBackend) close() error                   { b.pool.Close(); return nil }
 

@@ -31,11 +31,11 @@ type sqliteBackend struct {
 	// reads is a pool of read-only connections for the reads outside
 	// transactions (polls, lists, keys): in WAL mode they run beside the
 	// one writer and each other instead of queueing for its connection.
-	reads    sqlConn
-	rdb      *sql.DB // reads' database
-	snapshot *snapshotCache
-	path     string
-	lock     *os.File
+	reads sqlConn
+	rdb   *sql.DB        // reads' database
+	snap  *snapshotCache // nil until the read pool is open
+	path  string
+	lock  *os.File
 }
 
 // readConns is the size of the read pool: enough to keep the cores busy
@@ -87,44 +87,16 @@ func (b *sqliteBackend) openReads(context.Context) error {
 	rdb.SetMaxOpenConns(readConns)
 	rdb.SetMaxIdleConns(readConns)
 	b.rdb, b.reads = rdb, sqlConn{x: rdb, stmts: &stmtCache{db: rdb}}
-	b.snapshot = &snapshotCache{db: rdb}
+	b.snap = &snapshotCache{db: rdb}
 	return nil
 }
 
-func (b *sqliteBackend) queuePosition(ctx context.Context, id string) (int, error) {
-	if b.snapshot == nil { // still opening
-		return -1, nil
-	}
-	return b.snapshot.position(ctx, id)
-}
-
-func (b *sqliteBackend) version(ctx context.Context) (int64, bool, error) {
-	if b.snapshot == nil { // still opening
-		return 0, false, nil
-	}
-	v, err := b.snapshot.dataVersionNow(ctx)
-	return v, err == nil, err
-}
-
-func (b *sqliteBackend) polled(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error) {
-	if b.snapshot == nil { // still opening
-		return read()
-	}
-	return b.snapshot.generation(ctx, id, read)
-}
-
-func (b *sqliteBackend) listed(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error) {
-	if b.snapshot == nil { // still opening
-		return read()
-	}
-	return b.snapshot.list(ctx, key, read)
-}
+func (b *sqliteBackend) snapshot() *snapshotCache { return b.snap }
 
 // snapshotCache keeps what polls and lists read, the generations, the
 // pages of lists and the queue positions of all queued ones (read in one
-// query), until anyone next
-// commits to the database, which SQLite's data_version, read on a
-// connection that never writes, reveals. A poll of an unchanged database
+// query), until anyone next commits to the database, which SQLite's
+// data_version, read on a connection that never writes, reveals. A poll of an unchanged database
 // then costs that one small read and map lookups: no generation read, no
 // count over the queue ahead. Each commit, a render's progress included,
 // empties it.
@@ -368,7 +340,7 @@ func (b *sqliteBackend) ping(ctx context.Context) error { return b.db.PingContex
 func (b *sqliteBackend) close() error {
 	b.stmts.close()
 	if b.rdb != nil {
-		b.snapshot.close()
+		b.snap.close()
 		b.reads.stmts.close()
 		b.rdb.Close()
 	}

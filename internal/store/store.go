@@ -82,6 +82,10 @@ type backend interface {
 	// committed state (polls, lists, key lookups): on SQLite, a pool of
 	// read-only connections beside the writer's one.
 	reader() conn
+	// snapshot returns the cache of what polls and lists read between
+	// commits, or nil: a backend that cannot tell when anyone commits
+	// (PostgreSQL), or one still opening.
+	snapshot() *snapshotCache
 	begin(ctx context.Context) (tx, error)
 	// lockMigrations serializes schema migrations across processes until
 	// the returned function is called.
@@ -501,11 +505,8 @@ func (d *DB) GetForPoll(ctx context.Context, id string) (*generation.Generation,
 	read := func() (*generation.Generation, error) {
 		return d.get(ctx, `SELECT `+pollColumns+` FROM generation WHERE id = ?`, id)
 	}
-	if pc, ok := d.b.(interface {
-		polled(ctx context.Context, id string, read func() (*generation.Generation, error)) (*generation.Generation, error)
-	}); ok {
-		// SQLite's backend keeps what polls read between commits.
-		return pc.polled(ctx, id, read)
+	if c := d.b.snapshot(); c != nil {
+		return c.generation(ctx, id, read)
 	}
 	return read()
 }
@@ -547,12 +548,8 @@ func (d *DB) List(ctx context.Context, keyID string, q generation.ListQuery) ([]
 		return d.generations(ctx, d.b.reader(), `SELECT `+columns+` FROM generation WHERE `+where+
 			` ORDER BY created_at `+order+`, id `+order+` LIMIT ?`, args...)
 	}
-	if lc, ok := d.b.(interface {
-		listed(ctx context.Context, key string, read func() ([]*generation.Generation, error)) ([]*generation.Generation, error)
-	}); ok && q.WithoutRequest {
-		// SQLite's backend keeps the pages lists read between commits,
-		// as it keeps what polls read.
-		return lc.listed(ctx, fmt.Sprintf("%s\x00%s\x00%d\x00%t", keyID, q.After, q.Limit, q.Desc), read)
+	if c := d.b.snapshot(); c != nil && q.WithoutRequest {
+		return c.list(ctx, fmt.Sprintf("%s\x00%s\x00%d\x00%t", keyID, q.After, q.Limit, q.Desc), read)
 	}
 	return read()
 }
@@ -586,13 +583,8 @@ const queuePositionQuery = `SELECT count(*) FROM generation meg CROSS JOIN river
 
 // QueuePosition implements generation.Store.
 func (d *DB) QueuePosition(ctx context.Context, id string) (int, error) {
-	if qp, ok := d.b.(interface {
-		queuePosition(ctx context.Context, id string) (int, error)
-	}); ok {
-		// SQLite's backend keeps every position between commits.
-		if n, err := qp.queuePosition(ctx, id); n >= 0 || err != nil {
-			return n, err
-		}
+	if c := d.b.snapshot(); c != nil {
+		return c.position(ctx, id)
 	}
 	// In River's order of its queue: by priority, then time, then id. The
 	// walk goes over the unfinished jobs ahead (River's fetching index),
@@ -821,12 +813,12 @@ func (d *DB) Keys(ctx context.Context) ([]*auth.Key, error) {
 // Version implements auth.VersionedStore: on SQLite, a value that any
 // process's commit changes (its data_version); PostgreSQL cannot tell.
 func (d *DB) Version(ctx context.Context) (int64, bool, error) {
-	if vb, ok := d.b.(interface {
-		version(ctx context.Context) (int64, bool, error)
-	}); ok {
-		return vb.version(ctx)
+	c := d.b.snapshot()
+	if c == nil {
+		return 0, false, nil
 	}
-	return 0, false, nil
+	v, err := c.dataVersionNow(ctx)
+	return v, err == nil, err
 }
 
 // RevokeKey implements auth.Store.
