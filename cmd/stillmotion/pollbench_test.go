@@ -35,11 +35,7 @@ import (
 // limit off, against a bare net/http JSON handler in this process (the
 // baseline), and against the server while two renders run.
 func TestBenchPollPath(t *testing.T) {
-	benchOnly(t)
-	wrk, err := exec.LookPath("wrk")
-	if err != nil {
-		t.Skip("wrk is not installed (apt-get install -y wrk)")
-	}
+	wrk := wrkFor(t)
 	pb := seedPollBench(t, 0)
 	dir, keys, ids, env, args := pb.dir, pb.keys, pb.ids, pb.env, pb.args
 
@@ -163,6 +159,18 @@ func pollOnce(t *testing.T, p *proc, key, id string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// wrkFor skips t unless it is a benchmark run with wrk installed, and
+// returns wrk's path.
+func wrkFor(t *testing.T) string {
+	t.Helper()
+	benchOnly(t)
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		t.Skip("wrk is not installed (apt-get install -y wrk)")
+	}
+	return wrk
 }
 
 // wrkScript writes a wrk script that makes the GET requests reqs (path
@@ -349,11 +357,7 @@ func runWrk(t *testing.T, wrk, lua, url string) wrkResult {
 //
 //	STILLMOTION_BENCH=1 go test -run 'TestBenchListAndEvents' -v -timeout 10m ./cmd/stillmotion/
 func TestBenchListAndEvents(t *testing.T) {
-	benchOnly(t)
-	wrk, err := exec.LookPath("wrk")
-	if err != nil {
-		t.Skip("wrk is not installed (apt-get install -y wrk)")
-	}
+	wrk := wrkFor(t)
 	pb := seedPollBench(t, 20)
 	lists := make([][2]string, 20)
 	for i := range lists {

@@ -304,18 +304,25 @@ func TestEncodeErrors(t *testing.T) {
 	}
 }
 
-// encode720p renders and encodes 5 s of 1280x720 with a zoom in through
-// render.Renderer, as a generation does.
-func encode720p(tb testing.TB, dir, wav string) {
-	f, err := os.Open(filepath.Join("testdata", "rocket.jpg"))
+// decodeTestdata decodes the image testdata/name.
+func decodeTestdata(tb testing.TB, name string) image.Image {
+	tb.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	src, _, err := image.Decode(f)
+	img, _, err := image.Decode(f)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return img
+}
+
+// encode720p renders and encodes 5 s of 1280x720 with a zoom in through
+// render.Renderer, as a generation does.
+func encode720p(tb testing.TB, dir, wav string) {
+	src := decodeTestdata(tb, "rocket.jpg")
 	const frames = 5 * 24
 	r := render.New(src, 1280, 720, render.Plan("slow zoom in", "", 1), frames)
 	spec := Spec{Width: 1280, Height: 720, FPS: 24, Frames: frames, AudioWAV: wav}

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	"os"
 	"os/exec"
 	"testing"
 )
@@ -40,15 +39,7 @@ func TestToYUV420Colours(t *testing.T) {
 // Go: luma within one level, chroma (ffmpeg filters it with more taps)
 // within a few at sharp edges and a fraction of a level on average.
 func TestToYUV420AsFFmpeg(t *testing.T) {
-	f, err := os.Open("testdata/rocket.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := decodeTestdata(t, "rocket.jpg")
 	b := img.Bounds()
 	w, h := b.Dx()&^1, b.Dy()&^1
 	src := image.NewRGBA(image.Rect(0, 0, w, h))

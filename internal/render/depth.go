@@ -350,13 +350,21 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 // layerScratch is what a call of stretch or composite works in, kept for
 // the next.
 type layerScratch struct {
+	// stretch's: each column's texel coordinates in the two windows and
+	// its bilinear pair in the near one, the matte over the near layer's
+	// reach, and where each layer is sampled.
 	xf, xb   []float64
 	of       []int
 	wf       []uint64
 	matte    []uint32
 	bg, near cover
-	spans    []span
-	texels   []span
+	// landCover's: the land's cover, each column's first tap, the runs
+	// of a row's texel rows.
+	land   cover
+	base   []int
+	texels []span
+	// spans holds the spans of the covers above.
+	spans []span
 }
 
 // covers returns where stretch draws the background (where the matte mt
@@ -429,8 +437,8 @@ func (st *layerScratch) covers(mt []uint32, nb image.Rectangle, w, h int) (bg, n
 // the sampled land is wholly clear, all four channels zero.
 func (st *layerScratch) landCover(r *Renderer, v view, w, h int) cover {
 	t := &r.tex
-	need := grow(&st.near, h)
-	base := grow(&st.of, w)
+	need := grow(&st.land, h)
+	base := grow(&st.base, w)
 	for x := range w {
 		u := v.cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/v.s
 		base[x], _ = cubicTaps(t.ox+u*t.sx-0.5, t.w)
