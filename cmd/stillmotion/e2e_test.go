@@ -150,19 +150,23 @@ func startServer(t *testing.T, o serverOpts) *proc {
 			mu.Unlock()
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := p.client.Get(p.url + "/readyz")
-		if err == nil {
+	if !p.waitReady() {
+		t.Fatalf("server did not become ready")
+	}
+	return p
+}
+
+// waitReady reports whether p's /readyz answers 200 within 20 s.
+func (p *proc) waitReady() bool {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if res, err := p.client.Get(p.url + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return p
+				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("server did not become ready")
-	return nil
+	return false
 }
 
 func (p *proc) kill() {

@@ -136,17 +136,11 @@ func startPollServer(t *testing.T, dir string, workers int, env, args []string) 
 	}
 	p := &proc{url: "http://" + addr, addr: addr, dataDir: dir, cmd: cmd, client: &http.Client{Timeout: 30 * time.Second}}
 	t.Cleanup(func() { p.kill(); logFile.Close() })
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if res, err := p.client.Get(p.url + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return p
-			}
-		}
+	if !p.waitReady() {
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		t.Fatalf("server did not become ready:\n%s", log)
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-	t.Fatalf("server did not become ready:\n%s", log)
-	return nil
+	return p
 }
 
 // pollOnce polls generation id as key and returns the answer.
