@@ -30,6 +30,14 @@ type modelEntry struct {
 	Durations []int `json:"durations,omitempty"`
 	// Pricing is what a generation of the model costs.
 	Pricing pricing `json:"pricing"`
+	// Parameters describe the fields a form fills, in the order to show
+	// them: type, allowed values, default, bounds.
+	Parameters []generation.Parameter `json:"parameters"`
+	// DurationsByResolution lists the durations allowed at a resolution
+	// where fewer than Durations (1080p: 5 s).
+	DurationsByResolution map[string][]int `json:"durations_by_resolution,omitempty"`
+	// OneOf are groups of fields of which a request sends exactly one.
+	OneOf [][]string `json:"one_of,omitempty"`
 }
 
 // pricing is a model's prices in credits ($1 = billing.CreditsPerUSD).
@@ -93,10 +101,26 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request, _ *auth.Key)
 		if !slices.Contains(fields, generation.FieldSpeech) {
 			p.Speech, p.SpeechChunk = 0, 0
 		}
+		params := []generation.Parameter{}
+		for _, f := range fields {
+			if pa, ok := sc.Parameter(f); ok {
+				params = append(params, pa)
+			}
+		}
+		var byRes map[string][]int
+		for _, res := range generation.Resolutions {
+			if d, ok := sc.DurationsAt(res); ok && slices.Contains(fields, generation.FieldResolution) {
+				if byRes == nil {
+					byRes = map[string][]int{}
+				}
+				byRes[res] = d
+			}
+		}
 		out.Data = append(out.Data, modelEntry{ID: rt.Model, Object: "model", Type: "video", Kind: string(sc.Kind), Schema: sc.Model,
 			Engine: rt.Kind, Fields: fields, Durations: sc.Durations,
 			Pricing: pricing{PerSecond: p.PerSecond, Speech: p.Speech, SpeechBytes: p.SpeechChunk, PerVideo: p.PerVideo, Extras: p.Extras,
-				CreditsPerUSD: billing.CreditsPerUSD}})
+				CreditsPerUSD: billing.CreditsPerUSD},
+			Parameters: params, DurationsByResolution: byRes, OneOf: sc.OneOf()})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
