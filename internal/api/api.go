@@ -74,6 +74,11 @@ type Server struct {
 	// EventInterval is how often an event stream checks its generation.
 	// Defaults to 500 milliseconds.
 	EventInterval time.Duration
+	// VoicePreview, if set, returns a short WAV of a voice of
+	// generation.Speakers (not Auto), served on GET /v2/voices/{id}/preview.
+	VoicePreview func(ctx context.Context, voice string) ([]byte, error)
+	// Studio, if set, is the web studio, served at / and /assets/.
+	Studio http.Handler
 	// Metrics, if set, is served at GET /metrics (without authentication:
 	// it holds counts and timings, no ids or keys).
 	Metrics http.Handler
@@ -116,6 +121,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v2/models", s.authed(s.listModels))
 	mux.Handle("GET /v1/models", s.authed(s.listOpenAIModels))
 	mux.Handle("GET "+eventsPath, s.authed(s.events))
+	mux.Handle("GET /v1/billing/balance", s.authed(s.billingBalance))
+	mux.Handle("GET "+voicesPath, s.authed(s.listVoices))
+	mux.Handle("GET "+voicesPath+"/{id}/preview", s.authed(s.voicePreview))
+	if s.Studio != nil {
+		mux.Handle("GET /{$}", s.Studio)
+		mux.Handle("GET /assets/", s.Studio)
+	}
 	mux.Handle("POST "+videosPath, s.authed(s.createVideo))
 	mux.Handle("GET "+videosPath, s.authed(s.listVideos))
 	mux.Handle("GET "+videosPath+"/{id}", s.authed(s.getVideo))

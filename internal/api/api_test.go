@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,6 +87,8 @@ func setup(t testing.TB) *bundle {
 		Now:          clock,
 		NewRequestID: func() string { rid++; return fmt.Sprintf("req%03d", rid) },
 		Logger:       slog.New(slog.DiscardHandler),
+		VoicePreview: func(_ context.Context, voice string) ([]byte, error) { return []byte("RIFF " + voice), nil },
+		Studio:       http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "studio "+r.URL.Path) }),
 	}
 	b.handler = b.api.Handler()
 	b.bootstID = "env_" + auth.Hash(bootstrapKey)[:16]
@@ -201,6 +204,11 @@ func TestGolden(t *testing.T) {
 		{"error_lipsync_video_not_video", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/lip-sync","video_url":"data:image/png;base64,` + tinyPNG + `","audio_url":"https://example.com/a.mp3"}`}},
 		{"error_text_to_video_not_served", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5/text-to-video","prompt":"A dragon"}`}},
 		{"models", call{"GET", "/v2/models", bootstrapKey, "", ""}},
+		{"balance", call{"GET", "/v1/billing/balance", "sm_rich", "", ""}},
+		{"balance_unlimited", call{"GET", "/v1/billing/balance", bootstrapKey, "", ""}},
+		{"voices", call{"GET", "/v2/voices", bootstrapKey, "", ""}},
+		{"error_voice_unknown", call{"GET", "/v2/voices/Bob/preview", bootstrapKey, "", ""}},
+		{"error_voice_auto", call{"GET", "/v2/voices/Auto/preview", bootstrapKey, "", ""}},
 		{"models_openai", call{"GET", "/v1/models", bootstrapKey, "", ""}},
 		{"v1_error_models_no_key", call{"GET", "/v1/models", "", "", ""}},
 		{"healthz", call{"GET", "/healthz", "", "", ""}},

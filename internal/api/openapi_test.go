@@ -202,8 +202,11 @@ func docOperations(doc map[string]any) []docOperation {
 
 // muxPattern is the ServeMux pattern a documented operation is served by:
 // the path as written, but a trailing {path} (the rest of the path) is the
-// prefix pattern ending in "/".
+// prefix pattern ending in "/", and "/" alone is "/{$}".
 func (o docOperation) muxPattern() string {
+	if o.path == "/" {
+		return o.method + " /{$}"
+	}
 	return o.method + " " + strings.TrimSuffix(o.path, "{path}")
 }
 
@@ -711,6 +714,11 @@ var goldenRoutes = map[string][2]string{
 	"file_error_expired_url":                {"GET", "/files/{path}"},
 	"healthz":                               {"GET", "/healthz"},
 	"models":                                {"GET", "/v2/models"},
+	"balance":                               {"GET", "/v1/billing/balance"},
+	"balance_unlimited":                     {"GET", "/v1/billing/balance"},
+	"voices":                                {"GET", "/v2/voices"},
+	"error_voice_unknown":                   {"GET", "/v2/voices/{id}/preview"},
+	"error_voice_auto":                      {"GET", "/v2/voices/{id}/preview"},
 	"models_openai":                         {"GET", "/v1/models"},
 	"v1_error_models_no_key":                {"GET", "/v1/models"},
 	"idem_error_bad_key":                    {"POST", universalPath},

@@ -42,13 +42,17 @@ var (
 		"Mason", "Jack", "Liam", "James", "Oliver", "Adrian", "Ethan", "Auto"}
 )
 
+// AutoSpeaker is the lip_sync_tts_speaker that lets the engine choose a
+// voice from the seed.
+const AutoSpeaker = "Auto"
+
 // Limits of the free-text fields, in characters (runes).
 const (
 	MaxPrompt     = 2048
 	MaxSpeech     = 200
 	MaxSeed       = 2147483647
 	defaultRes    = "720p"
-	defaultVoice  = "Auto"
+	defaultVoice  = AutoSpeaker
 	speechField   = "lip_sync_tts_content"
 	speakerField  = "lip_sync_tts_speaker"
 	resolutionKey = "resolution"

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,7 @@ import (
 	"stillmotion/internal/scratch"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
+	"stillmotion/internal/studio"
 	"stillmotion/internal/webhook"
 )
 
@@ -307,6 +309,30 @@ type node struct {
 	floor   *diskspace.Floor
 }
 
+// mediaOrigins are the origins other than the page's own that the studio
+// may load videos and thumbnails from: the public URL's (a proxy in front)
+// and an S3 store's, whose signed URLs point at it.
+func mediaOrigins(c *Config) []string {
+	var o []string
+	add := func(raw string) {
+		if !strings.Contains(raw, "://") {
+			raw = "https://" + raw
+		}
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			o = append(o, u.Scheme+"://"+u.Host)
+		}
+	}
+	add(c.PublicURL)
+	if sc, err := blob.ParseS3URL(c.Storage); err == nil && strings.HasPrefix(c.Storage, "s3://") {
+		if sc.Endpoint == "" {
+			o = append(o, "https://*.amazonaws.com")
+		} else {
+			add(sc.Endpoint)
+		}
+	}
+	return o
+}
+
 // openBlobs opens the configured video storage. A Disk store also serves
 // its files, through the returned handler.
 func openBlobs(ctx context.Context, c *Config) (generation.Blobs, api.FileServer, error) {
@@ -554,6 +580,8 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		BodyBudget:     c.BodyBudget,
 		BodyTimeout:    c.BodyTimeout,
 		Thumbnail:      thumbnail(c.FFmpeg),
+		VoicePreview:   (&speech.Previews{Synthesizer: &speech.Flite{Program: c.Flite}}).WAV,
+		Studio:         studio.Handler(mediaOrigins(&c)...),
 		Metrics:        n.metrics.Handler(),
 		ObserveRequest: n.metrics.ObserveRequest,
 		Logger:         log,
