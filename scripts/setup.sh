@@ -12,7 +12,8 @@ optional=(rhvoice rhvoice-english)
 if [[ "${1:-}" == "--test" ]]; then
   # festival checks RHVoice's phone timings against true ones; pocketsphinx
   # (for the intelligibility benchmark) is installed by that benchmark's notes.
-  want+=(python3-requests nodejs postgresql festival festvox-us-slt-hts)
+  # chromium (with a font) drives the studio's browser tests.
+  want+=(python3-requests nodejs postgresql festival festvox-us-slt-hts chromium fonts-dejavu-core)
 fi
 
 missing=()
