@@ -23,8 +23,11 @@ type Key struct {
 	// Unlimited keys are never debited: the bootstrap keys from
 	// STILLMOTION_API_KEYS and keys created without a credit balance.
 	Unlimited bool
-	Created   time.Time
-	Revoked   *time.Time
+	// Test keys run in test mode: their generations are free, marked
+	// "test" on reads, kept apart from real ones, and may be scripted.
+	Test    bool
+	Created time.Time
+	Revoked *time.Time
 }
 
 // Store persists keys.
@@ -92,6 +95,8 @@ const CacheTTL = 5 * time.Second
 type Authenticator struct {
 	store     Store
 	bootstrap map[string]*Key // by hash
+	// AllTest makes every key a test key (the server's --test-mode).
+	AllTest bool
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
 
@@ -112,18 +117,27 @@ type cachedKey struct {
 const maxCached = 10_000
 
 // NewAuthenticator returns an Authenticator over store that also accepts the
-// bootstrap secrets (STILLMOTION_API_KEYS) with unlimited credits.
-func NewAuthenticator(store Store, bootstrap []string) *Authenticator {
+// bootstrap secrets (STILLMOTION_API_KEYS) with unlimited credits, and the
+// bootstrap test secrets (STILLMOTION_TEST_KEYS) as unlimited test keys.
+func NewAuthenticator(store Store, bootstrap []string, testBootstrap ...string) *Authenticator {
 	a := &Authenticator{store: store, bootstrap: map[string]*Key{}}
-	for _, s := range bootstrap {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
+	add := func(secrets []string, test bool) {
+		for _, s := range secrets {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			h := Hash(s)
+			// The ID is derived from the hash so the same bootstrap key owns
+			// the same generations across restarts.
+			k := &Key{ID: "env_" + h[:16], Name: "bootstrap", Hash: h, Unlimited: true, Test: test}
+			if test {
+				k.ID, k.Name = "envtest_"+h[:16], "bootstrap-test"
+			}
+			a.bootstrap[h] = k
 		}
-		h := Hash(s)
-		// The ID is derived from the hash so the same bootstrap key owns the
-		// same generations across restarts.
-		a.bootstrap[h] = &Key{ID: "env_" + h[:16], Name: "bootstrap", Hash: h, Unlimited: true}
 	}
+	add(bootstrap, false)
+	add(testBootstrap, true)
 	return a
 }
 
@@ -141,7 +155,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 	// hash of a guess says nothing about the hashes of the real keys.
 	h := Hash(strings.TrimSpace(secret))
 	if k, ok := a.bootstrap[h]; ok {
-		return k, nil
+		c := *k
+		c.Test = c.Test || a.AllTest
+		return &c, nil
 	}
 	now := a.now()
 	var version int64
@@ -174,6 +190,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 		return nil, fault.E(fault.Unauthenticated, "Invalid API key: it is unknown or revoked; create one with 'stillmotion keys create'")
 	}
 	k := *c.key // callers get their own copy
+	k.Test = k.Test || a.AllTest
 	return &k, nil
 }
 

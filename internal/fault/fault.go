@@ -77,6 +77,25 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind_%d", k)
 }
 
+// Ending are the kinds a generation can end with, in order.
+func Ending() []Kind {
+	var ks []Kind
+	for k := ImageFetch; k <= StorageFull; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// Named returns the kind whose wire name is name.
+func Named(name string) (Kind, bool) {
+	for i, n := range names {
+		if n == name {
+			return Kind(i), true
+		}
+	}
+	return 0, false
+}
+
 // MaxEcho is the most characters of a client's value a message repeats.
 const MaxEcho = 64
 

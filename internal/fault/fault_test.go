@@ -49,3 +49,17 @@ func TestMessageOfHidesInternals(t *testing.T) {
 		t.Errorf("MessageOf = %q", m)
 	}
 }
+
+func TestNamed(t *testing.T) {
+	for _, k := range Ending() {
+		if got, ok := Named(k.String()); !ok || got != k {
+			t.Errorf("Named(%q) = %v, %v; want %v", k.String(), got, ok, k)
+		}
+	}
+	if len(Ending()) != 11 || Ending()[0] != ImageFetch || Ending()[10] != StorageFull {
+		t.Errorf("Ending() = %v", Ending())
+	}
+	if _, ok := Named("teapot"); ok {
+		t.Error("Named(teapot) found a kind")
+	}
+}

@@ -68,8 +68,19 @@ type Generation struct {
 	// what Insert counted, this one included. Neither is read back.
 	MaxInFlight int
 	InFlight    int
-	Created     time.Time
-	Updated     time.Time
+	// Test marks a test key's generation: free, marked on reads, seen
+	// only by test keys, and run as Script says.
+	Test bool
+	// Script is the test script it runs, in canonical form (see package
+	// testmode); "" for none. Polls counts the polls of a scripted
+	// generation, whose faults may be put on the Nth.
+	Script string
+	Polls  int
+	// StartAt, when set on a generation being inserted, is when a worker
+	// may take it: until then it stays queued. It is not read back.
+	StartAt time.Time
+	Created time.Time
+	Updated time.Time
 }
 
 // IdempotencyWindow is how long an idempotency key is remembered: a key
@@ -159,6 +170,9 @@ type Task struct {
 	Inputs map[string]Input
 	// Out is the path of the MP4 to write.
 	Out string
+	// Script is the test script of a test generation ("" for none), for
+	// the engine that renders by it (ScriptedEngine).
+	Script string
 	// Progress is told how far the render is, in 0..1. It may be nil.
 	Progress func(float64)
 	// State is what an earlier attempt of this generation recorded with

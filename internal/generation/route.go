@@ -14,6 +14,11 @@ import (
 // Model when no engines file says otherwise.
 const BuiltinEngine = "builtin"
 
+// ScriptedEngine is the name of the engine that renders test generations
+// as their scripts say, without rendering (a tiny MP4, or the scripted
+// error). Its failures are final: a script's error is not retried.
+const ScriptedEngine = "scripted"
+
 // The request fields an engine may honour, by their wire names.
 const (
 	FieldPrompt         = "prompt"

@@ -268,6 +268,27 @@ func RequestHash(req *Request) string {
 // than MaxIdempotencyKey or holds anything but printable ASCII gets a
 // fault.Invalid error.
 func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, req *Request, key string) (g *Generation, replayed bool, err error) {
+	return s.SubmitAs(ctx, Submitter{KeyID: keyID, Unlimited: unlimited}, req, key)
+}
+
+// Submitter is who submits a generation, and how it is to run.
+type Submitter struct {
+	KeyID     string
+	Unlimited bool // the key is never charged
+	// Test makes it a test generation (see Generation.Test): free, and
+	// run as Script says.
+	Test   bool
+	Script string
+	// Engine, if set, renders it in place of its route's engine (a test
+	// script's fast render).
+	Engine string
+	// Delay keeps it queued this long before a worker may take it.
+	Delay time.Duration
+}
+
+// SubmitAs is SubmitOnce for the submitter who.
+func (s *Service) SubmitAs(ctx context.Context, who Submitter, req *Request, key string) (g *Generation, replayed bool, err error) {
+	keyID, unlimited := who.KeyID, who.Unlimited || who.Test
 	if !validIdempotencyKey(key) {
 		return nil, false, &fault.Error{Kind: fault.Invalid, Message: "Header validation error!",
 			Fields: []fault.FieldError{{Field: "Idempotency-Key", Message: fmt.Sprintf("Expected 1 to %d printable ASCII characters", MaxIdempotencyKey)}}}
@@ -281,6 +302,15 @@ func (s *Service) SubmitOnce(ctx context.Context, keyID string, unlimited bool, 
 	g, err = s.newGeneration(keyID, req)
 	if err != nil {
 		return nil, false, err
+	}
+	if who.Test {
+		g.Test, g.Script, g.Credits = true, who.Script, 0
+	}
+	if who.Engine != "" {
+		g.Engine, g.Queue = who.Engine, ""
+	}
+	if who.Delay > 0 {
+		g.StartAt = g.Created.Add(who.Delay)
 	}
 	if s.Inputs != nil {
 		for _, field := range URLFields {
@@ -809,7 +839,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 
 	start := time.Now()
 	task := &Task{
-		ID: id, Request: &g.Request, Out: out, State: g.EngineState,
+		ID: id, Request: &g.Request, Out: out, State: g.EngineState, Script: g.Script,
 		Progress: func(p float64) { progress.Store(math.Float64bits(p)) },
 		Save:     func(ctx context.Context, state string) error { return s.Store.SaveState(ctx, id, state) },
 	}
@@ -843,7 +873,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 		if stopped(ctx) {
 			return err
 		}
-		if !permanent(kind) && !job.Last() {
+		if !permanent(kind) && !job.Last() && g.Engine != ScriptedEngine {
 			log.Warn("render failed; will retry", "err", err)
 			return err
 		}

@@ -259,6 +259,14 @@ CREATE INDEX IF NOT EXISTS generation_ended_created ON generation (created_at) W
 	{9, `
 CREATE INDEX IF NOT EXISTS generation_queued_job ON generation (job_id, engine) WHERE status = 'queued';
 `},
+	// Test mode: test keys, and their generations with the script they
+	// run and the number of times they were polled.
+	{10, `
+ALTER TABLE api_key ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE generation ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE generation ADD COLUMN script TEXT NOT NULL DEFAULT '';
+ALTER TABLE generation ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -400,12 +408,17 @@ func (d *DB) Insert(ctx context.Context, g *generation.Generation, unlimited boo
 		}
 		prio := queue.Priority(g.InFlight)
 		g.InFlight++
-		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, queue.InsertOpts(cmp.Or(g.Queue, engine), prio))
+		opts := queue.InsertOpts(cmp.Or(g.Queue, engine), prio)
+		if !g.StartAt.IsZero() {
+			opts.ScheduledAt = g.StartAt
+		}
+		jobID, err := t.insertJob(ctx, queue.RenderArgs{GenerationID: g.ID}, opts)
 		if err != nil {
 			return fmt.Errorf("enqueueing: %w", err)
 		}
-		_, err = t.exec(ctx, `INSERT INTO generation (id, key_id, status, request, credits, engine, job_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.KeyID, string(g.Status), string(req), g.Credits, engine, jobID, ms(g.Created), ms(g.Updated))
+		_, err = t.exec(ctx, `INSERT INTO generation (id, key_id, status, request, credits, engine, job_id, created_at, updated_at, test, script)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.KeyID, string(g.Status), string(req), g.Credits, engine, jobID, ms(g.Created), ms(g.Updated),
+			flag(g.Test), g.Script)
 		if err != nil || g.IdempotencyKey == "" {
 			return err
 		}
@@ -462,21 +475,21 @@ const pollColumns = `id, key_id, status, '', ` + columnsAfterRequest
 const columnsAfterRequest = `credits, progress, plan, engine, engine_state, video, error_name, error_message, created_at, updated_at,
 	CASE WHEN status IN ('queued', 'generating') AND EXISTS (SELECT 1 FROM river_job WHERE river_job.id = generation.job_id
 		AND river_job.state IN ('completed', 'discarded', 'cancelled')) THEN 1 ELSE 0 END,
-	CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END`
+	CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END, test, script, polls`
 
 func scanGeneration(r row) (*generation.Generation, error) {
 	var (
-		g                      generation.Generation
-		status, req            string
-		video, errName, errMsg sql.NullString
-		created, updated       int64
-		orphaned, deleted      int
+		g                       generation.Generation
+		status, req             string
+		video, errName, errMsg  sql.NullString
+		created, updated        int64
+		orphaned, deleted, test int
 	)
 	if err := r.Scan(&g.ID, &g.KeyID, &status, &req, &g.Credits, &g.Progress, &g.Plan, &g.Engine, &g.EngineState,
-		&video, &errName, &errMsg, &created, &updated, &orphaned, &deleted); err != nil {
+		&video, &errName, &errMsg, &created, &updated, &orphaned, &deleted, &test, &g.Script, &g.Polls); err != nil {
 		return nil, err
 	}
-	g.Status, g.Orphaned, g.Deleted = generation.Status(status), orphaned == 1, deleted == 1
+	g.Status, g.Orphaned, g.Deleted, g.Test = generation.Status(status), orphaned == 1, deleted == 1, test == 1
 	if req != "" { // "": read with pollColumns
 		if err := json.Unmarshal([]byte(req), &g.Request); err != nil {
 			return nil, err
@@ -744,8 +757,8 @@ func (d *DB) CreateKey(ctx context.Context, k *auth.Key) error {
 	if !k.Unlimited {
 		credits = k.Credits
 	}
-	_, err := d.b.exec(ctx, `INSERT INTO api_key (id, name, hash, credits, created_at) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Hash, credits, ms(k.Created))
+	_, err := d.b.exec(ctx, `INSERT INTO api_key (id, name, hash, credits, created_at, test) VALUES (?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Hash, credits, ms(k.Created), flag(k.Test))
 	if isUniqueViolation(err) {
 		return fault.Errorf(fault.Conflict, "a key named %q already exists; revoke it or choose another name", k.Name)
 	}
@@ -762,7 +775,15 @@ func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE")
 }
 
-const keyColumns = `id, name, hash, credits, created_at, revoked_at`
+const keyColumns = `id, name, hash, credits, created_at, revoked_at, test`
+
+// flag is a boolean as the schema's INTEGER flags hold it.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func scanKey(r row) (*auth.Key, error) {
 	var (
@@ -770,11 +791,12 @@ func scanKey(r row) (*auth.Key, error) {
 		credits sql.NullInt64
 		created int64
 		revoked sql.NullInt64
+		test    int
 	)
-	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &credits, &created, &revoked); err != nil {
+	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &credits, &created, &revoked, &test); err != nil {
 		return nil, err
 	}
-	k.Credits, k.Unlimited = credits.Int64, !credits.Valid
+	k.Credits, k.Unlimited, k.Test = credits.Int64, !credits.Valid, test == 1
 	k.Created = time.UnixMilli(created).UTC()
 	if revoked.Valid {
 		t := time.UnixMilli(revoked.Int64).UTC()

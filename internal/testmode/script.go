@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"stillmotion/internal/fault"
 )
 
 // Limits of a script's values.
@@ -136,7 +138,7 @@ func Parse(s string) (*Script, error) {
 		case "then":
 			sc.Then, err = end(v)
 		case "submit":
-			sc.Submit, err = fault(k, v)
+			sc.Submit, err = faultOf(k, v)
 		case "poll":
 			sc.Polls, err = polls(v)
 		case "retry_after":
@@ -183,8 +185,8 @@ func end(v string) (End, error) {
 		return End{Status: status}, nil
 	}
 	name, msg, _ := strings.Cut(rest, ":")
-	if !hasName || !plainName(name) {
-		return End{}, errorf("then=%q: want error:NAME[:MESSAGE], NAME an error.name such as image_fetch_failed", clip(v))
+	if k, ok := fault.Named(name); !hasName || !ok || !slices.Contains(fault.Ending(), k) {
+		return End{}, errorf("then=%q: want error:NAME[:MESSAGE], NAME one of %s", clip(v), strings.Join(endingNames(), ", "))
 	}
 	if len(msg) > MaxMessage || strings.TrimSpace(msg) != msg {
 		return End{}, errorf("then: the message is %d bytes, at most %d, without spaces around it", len(msg), MaxMessage)
@@ -192,7 +194,16 @@ func end(v string) (End, error) {
 	return End{Status: status, Name: name, Message: msg}, nil
 }
 
-func fault(k, v string) (Fault, error) {
+// endingNames are the error.name values a generation can end with.
+func endingNames() []string {
+	var n []string
+	for _, k := range fault.Ending() {
+		n = append(n, k.String())
+	}
+	return n
+}
+
+func faultOf(k, v string) (Fault, error) {
 	f := Fault(v)
 	if !slices.Contains(Faults, f) {
 		names := make([]string, len(Faults))
@@ -216,7 +227,7 @@ func polls(v string) (map[int]Fault, error) {
 		if _, dup := m[n]; dup {
 			return nil, errorf("poll %d is given twice", n)
 		}
-		f, err := fault("poll", fs)
+		f, err := faultOf("poll", fs)
 		if err != nil {
 			return nil, err
 		}

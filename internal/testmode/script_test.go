@@ -40,10 +40,11 @@ func TestParseErrors(t *testing.T) {
 		{"generate=11m", "from 0 to 10m0s"},
 		{"queue=-1s", "from 0 to 10m0s"},
 		{"then=done", `then="done": want completed, succeeded or error:NAME[:MESSAGE]`},
-		{"then=error", "want error:NAME[:MESSAGE], NAME an error.name such as image_fetch_failed"},
+		{"then=error", "want error:NAME[:MESSAGE], NAME one of image_fetch_failed, image_url_forbidden,"},
+		{"then=error:teapot", "NAME one of image_fetch_failed"},
 		{"then=error:bad name", "want error:NAME[:MESSAGE]"},
 		{"then=completed:x", "only an error has a name"},
-		{"then=error:x:" + strings.Repeat("m", MaxMessage+1), "the message is 501 bytes"},
+		{"then=error:timeout:" + strings.Repeat("m", MaxMessage+1), "the message is 501 bytes"},
 		{"submit=418", `submit="418": want one of 429, 500, 502, 503, 504, reset, slow`},
 		{"poll=0:429", "N the poll's number from 1 to 1000"},
 		{"poll=2", "want N:FAULT"},
@@ -52,7 +53,7 @@ func TestParseErrors(t *testing.T) {
 		{"retry_after=0", "want whole seconds from 1 to 3600"},
 		{"render=slowly", `render="slowly": want fast or real`},
 		{"preset=a b", "want a preset's name"},
-		{"then=error:x:a\tb", "control character at byte 14"},
+		{"then=error:timeout:a\tb", "control character at byte 20"},
 		{strings.Repeat("a", MaxLen+1), "the script is 2049 bytes; at most 2048"},
 	} {
 		_, err := Parse(tt.in)
@@ -63,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "queue=3s;generate=10s;then=error:image_fetch_failed", "poll=2:429,4:504;retry_after=5", "then=error:x:m:n;render=real;preset=p", "submit=slow"} {
+	for _, s := range []string{"", "queue=3s;generate=10s;then=error:image_fetch_failed", "poll=2:429,4:504;retry_after=5", "then=error:timeout:m:n;render=real;preset=p", "submit=slow"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -27,6 +27,9 @@ type Harness struct {
 	Request func() *generation.Request
 	// Inputs, if set, gives every task its Task.Inputs.
 	Inputs func(req *generation.Request) map[string]generation.Input
+	// Script, if set, gives every task its Task.Script (the scripted
+	// engine's test script).
+	Script func(req *generation.Request) string
 	// Slow returns a request whose render takes long enough (3 s or more)
 	// to be cancelled midway. Defaults to Request.
 	Slow func() *generation.Request
@@ -97,6 +100,9 @@ func (h *Harness) task(t *testing.T, req *generation.Request, p *progress) *gene
 	tk := &generation.Task{ID: generation.NewID(), Request: req, Out: filepath.Join(t.TempDir(), "out.mp4"), Progress: p.report}
 	if h.Inputs != nil {
 		tk.Inputs = h.Inputs(req)
+	}
+	if h.Script != nil {
+		tk.Script = h.Script(req)
 	}
 	return tk
 }

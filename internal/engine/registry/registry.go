@@ -38,6 +38,7 @@ import (
 
 	"stillmotion/internal/billing"
 	"stillmotion/internal/engine"
+	"stillmotion/internal/engine/scripted"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
@@ -115,15 +116,22 @@ func KindNames() []string {
 }
 
 // Default is the registry without an engines file: the built-in engine
-// serves generation.Model.
+// serves the family's models it can render. Every registry also has the
+// scripted engine, which test generations rendered fast go to, on a queue
+// of its own with room for many at once (they only wait).
 func Default(env *Env) *Registry {
 	return &Registry{
-		Engines: map[string]generation.Engine{generation.BuiltinEngine: env.Builtin},
-		Kinds:   map[string]string{generation.BuiltinEngine: generation.BuiltinEngine},
+		Engines: map[string]generation.Engine{generation.BuiltinEngine: env.Builtin, generation.ScriptedEngine: &scripted.Engine{}},
+		Kinds:   map[string]string{generation.BuiltinEngine: generation.BuiltinEngine, generation.ScriptedEngine: generation.ScriptedEngine},
 		Routes:  generation.DefaultRoutes(),
-		Queues:  map[string]Queue{queue.For(generation.BuiltinEngine): {}},
+		Queues: map[string]Queue{queue.For(generation.BuiltinEngine): {},
+			queue.For(generation.ScriptedEngine): {Concurrency: ScriptedConcurrency}},
 	}
 }
+
+// ScriptedConcurrency is how many scripted test generations a worker
+// process runs at once.
+const ScriptedConcurrency = 100
 
 // Load reads the engines file at path and builds its engines. Relative
 // paths in it are read from its directory unless env.Dir is set.
@@ -176,6 +184,9 @@ func Parse(b []byte, env *Env) (*Registry, error) {
 	queues := map[string]string{generation.BuiltinEngine: generation.BuiltinEngine}
 	delete(r.Queues, queue.For(generation.BuiltinEngine))
 	for _, e := range entries {
+		if e.Name == generation.ScriptedEngine || e.Queue == generation.ScriptedEngine {
+			return nil, fault.Errorf(fault.Invalid, "engine %q: the name %q is kept for test generations; choose another", e.Name, generation.ScriptedEngine)
+		}
 		make, ok := kinds[e.Kind]
 		if !ok {
 			return nil, fault.Errorf(fault.Invalid, "engine %q: unknown kind %q; the kinds are %s", e.Name, e.Kind, strings.Join(KindNames(), ", "))
@@ -213,7 +224,7 @@ func Parse(b []byte, env *Env) (*Registry, error) {
 		if err != nil {
 			return nil, fault.Errorf(fault.Invalid, "line %d: model %q: %s", val.Line, model, fault.MessageOf(err))
 		}
-		if _, ok := r.Engines[m.Engine]; !ok {
+		if _, ok := r.Engines[m.Engine]; !ok || m.Engine == generation.ScriptedEngine {
 			return nil, fault.Errorf(fault.Invalid, "line %d: model %q names the engine %q, which is not defined; the engines are %s",
 				val.Line, model, m.Engine, strings.Join(r.names(), ", "))
 		}
@@ -301,7 +312,9 @@ func kindList(ks []generation.Kind) string {
 func (r *Registry) names() []string {
 	names := make([]string, 0, len(r.Engines))
 	for n := range r.Engines {
-		names = append(names, n)
+		if n != generation.ScriptedEngine {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	return names
