@@ -16,7 +16,9 @@ import (
 )
 
 const keysUsage = `Usage:
-  stillmotion keys create --name NAME [--credits N]   create a key; it is printed once
+  stillmotion keys create --name NAME [--credits N] [--test]
+                                                      create a key; it is printed once
+                                                      (--test: a test key, see docs/testing.md)
   stillmotion keys list                               list keys and their balances
   stillmotion keys revoke ID|NAME                     revoke a key
 
@@ -36,6 +38,7 @@ func runKeys(ctx context.Context, args []string) error {
 	var c common
 	c.register(fs)
 	name := fs.String("name", "", "key name (create; required)")
+	test := fs.Bool("test", false, "a test key (create): its generations are free, marked \"test\", rendered fast unless scripted otherwise, and it may send test scripts (X-Stillmotion-Script)")
 	credits := fs.Int64("credits", -1, "credit balance (create); omitted: unlimited. $1 = 2,000,000 credits; 720p 5 s costs 420,000")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,11 +59,15 @@ func runKeys(ctx context.Context, args []string) error {
 		}
 		secret := auth.NewSecret()
 		k := &auth.Key{ID: "key_" + generation.NewID()[:12], Name: *name, Hash: auth.Hash(secret),
-			Credits: *credits, Unlimited: *credits < 0, Created: time.Now().UTC()}
+			Credits: *credits, Unlimited: *credits < 0, Test: *test, Created: time.Now().UTC()}
 		if err := st.CreateKey(ctx, k); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "Created key %s (%s) with %s. It is shown only once:\n", k.ID, k.Name, balance(k))
+		kind := "key"
+		if k.Test {
+			kind = "test key"
+		}
+		fmt.Fprintf(os.Stderr, "Created %s %s (%s) with %s. It is shown only once:\n", kind, k.ID, k.Name, balance(k))
 		fmt.Println(secret)
 	case "list":
 		keys, err := st.Keys(ctx)
@@ -68,13 +75,17 @@ func runKeys(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREDITS\tCREATED\tSTATE")
+		fmt.Fprintln(tw, "ID\tNAME\tCREDITS\tMODE\tCREATED\tSTATE")
 		for _, k := range keys {
 			state := "active"
 			if k.Revoked != nil {
 				state = "revoked " + k.Revoked.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, balance(k), k.Created.Format(time.RFC3339), state)
+			mode := "real"
+			if k.Test {
+				mode = "test"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, balance(k), mode, k.Created.Format(time.RFC3339), state)
 		}
 		return tw.Flush()
 	case "revoke":

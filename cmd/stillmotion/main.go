@@ -214,6 +214,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.IntVar(&cfg.MaxInFlight, "max-in-flight", envInt("STILLMOTION_MAX_IN_FLIGHT", 50), "generations each key may have queued or rendering; a submit over it gets 429; 0 = no limit (env STILLMOTION_MAX_IN_FLIGHT)")
 	bodyBudget := fs.Int64("body-budget-mb", int64(envInt("STILLMOTION_BODY_BUDGET_MB", 64)), "request body MiB each key may be sending at once; a body over it gets 413; 0 = no limit (env STILLMOTION_BODY_BUDGET_MB)")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", envDuration("STILLMOTION_BODY_TIMEOUT", time.Minute), "time a client has to send a request body; a slower one gets 408; 0 = no limit (env STILLMOTION_BODY_TIMEOUT)")
+	fs.BoolVar(&cfg.TestMode, "test-mode", env("STILLMOTION_TEST_MODE", "") == "1", "make every key a test key: generations are free, marked \"test\", kept apart from the key's real ones, rendered fast unless a script says render=real, and scriptable (X-Stillmotion-Script); see docs/testing.md (env STILLMOTION_TEST_MODE=1)")
 	fs.StringVar(&cfg.SucceededWord, "completed-status", env("STILLMOTION_COMPLETED_STATUS", "completed"), "status word of a finished generation on /v2/video/generations: completed or succeeded (env STILLMOTION_COMPLETED_STATUS)")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 7*24*time.Hour, "how long download URLs stay valid")
 	fs.DurationVar(&cfg.Retention, "retention", envDuration("STILLMOTION_RETENTION", 7*24*time.Hour), "how long generations are kept after they were created: then their records, videos and inputs are deleted (expires_at says when), by the processes with workers; 0 = keep everything (env STILLMOTION_RETENTION)")
@@ -256,6 +257,9 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	}
 	if keys := os.Getenv("STILLMOTION_API_KEYS"); keys != "" {
 		cfg.APIKeys = strings.Split(keys, ",")
+	}
+	if keys := os.Getenv("STILLMOTION_TEST_KEYS"); keys != "" {
+		cfg.TestKeys = strings.Split(keys, ",")
 	}
 	cfg.AllowPrivateFetch = os.Getenv("STILLMOTION_ALLOW_PRIVATE_FETCH") == "1"
 	if !withHTTP {

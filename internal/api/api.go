@@ -28,6 +28,7 @@ import (
 	"stillmotion/internal/billing"
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
+	"stillmotion/internal/testmode"
 )
 
 // Server is the HTTP API. Set its fields, then serve Handler().
@@ -327,6 +328,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
 	}
+	s.writeError(w, r, status, fe, msg)
+}
+
+// writeError answers with fe as status, in the shape of r's route.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, fe *fault.Error, msg string) {
 	if isOpenAI(r) {
 		writeJSON(w, status, newOpenAIError(fe, status, msg))
 		return
@@ -431,7 +437,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, err)
 		return
 	}
-	g, replayed, ok := s.submitOnce(w, r, k, req)
+	g, replayed, w, ok := s.submitOnce(w, r, k, req)
 	if !ok {
 		return
 	}
@@ -495,18 +501,39 @@ func (s *Server) byID(act func(ctx context.Context, keyID, id string) (*generati
 				Fields: []fault.FieldError{{Field: "generation_id", Message: "Required"}}})
 			return
 		}
-		g, err := act(r.Context(), k.ID, id)
+		g, err := act(r.Context(), k.ID, withoutModel(id))
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if r.Method == http.MethodGet {
+			f, sc, err := s.pollFault(r, g)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if f != "" && s.writeFault(w, r, f, sc.RetryAfter) {
+				return
+			}
+			if f == testmode.Slow {
+				w = slowly(w)
+			}
 		}
 		s.respond(w, r, g)
 	}
 }
 
+// usage is what a generation cost: credits and dollars, or, for a test
+// generation whose preset says so, tokens (as older hosted docs show).
 type usage struct {
-	CreditsUsed int64   `json:"credits_used"`
-	USDSpent    float64 `json:"usd_spent"`
+	CreditsUsed *int64   `json:"credits_used,omitempty"`
+	USDSpent    *float64 `json:"usd_spent,omitempty"`
+	TokensUsed  *int64   `json:"tokens_used,omitempty"`
+}
+
+func usageOf(credits int64) usage {
+	usd := billing.USD(credits)
+	return usage{CreditsUsed: &credits, USDSpent: &usd}
 }
 
 type meta struct {
@@ -543,6 +570,8 @@ type generationBody struct {
 	// 3339, UTC); absent when the server keeps them forever.
 	ExpiresAt string `json:"expires_at,omitempty"`
 	Meta      meta   `json:"meta"`
+	// Test marks a test key's generation (test mode).
+	Test bool `json:"test,omitempty"`
 }
 
 // credits is what g costs its key: nothing once it failed (refunded).
@@ -567,7 +596,8 @@ func pollBody(ctx context.Context, svc *generation.Service, g *generation.Genera
 		Status: string(g.Status),
 		Plan:   g.Plan,
 		Error:  g.Failure,
-		Meta:   meta{Usage: usage{CreditsUsed: c, USDSpent: billing.USD(c)}},
+		Meta:   meta{Usage: usageOf(c)},
+		Test:   g.Test,
 	}
 	if t := svc.ExpiresAt(g); !t.IsZero() {
 		body.ExpiresAt = t.UTC().Format(time.RFC3339)
@@ -609,6 +639,14 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 			body.Status = s.SucceededWord
 		}
 	}
+	if sc := scriptOf(g); sc != nil && sc.Preset != "" {
+		if g.Request.Model == "" { // read without its request: the model is needed
+			if full, err := s.Service.Get(r.Context(), g.KeyID, g.ID); err == nil {
+				g = full
+			}
+		}
+		presented(body, g, sc)
+	}
 	return body, nil
 }
 
@@ -635,11 +673,28 @@ func (s *Server) respondAs(w http.ResponseWriter, r *http.Request, g *generation
 // submitOnce submits req for k under the request's Idempotency-Key and
 // marks a replay in the answer's headers. ok is false when it failed, the
 // error already written.
-func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key, req *generation.Request) (g *generation.Generation, replayed, ok bool) {
-	g, replayed, err := s.Service.SubmitOnce(r.Context(), k.ID, k.Unlimited, req, r.Header.Get("Idempotency-Key"))
+//
+// A test key's script may put a fault on the submit: then the generation is
+// not made (or, for a slow answer, made and answered through the returned
+// writer, which trickles).
+func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key, req *generation.Request) (g *generation.Generation, replayed bool, _ http.ResponseWriter, ok bool) {
+	sc, err := testScript(r, k, req)
 	if err != nil {
 		s.fail(w, r, err)
-		return nil, false, false
+		return nil, false, w, false
+	}
+	if sc != nil {
+		if s.writeFault(w, r, sc.Submit, sc.RetryAfter) {
+			return nil, false, w, false
+		}
+		if sc.Submit == testmode.Slow {
+			w = slowly(w)
+		}
+	}
+	g, replayed, err = s.Service.SubmitAs(r.Context(), submitter(k, sc), req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false, w, false
 	}
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -647,5 +702,5 @@ func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key,
 		w.Header().Set("x-ratelimit-limit-generations", strconv.Itoa(g.MaxInFlight))
 		w.Header().Set("x-ratelimit-remaining-generations", strconv.Itoa(max(0, g.MaxInFlight-g.InFlight)))
 	}
-	return g, replayed, true
+	return g, replayed, w, true
 }

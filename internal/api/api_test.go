@@ -32,6 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 const (
 	bootstrapKey = "test-bootstrap-key"
 	otherKey     = "test-other-key"
+	testKey      = "test-mode-key" // a test key (test mode)
 )
 
 var epoch = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
@@ -77,7 +78,7 @@ func setup(t testing.TB) *bundle {
 	rid := 0
 	b.api = &Server{
 		Service:      svc,
-		Auth:         auth.NewAuthenticator(st, []string{bootstrapKey, otherKey}),
+		Auth:         auth.NewAuthenticator(st, []string{bootstrapKey, otherKey}, testKey),
 		Files:        files,
 		CheckInput:   (&input.Files{}).Check,
 		CheckSpeech:  func(text string) error { _, err := speech.CleanText(text); return err },

@@ -216,7 +216,7 @@ func (s *Server) createVideo(w http.ResponseWriter, r *http.Request, k *auth.Key
 		s.fail(w, r, renameFields(err))
 		return
 	}
-	g, _, ok := s.submitOnce(w, r, k, req)
+	g, _, w, ok := s.submitOnce(w, r, k, req)
 	if !ok {
 		return
 	}

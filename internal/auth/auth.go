@@ -155,9 +155,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 	// hash of a guess says nothing about the hashes of the real keys.
 	h := Hash(strings.TrimSpace(secret))
 	if k, ok := a.bootstrap[h]; ok {
-		c := *k
-		c.Test = c.Test || a.AllTest
-		return &c, nil
+		return a.mode(*k), nil
 	}
 	now := a.now()
 	var version int64
@@ -189,10 +187,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 	if c.key == nil {
 		return nil, fault.E(fault.Unauthenticated, "Invalid API key: it is unknown or revoked; create one with 'stillmotion keys create'")
 	}
-	k := *c.key // callers get their own copy
-	k.Test = k.Test || a.AllTest
-	return &k, nil
+	return a.mode(*c.key), nil // callers get their own copy
 }
+
+// mode returns k as this Authenticator's mode makes it: under AllTest a
+// real key becomes a test key with an owner id of its own, so that its
+// test generations and its real ones never see each other.
+func (a *Authenticator) mode(k Key) *Key {
+	if a.AllTest && !k.Test {
+		k.Test, k.ID = true, TestOwner(k.ID)
+	}
+	return &k
+}
+
+// TestOwner is the owner id of a real key's generations in test mode.
+func TestOwner(keyID string) string { return "test:" + keyID }
 
 // Revoke revokes the stored key whose ID or name is idOrName and forgets
 // every key this Authenticator remembers, so that it stops working at once

@@ -78,6 +78,9 @@ type Store interface {
 	// ended (see Task.Save); Get returns it as EngineState. A generation
 	// that has ended is left alone and a fault.Conflict error returned.
 	SaveState(ctx context.Context, id, state string) error
+	// CountPoll adds one to the generation's count of polls and returns
+	// the count (a test script may put a fault on the Nth poll).
+	CountPoll(ctx context.Context, id string) (int, error)
 	// Expired returns up to limit generations that have ended (deleted
 	// ones included) and were created earlier than before, oldest first.
 	Expired(ctx context.Context, before time.Time, limit int) ([]*Generation, error)
@@ -304,7 +307,9 @@ func (s *Service) SubmitAs(ctx context.Context, who Submitter, req *Request, key
 		return nil, false, err
 	}
 	if who.Test {
-		g.Test, g.Script, g.Credits = true, who.Script, 0
+		// Its price is shown, as a real one's would be, but never
+		// charged (Insert is told the key is unlimited) nor refunded.
+		g.Test, g.Script = true, who.Script
 	}
 	if who.Engine != "" {
 		g.Engine, g.Queue = who.Engine, ""
@@ -511,6 +516,12 @@ func (s *Service) Delete(ctx context.Context, keyID, id string) error {
 	}
 	s.log().Info("generation deleted", "id", id, "key", keyID)
 	return nil
+}
+
+// CountPoll counts a poll of the test generation g and returns which poll
+// it is, 1 for the first.
+func (s *Service) CountPoll(ctx context.Context, g *Generation) (int, error) {
+	return s.Store.CountPoll(ctx, g.ID)
 }
 
 // QueuePosition returns a queued generation's place in its engine's queue,

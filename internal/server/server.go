@@ -76,6 +76,11 @@ type Config struct {
 	Engines string
 	// APIKeys are accepted with unlimited credits (STILLMOTION_API_KEYS).
 	APIKeys []string
+	// TestKeys are accepted as unlimited test keys (STILLMOTION_TEST_KEYS).
+	TestKeys []string
+	// TestMode makes every key a test key: free, scripted generations
+	// kept apart from the key's real ones.
+	TestMode bool
 	// AllowPrivateFetch lets image_url reach loopback and private addresses.
 	// Defaults to false.
 	AllowPrivateFetch bool
@@ -307,6 +312,13 @@ type node struct {
 	tmp     string // this process's directory for renders in progress
 	sweep   *scratch.Sweeper
 	floor   *diskspace.Floor
+}
+
+// authenticator accepts c's stored, bootstrap and test keys.
+func authenticator(st auth.Store, c *Config) *auth.Authenticator {
+	a := auth.NewAuthenticator(st, c.APIKeys, c.TestKeys...)
+	a.AllTest = c.TestMode
+	return a
 }
 
 // mediaOrigins are the origins other than the page's own that the studio
@@ -564,7 +576,7 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	inputs := &input.Files{Intake: c.IntakeOptions()}
 	a := &api.Server{
 		Service:    n.svc,
-		Auth:       auth.NewAuthenticator(n.store, c.APIKeys),
+		Auth:       authenticator(n.store, &c),
 		Files:      n.files,
 		CheckInput: inputs.Check,
 		CheckSpeech: func(text string) error {

@@ -623,6 +623,16 @@ func (d *DB) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
+// CountPoll implements generation.Store.
+func (d *DB) CountPoll(ctx context.Context, id string) (int, error) {
+	var n int
+	err := d.b.queryRow(ctx, `UPDATE generation SET polls = polls + 1 WHERE id = ? RETURNING polls`, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fault.E(fault.NotFound, "no such generation")
+	}
+	return n, err
+}
+
 // SaveState implements generation.Store.
 func (d *DB) SaveState(ctx context.Context, id, state string) error {
 	n, err := d.b.exec(ctx, `UPDATE generation SET engine_state = ?, updated_at = ? WHERE id = ? AND status IN (?, ?)`,
@@ -742,8 +752,9 @@ func (d *DB) finish(ctx context.Context, t tx, id string, v *generation.Video, f
 	}
 	if f != nil {
 		// The refund commits with the failure, so it happens exactly once.
+		// A test generation was never charged.
 		if _, err := t.exec(ctx, `UPDATE api_key SET credits = credits + (SELECT credits FROM generation WHERE id = ?)
-			WHERE id = (SELECT key_id FROM generation WHERE id = ?) AND credits IS NOT NULL`, id, id); err != nil {
+			WHERE id = (SELECT key_id FROM generation WHERE id = ? AND test = 0) AND credits IS NOT NULL`, id, id); err != nil {
 			return err
 		}
 		return d.notify(ctx, t, id, generation.EventFailed)

@@ -309,6 +309,50 @@ func runSuite(t *testing.T, openQ opener) {
 			t.Errorf("state %q after the generation ended", got.EngineState)
 		}
 	})
+	t.Run("test generations: their keys, scripts, polls and start", func(t *testing.T) {
+		s := open(t)
+		if err := s.CreateKey(ctx, &auth.Key{ID: "t", Name: "t", Hash: "ht", Unlimited: true, Test: true, Created: now}); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := s.KeyByHash(ctx, "ht"); err != nil || !k.Test {
+			t.Errorf("test key read back as %+v, %v", k, err)
+		}
+		g := newGen("tg", "t", 0)
+		g.Test, g.Script, g.StartAt = true, "queue=1h;then=succeeded", now.Add(time.Hour)
+		if err := s.Insert(ctx, g, true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetForPoll(ctx, "tg")
+		if err != nil || !got.Test || got.Script != g.Script || got.Polls != 0 {
+			t.Fatalf("read back %+v, %v", got, err)
+		}
+		for want := 1; want <= 3; want++ {
+			if n, err := s.CountPoll(ctx, "tg"); n != want || err != nil {
+				t.Errorf("CountPoll = %d, %v; want %d", n, err, want)
+			}
+		}
+		if _, err := s.CountPoll(ctx, "nope"); fault.KindOf(err) != fault.NotFound {
+			t.Errorf("CountPoll(nope) = %v", err)
+		}
+		// Its job waits for its start.
+		if n, err := s.QueueStates(ctx); err != nil || n["scheduled"] != 1 {
+			t.Errorf("queue states %v (%v), want 1 scheduled", n, err)
+		}
+		// A test generation of a key with a balance is priced but never
+		// charged, so its failure refunds nothing.
+		addKey(t, s, "lt", 100)
+		lg := newGen("ltg", "lt", 420_000)
+		lg.Test = true
+		if err := s.Insert(ctx, lg, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, "ltg", nil, &generation.Failure{Name: "render_failed", Message: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := s.KeyByHash(ctx, auth.Hash("lt")); k.Credits != 100 {
+			t.Errorf("balance %d after a test generation failed, want 100", k.Credits)
+		}
+	})
 	t.Run("orphaned generations", func(t *testing.T) {
 		s := open(t)
 		s.Insert(ctx, newGen("o", "k", 1), true)
