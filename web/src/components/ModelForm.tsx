@@ -188,7 +188,7 @@ export function ModelForm(props: Props) {
           {props.note}
         </p>
       )}
-      {params.map(field)}
+      <div class="fields">{params.map(field)}</div>
       <section class="price" aria-labelledby="price-title">
         <h3 id="price-title">Price</h3>
         {price ? (
@@ -276,7 +276,7 @@ function Checkbox({ p, value, onChange, error, model }: { p: Param; value: boole
   const rate = extra ? model.pricing?.extra_credits_per_second?.[extra] : undefined;
   const h = hint(p);
   return (
-    <div class={`field check${error ? ' invalid' : ''}`}>
+    <div class={`field compact check${error ? ' invalid' : ''}`}>
       <div class="check-row">
         <input
           type="checkbox"
@@ -324,7 +324,7 @@ function Choice(props: { p: Param; value: string; onChange: (s: string) => void;
   );
   if (options.length <= 4 && !optional) {
     return (
-      <fieldset class={`field choice${error ? ' invalid' : ''}`} id={fieldId(p.name)} tabIndex={-1} role="radiogroup" aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
+      <fieldset class={`field compact choice${error ? ' invalid' : ''}`} id={fieldId(p.name)} tabIndex={-1} role="radiogroup" aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
         <legend>{label(p)}</legend>
         <div class="segmented">
           {options.map((o: Scalar, i) => {
@@ -351,7 +351,7 @@ function Choice(props: { p: Param; value: string; onChange: (s: string) => void;
     );
   }
   return (
-    <div class={`field${error ? ' invalid' : ''}`}>
+    <div class={`field compact${error ? ' invalid' : ''}`}>
       <label for={fieldId(p.name)}>{label(p)}</label>
       <select id={fieldId(p.name)} value={value} onChange={(e) => props.onChange(e.currentTarget.value)} aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
         {optional && <option value="">None</option>}
@@ -396,7 +396,7 @@ function TextField({ p, value, onChange, error, model, note }: { p: Param; value
   const speech = p.name === SPEECH && value !== '' && pricing?.credits_per_speech_chunk ? pricing : undefined;
   const chunks = speech ? speechChunks(value, speech.speech_chunk_bytes ?? 15) : 0;
   return (
-    <div class={`field${error ? ' invalid' : ''}`}>
+    <div class={`field${p.type === 'integer' ? ' compact' : ''}${error ? ' invalid' : ''}`}>
       <label for={id}>
         {label(p)} {p.required && <span class="req">(required)</span>}
       </label>

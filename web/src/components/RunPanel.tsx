@@ -155,12 +155,15 @@ export function RunPanel({ run, onCancel, cancelling, focusOnMount }: Props) {
           </a>
         </div>
       )}
-      {usage && usage.credits_used !== undefined && (
-        <p class="hint usage">
-          {g?.status === 'error' ? 'Refunded: ' : 'Charged: '}
-          {fmtCredits(usage.credits_used)} credits ({fmtUSD(usage.usd_spent ?? 0)})
-          {g?.status === 'error' ? ' (a failed generation is not charged)' : ''}
-        </p>
+      {g?.status === 'error' ? (
+        <p class="hint usage">Not charged: a failed or cancelled generation is refunded.</p>
+      ) : (
+        usage &&
+        usage.credits_used !== undefined && (
+          <p class="hint usage">
+            {isDone(g?.status) ? 'Charged' : 'Reserved'}: {fmtCredits(usage.credits_used)} credits ({fmtUSD(usage.usd_spent ?? 0)})
+          </p>
+        )
       )}
     </section>
   );
