@@ -78,6 +78,8 @@ type Server struct {
 	// VoicePreview, if set, returns a short WAV of a voice of
 	// generation.Speakers (not Auto), served on GET /v2/voices/{id}/preview.
 	VoicePreview func(ctx context.Context, voice string) ([]byte, error)
+	// Tests, if set, records what test keys send (GET /v2/test/requests).
+	Tests testmode.Recorder
 	// Studio, if set, is the web studio, served at / and /assets/.
 	Studio http.Handler
 	// Metrics, if set, is served at GET /metrics (without authentication:
@@ -123,6 +125,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/models", s.authed(s.listOpenAIModels))
 	mux.Handle("GET "+eventsPath, s.authed(s.events))
 	mux.Handle("GET /v1/billing/balance", s.authed(s.billingBalance))
+	mux.Handle("GET "+testRequestsPath, s.authed(s.testRequests))
+	mux.Handle("DELETE "+testRequestsPath, s.authed(s.resetTests))
 	mux.Handle("GET "+voicesPath, s.authed(s.listVoices))
 	mux.Handle("GET "+voicesPath+"/{id}/preview", s.authed(s.voicePreview))
 	if s.Studio != nil {
@@ -400,6 +404,11 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Key)) h
 			return
 		}
 		noteKey(r, k.ID)
+		if k.Test && s.Tests != nil && !strings.HasPrefix(r.URL.Path, testRequestsPath) {
+			var done func()
+			w, r, done = s.recording(w, r, k)
+			defer done()
+		}
 		h(w, r, k)
 	})
 }

@@ -89,6 +89,7 @@ func setup(t testing.TB) *bundle {
 		NewRequestID: func() string { rid++; return fmt.Sprintf("req%03d", rid) },
 		Logger:       slog.New(slog.DiscardHandler),
 		VoicePreview: func(_ context.Context, voice string) ([]byte, error) { return []byte("RIFF " + voice), nil },
+		Tests:        st,
 		Studio:       http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "studio "+r.URL.Path) }),
 	}
 	b.handler = b.api.Handler()

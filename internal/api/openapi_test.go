@@ -500,7 +500,8 @@ func TestOpenAPIEnumsMatchGeneration(t *testing.T) {
 	if e, ok := prop(vo, "VideoObject", "model")["enum"]; ok {
 		t.Errorf("VideoObject.model.enum = %v: it is any served model id, custom ones included", e)
 	}
-	statuses := []string{string(generation.Queued), string(generation.Generating), string(generation.Completed), string(generation.Failed), "succeeded"}
+	// A test generation's preset may also say waiting and active.
+	statuses := []string{string(generation.Queued), string(generation.Generating), string(generation.Completed), string(generation.Failed), "succeeded", "waiting", "active"}
 	same("Generation.status.enum", prop(schema("Generation"), "Generation", "status")["enum"], statuses)
 }
 
@@ -714,6 +715,13 @@ var goldenRoutes = map[string][2]string{
 	"file_error_expired_url":                {"GET", "/files/{path}"},
 	"healthz":                               {"GET", "/healthz"},
 	"models":                                {"GET", "/v2/models"},
+	"test_submit_hosted":                    {"POST", universalPath},
+	"test_poll_hosted":                      {"GET", universalPath},
+	"test_requests":                         {"GET", "/v2/test/requests"},
+	"test_error_script":                     {"POST", universalPath},
+	"test_error_real_key_script":            {"POST", universalPath},
+	"test_error_real_key_requests":          {"GET", "/v2/test/requests"},
+	"test_reset":                            {"DELETE", "/v2/test/requests"},
 	"balance":                               {"GET", "/v1/billing/balance"},
 	"balance_unlimited":                     {"GET", "/v1/billing/balance"},
 	"voices":                                {"GET", "/v2/voices"},

@@ -1,7 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,11 +103,12 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f testmode.F
 	case "", testmode.Slow:
 		return false
 	case testmode.Reset:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return true
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				tc.SetLinger(0) // a reset, not an orderly close
 			}
+			conn.Close()
+			return true
 		}
 		// HTTP/2 cannot be hijacked: abort the stream instead.
 		panic(http.ErrAbortHandler)
@@ -185,4 +193,90 @@ func withoutModel(id string) string {
 		return id[:i]
 	}
 	return id
+}
+
+const testRequestsPath = "/v2/test/requests"
+
+// recordedHeaders are the request headers a recording keeps.
+var recordedHeaders = []string{"Content-Type", "Idempotency-Key", "Prefer", ScriptHeader, "User-Agent"}
+
+// recording wraps a test key's request and its answer so that, when done
+// is called, the request is recorded: its body (data: URIs elided), the
+// headers that shape an answer, and the status.
+func (s *Server) recording(w http.ResponseWriter, r *http.Request, k *auth.Key) (http.ResponseWriter, *http.Request, func()) {
+	var body bytes.Buffer
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(r.Body, &body), r.Body}
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	return sw, r, func() {
+		rec := &testmode.Recorded{ID: requestID(r), At: s.now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
+			Body: testmode.Elide(body.String()), Status: cmp.Or(sw.status, http.StatusOK)}
+		for _, h := range recordedHeaders {
+			if v := r.Header.Get(h); v != "" {
+				if rec.Headers == nil {
+					rec.Headers = map[string]string{}
+				}
+				rec.Headers[h] = v
+			}
+		}
+		if err := s.Tests.Record(context.WithoutCancel(r.Context()), k.ID, rec); err != nil {
+			s.log().Warn("recording a test request", "request_id", requestID(r), "err", err)
+		}
+	}
+}
+
+// testRequests serves GET /v2/test/requests: what the test key sent,
+// newest first (?limit=N, 1..1000, default 100).
+func (s *Server) testRequests(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	if err := s.testOnly(k); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > testmode.MaxRecorded {
+			s.fail(w, r, &fault.Error{Kind: fault.Invalid, Message: "Query validation error!",
+				Fields: []fault.FieldError{{Field: "limit", Message: fmt.Sprintf("Expected an integer from 1 to %d", testmode.MaxRecorded)}}})
+			return
+		}
+		limit = n
+	}
+	recs, err := s.Tests.Recorded(r.Context(), k.ID, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list[*testmode.Recorded]{Object: "list", Data: append([]*testmode.Recorded{}, recs...)})
+}
+
+// resetTests serves DELETE /v2/test/requests: the test key's recorded
+// requests are forgotten and its ended test generations deleted.
+func (s *Server) resetTests(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	if err := s.testOnly(k); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reqs, gens, err := s.Tests.ResetTests(r.Context(), k.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"deleted_requests": reqs, "deleted_generations": gens})
+}
+
+// testOnly refuses a real key on the test routes.
+func (s *Server) testOnly(k *auth.Key) error {
+	if s.Tests == nil {
+		return fault.E(fault.NotFound, "This server does not record test requests")
+	}
+	if !k.Test {
+		return fault.E(fault.Forbidden, "The test routes are for test keys: create one with 'stillmotion keys create --test', "+
+			"set STILLMOTION_TEST_KEYS, or run the server with --test-mode")
+	}
+	return nil
 }

@@ -141,3 +141,27 @@ func TestScriptedPolls(t *testing.T) {
 var testOwner = "envtest_" + auth.Hash(testKey)[:16]
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestTestModeGolden pins the test routes' answers and a test
+// generation's, in the hosted preset.
+func TestTestModeGolden(t *testing.T) {
+	b := setup(t)
+	img := `"image_url":"data:image/png;base64,` + tinyPNG + `"`
+	steps := []struct {
+		name   string
+		call   call
+		script string
+	}{
+		{"test_submit_hosted", call{"POST", universalPath, testKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p",` + img + `,"seed":4000002}`}, "queue=10m;preset=hosted"},
+		{"test_poll_hosted", call{"GET", universalPath + "?generation_id=gen000000000000000001:pixverse/v5/image-to-video", testKey, "", ""}, "-"},
+		{"test_requests", call{"GET", testRequestsPath + "?limit=5", testKey, "", ""}, "-"},
+		{"test_error_script", call{"POST", universalPath, testKey, "", validBody}, "then=error:oops"},
+		{"test_error_real_key_script", call{"POST", universalPath, bootstrapKey, "", validBody}, "queue=1s"},
+		{"test_error_real_key_requests", call{"GET", testRequestsPath, bootstrapKey, "", ""}, "-"},
+		{"test_reset", call{"DELETE", testRequestsPath, testKey, "", ""}, "-"},
+	}
+	for _, st := range steps {
+		w := b.doScripted(t, st.call, st.script)
+		golden(t, st.name, dump(w))
+	}
+}

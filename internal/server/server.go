@@ -594,6 +594,7 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 		Thumbnail:      thumbnail(c.FFmpeg),
 		VoicePreview:   (&speech.Previews{Synthesizer: &speech.Flite{Program: c.Flite}}).WAV,
 		Studio:         studio.Handler(mediaOrigins(&c)...),
+		Tests:          n.store,
 		Metrics:        n.metrics.Handler(),
 		ObserveRequest: n.metrics.ObserveRequest,
 		Logger:         log,

@@ -25,6 +25,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/testmode"
 )
 
 // DB is stillmotion's database, on SQLite or PostgreSQL.
@@ -266,6 +267,21 @@ ALTER TABLE api_key ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE generation ADD COLUMN test INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE generation ADD COLUMN script TEXT NOT NULL DEFAULT '';
 ALTER TABLE generation ADD COLUMN polls INTEGER NOT NULL DEFAULT 0;
+`},
+	// What test keys sent (GET /v2/test/requests).
+	{11, `
+CREATE TABLE IF NOT EXISTS test_request (
+	id      TEXT PRIMARY KEY,
+	key_id  TEXT NOT NULL,
+	at      BIGINT NOT NULL,   -- unix ms
+	method  TEXT NOT NULL,
+	path    TEXT NOT NULL,
+	query   TEXT NOT NULL,
+	headers TEXT NOT NULL,     -- JSON object
+	body    TEXT NOT NULL,
+	status  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS test_request_key_at ON test_request (key_id, at, id);
 `},
 }
 
@@ -621,6 +637,66 @@ func (d *DB) Delete(ctx context.Context, id string) error {
 		return fault.Errorf(fault.Conflict, "generation %s has not ended or is already deleted", id)
 	}
 	return nil
+}
+
+// Record implements testmode.Recorder.
+func (d *DB) Record(ctx context.Context, keyID string, rec *testmode.Recorded) error {
+	headers, err := json.Marshal(rec.Headers)
+	if err != nil {
+		return err
+	}
+	return d.inTx(ctx, func(t tx) error {
+		if _, err := t.exec(ctx, `INSERT INTO test_request (id, key_id, at, method, path, query, headers, body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rec.ID, keyID, ms(rec.At), rec.Method, rec.Path, rec.Query, string(headers), rec.Body, rec.Status); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `DELETE FROM test_request WHERE key_id = ? AND id NOT IN
+			(SELECT id FROM test_request WHERE key_id = ? ORDER BY at DESC, id DESC LIMIT ?)`, keyID, keyID, testmode.MaxRecorded)
+		return err
+	})
+}
+
+// Recorded implements testmode.Recorder.
+func (d *DB) Recorded(ctx context.Context, keyID string, limit int) ([]*testmode.Recorded, error) {
+	rs, err := d.b.query(ctx, `SELECT id, at, method, path, query, headers, body, status FROM test_request
+		WHERE key_id = ? ORDER BY at DESC, id DESC LIMIT ?`, keyID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []*testmode.Recorded
+	for rs.Next() {
+		var (
+			r       testmode.Recorded
+			at      int64
+			headers string
+		)
+		if err := rs.Scan(&r.ID, &at, &r.Method, &r.Path, &r.Query, &headers, &r.Body, &r.Status); err != nil {
+			return nil, err
+		}
+		r.At = time.UnixMilli(at).UTC()
+		if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, rs.Err()
+}
+
+// ResetTests implements testmode.Recorder. Running test generations are
+// left to end; their files go with the retention sweep's.
+func (d *DB) ResetTests(ctx context.Context, keyID string) (requests, generations int, err error) {
+	err = d.inTx(ctx, func(t tx) error {
+		n, err := t.exec(ctx, `DELETE FROM test_request WHERE key_id = ?`, keyID)
+		if err != nil {
+			return err
+		}
+		m, err := t.exec(ctx, `UPDATE generation SET deleted_at = ? WHERE key_id = ? AND test = 1 AND deleted_at IS NULL
+			AND status IN ('completed', 'error')`, ms(time.Now()), keyID)
+		requests, generations = int(n), int(m)
+		return err
+	})
+	return requests, generations, err
 }
 
 // CountPoll implements generation.Store.

@@ -21,6 +21,7 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/testmode"
 	"stillmotion/internal/store/storetest"
 )
 
@@ -351,6 +352,43 @@ func runSuite(t *testing.T, openQ opener) {
 		}
 		if k, _ := s.KeyByHash(ctx, auth.Hash("lt")); k.Credits != 100 {
 			t.Errorf("balance %d after a test generation failed, want 100", k.Credits)
+		}
+	})
+	t.Run("test requests are recorded, listed newest first and reset", func(t *testing.T) {
+		s := open(t)
+		for i, m := range []string{"POST", "GET", "DELETE"} {
+			rec := &testmode.Recorded{ID: fmt.Sprintf("r%d", i), At: now.Add(time.Duration(i) * time.Second), Method: m, Path: "/p",
+				Query: "a=1", Headers: map[string]string{"Prefer": "wait=5"}, Body: "{}", Status: 200 + i}
+			if err := s.Record(ctx, "tk", rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Record(ctx, "other", &testmode.Recorded{ID: "o", At: now, Method: "GET", Path: "/p", Status: 200})
+		got, err := s.Recorded(ctx, "tk", 2)
+		if err != nil || len(got) != 2 || got[0].Method != "DELETE" || got[1].Method != "GET" || got[0].Headers["Prefer"] != "wait=5" ||
+			got[0].Status != 202 || !got[0].At.Equal(now.Add(2*time.Second)) || got[0].Query != "a=1" {
+			t.Fatalf("Recorded = %+v, %v", got, err)
+		}
+		ended, running, real := newGen("e", "tk", 1), newGen("r", "tk", 1), newGen("real", "tk", 1)
+		ended.Test, running.Test = true, true
+		for _, g := range []*generation.Generation{ended, running, real} {
+			if err := s.Insert(ctx, g, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Finish(ctx, "e", nil, &generation.Failure{Name: "timeout", Message: "x"})
+		s.Finish(ctx, "real", nil, &generation.Failure{Name: "timeout", Message: "x"})
+		reqs, gens, err := s.ResetTests(ctx, "tk")
+		if reqs != 3 || gens != 1 || err != nil {
+			t.Errorf("ResetTests = %d, %d, %v; want 3 requests and the ended test generation", reqs, gens, err)
+		}
+		for id, deleted := range map[string]bool{"e": true, "r": false, "real": false} {
+			if g, _ := s.Get(ctx, id); g.Deleted != deleted {
+				t.Errorf("%s deleted %v, want %v", id, g.Deleted, deleted)
+			}
+		}
+		if left, _ := s.Recorded(ctx, "other", 10); len(left) != 1 {
+			t.Errorf("another key's requests: %d left", len(left))
 		}
 	})
 	t.Run("orphaned generations", func(t *testing.T) {

@@ -98,9 +98,8 @@ func (e *Error) Error() string { return "X-Stillmotion-Script: " + e.Msg }
 
 func errorf(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
-// Parse reads a script. Error names the first thing wrong and what is
-// allowed there. Errors on which presets exist are left to the caller,
-// which knows them; Parse checks only that a preset is a plain name.
+// Parse reads a script. Its *Error names the first thing wrong and what
+// is allowed there.
 func Parse(s string) (*Script, error) {
 	if len(s) > MaxLen {
 		return nil, errorf("the script is %d bytes; at most %d", len(s), MaxLen)
@@ -153,8 +152,8 @@ func Parse(s string) (*Script, error) {
 				err = errorf("render=%q: want fast or real", clip(v))
 			}
 		case "preset":
-			if !plainName(v) {
-				err = errorf("preset=%q: want a preset's name (letters, digits, - and _)", clip(v))
+			if _, ok := PresetNamed(v); !ok {
+				err = errorf("preset=%q: want one of %s", clip(v), strings.Join(PresetNames(), ", "))
 			}
 			sc.Preset = v
 		}

@@ -52,7 +52,7 @@ func TestParseErrors(t *testing.T) {
 		{"poll=3:teapot", `poll="teapot": want one of`},
 		{"retry_after=0", "want whole seconds from 1 to 3600"},
 		{"render=slowly", `render="slowly": want fast or real`},
-		{"preset=a b", "want a preset's name"},
+		{"preset=a b", `preset="a b": want one of succeeded, tokens, legacy-statuses, model-ids, hosted, old-docs`},
 		{"then=error:timeout:a\tb", "control character at byte 20"},
 		{strings.Repeat("a", MaxLen+1), "the script is 2049 bytes; at most 2048"},
 	} {
@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "queue=3s;generate=10s;then=error:image_fetch_failed", "poll=2:429,4:504;retry_after=5", "then=error:timeout:m:n;render=real;preset=p", "submit=slow"} {
+	for _, s := range []string{"", "queue=3s;generate=10s;then=error:image_fetch_failed", "poll=2:429,4:504;retry_after=5", "then=error:timeout:m:n;render=real;preset=hosted", "submit=slow"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
