@@ -21,8 +21,8 @@ import (
 	"stillmotion/internal/fault"
 	"stillmotion/internal/generation"
 	"stillmotion/internal/queue"
-	"stillmotion/internal/testmode"
 	"stillmotion/internal/store/storetest"
+	"stillmotion/internal/testmode"
 )
 
 // opener opens a fresh, empty database with the given queue settings; the
