@@ -96,6 +96,7 @@ type Server struct {
 
 	draining atomic.Bool
 	limits   limits
+	tests    submitCounts
 }
 
 // Drain makes the server refuse new generations with 503 and report not
@@ -693,10 +694,14 @@ func (s *Server) submitOnce(w http.ResponseWriter, r *http.Request, k *auth.Key,
 		return nil, false, w, false
 	}
 	if sc != nil {
-		if s.writeFault(w, r, sc.Submit, sc.RetryAfter) {
+		f := sc.Submit
+		if len(sc.Submits) > 0 {
+			f = sc.Submits[s.tests.countSubmit(k.ID, sc.String())]
+		}
+		if s.writeFault(w, r, f, sc.RetryAfter) {
 			return nil, false, w, false
 		}
-		if sc.Submit == testmode.Slow {
+		if f == testmode.Slow {
 			w = slowly(w)
 		}
 	}

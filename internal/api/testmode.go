@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"stillmotion/internal/auth"
@@ -62,6 +63,40 @@ func submitter(k *auth.Key, sc *testmode.Script) generation.Submitter {
 		who.Engine = generation.ScriptedEngine
 	}
 	return who
+}
+
+// submitCounts counts the submits of each script by each test key, in
+// this process, for scripts that put faults on the Nth submit.
+type submitCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// maxCounted bounds the counts kept: past it they start again.
+const maxCounted = 10_000
+
+// countSubmit counts a submit of script by keyID and returns which it is,
+// 1 for the first.
+func (c *submitCounts) countSubmit(keyID, script string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil || len(c.n) >= maxCounted {
+		c.n = map[string]int{}
+	}
+	k := keyID + "\x00" + script
+	c.n[k]++
+	return c.n[k]
+}
+
+// reset forgets keyID's counts.
+func (c *submitCounts) reset(keyID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.n {
+		if strings.HasPrefix(k, keyID+"\x00") {
+			delete(c.n, k)
+		}
+	}
 }
 
 // scriptOf returns the script a test generation runs, or nil.
@@ -266,6 +301,7 @@ func (s *Server) resetTests(w http.ResponseWriter, r *http.Request, k *auth.Key)
 		s.fail(w, r, err)
 		return
 	}
+	s.tests.reset(k.ID)
 	writeJSON(w, http.StatusOK, map[string]int{"deleted_requests": reqs, "deleted_generations": gens})
 }
 

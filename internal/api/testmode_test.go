@@ -75,7 +75,17 @@ func TestScriptedSubmit(t *testing.T) {
 		})
 	}
 
+	// The Nth submit of a script: a client that retries gets through.
 	b := setup(t)
+	for i, want := range []int{429, 503, 200, 200} {
+		if w := b.doScripted(t, submit, "submit=1:429,2:503;queue=10m"); w.Code != want {
+			t.Errorf("submit %d: %d %s, want %d", i+1, w.Code, w.Body, want)
+		}
+	}
+	if w := b.doScripted(t, call{"POST", universalPath, otherKey, "", validBody}, "-"); w.Code != 200 {
+		t.Errorf("another key's submit: %d", w.Code)
+	}
+
 	w := b.doScripted(t, submit, "queue=10m;then=error:timeout;preset=hosted")
 	m := decodeBody(t, w)
 	id, _ := m["id"].(string)

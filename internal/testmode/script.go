@@ -80,7 +80,12 @@ var endStatuses = []string{"completed", "succeeded", "error"}
 type Script struct {
 	Queue, Generate time.Duration // time spent queued, then generating
 	Then            End           // the end; zero: completed
-	Submit          Fault         // a fault on the submit ("" for none)
+	// Submit is a fault on every submit with this script ("" for none);
+	// Submits maps the number of a submit with this script from one key
+	// (1 for the first, counted by each API process) to its fault, so a
+	// client that retries gets through.
+	Submit  Fault
+	Submits map[int]Fault
 	// Polls maps a poll's number (1 for the first) to its fault.
 	Polls      map[int]Fault
 	RetryAfter int // seconds, of a 429 or 503 fault; 0: the default
@@ -137,9 +142,13 @@ func Parse(s string) (*Script, error) {
 		case "then":
 			sc.Then, err = end(v)
 		case "submit":
-			sc.Submit, err = faultOf(k, v)
+			if strings.Contains(v, ":") {
+				sc.Submits, err = numbered(k, v)
+			} else {
+				sc.Submit, err = faultOf(k, v)
+			}
 		case "poll":
-			sc.Polls, err = polls(v)
+			sc.Polls, err = numbered(k, v)
 		case "retry_after":
 			n, perr := strconv.Atoi(v)
 			if perr != nil || n < 1 || n > MaxRetryAfter {
@@ -214,25 +223,38 @@ func faultOf(k, v string) (Fault, error) {
 	return f, nil
 }
 
-// polls reads N:FAULT[,N:FAULT...].
-func polls(v string) (map[int]Fault, error) {
+// numbered reads N:FAULT[,N:FAULT...] of key k (poll or submit).
+func numbered(k, v string) (map[int]Fault, error) {
 	m := map[int]Fault{}
 	for p := range strings.SplitSeq(v, ",") {
 		ns, fs, ok := strings.Cut(strings.TrimSpace(p), ":")
 		n, err := strconv.Atoi(ns)
 		if !ok || err != nil || n < 1 || n > MaxPoll {
-			return nil, errorf("poll=%q: want N:FAULT[,N:FAULT...], N the poll's number from 1 to %d", clip(v), MaxPoll)
+			return nil, errorf("%s=%q: want N:FAULT[,N:FAULT...], N the %s's number from 1 to %d", k, clip(v), k, MaxPoll)
 		}
 		if _, dup := m[n]; dup {
-			return nil, errorf("poll %d is given twice", n)
+			return nil, errorf("%s %d is given twice", k, n)
 		}
-		f, err := faultOf("poll", fs)
+		f, err := faultOf(k, fs)
 		if err != nil {
 			return nil, err
 		}
 		m[n] = f
 	}
 	return m, nil
+}
+
+func numberedString(m map[int]Fault) string {
+	ns := make([]int, 0, len(m))
+	for n := range m {
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	ps := make([]string, len(ns))
+	for i, n := range ns {
+		ps[i] = strconv.Itoa(n) + ":" + string(m[n])
+	}
+	return strings.Join(ps, ",")
 }
 
 // plainName reports whether s is 1..64 letters, digits, '-' and '_'.
@@ -279,17 +301,11 @@ func (s *Script) String() string {
 	if s.Submit != "" {
 		add("submit", string(s.Submit))
 	}
+	if len(s.Submits) > 0 {
+		add("submit", numberedString(s.Submits))
+	}
 	if len(s.Polls) > 0 {
-		ns := make([]int, 0, len(s.Polls))
-		for n := range s.Polls {
-			ns = append(ns, n)
-		}
-		slices.Sort(ns)
-		ps := make([]string, len(ns))
-		for i, n := range ns {
-			ps[i] = strconv.Itoa(n) + ":" + string(s.Polls[n])
-		}
-		add("poll", strings.Join(ps, ","))
+		add("poll", numberedString(s.Polls))
 	}
 	if s.RetryAfter > 0 {
 		add("retry_after", strconv.Itoa(s.RetryAfter))

@@ -19,6 +19,7 @@ func TestParse(t *testing.T) {
 		{"submit=reset;;", Script{Submit: Reset}},
 		{"submit=slow;preset=legacy-statuses", Script{Submit: Slow, Preset: "legacy-statuses"}},
 		{"generate=1500ms", Script{Generate: 1500 * time.Millisecond}},
+		{"submit=1:429,2:503", Script{Submits: map[int]Fault{1: TooMany, 2: Unavailable}}},
 	} {
 		got, err := Parse(tt.in)
 		if err != nil {
@@ -47,6 +48,8 @@ func TestParseErrors(t *testing.T) {
 		{"then=error:timeout:" + strings.Repeat("m", MaxMessage+1), "the message is 501 bytes"},
 		{"submit=418", `submit="418": want one of 429, 500, 502, 503, 504, reset, slow`},
 		{"poll=0:429", "N the poll's number from 1 to 1000"},
+		{"submit=0:429", "N the submit's number from 1 to 1000"},
+		{"submit=1:429,1:500", "submit 1 is given twice"},
 		{"poll=2", "want N:FAULT"},
 		{"poll=2:429,2:500", "poll 2 is given twice"},
 		{"poll=3:teapot", `poll="teapot": want one of`},
@@ -87,6 +90,9 @@ func normal(s *Script) Script {
 	c := *s
 	if len(c.Polls) == 0 {
 		c.Polls = nil
+	}
+	if len(c.Submits) == 0 {
+		c.Submits = nil
 	}
 	return c
 }
