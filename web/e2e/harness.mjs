@@ -56,7 +56,7 @@ function run(file, args, opts = {}) {
 export async function startServer() {
   if (process.env.STUDIO_URL) {
     if (!process.env.STUDIO_KEY) throw new Error('STUDIO_URL needs STUDIO_KEY, a key of that server');
-    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, stop: async () => {}, log: () => '' };
+    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, stop: async () => {}, log: () => '' };
   }
   const bin = resolve(web, process.env.STILLMOTION_BIN ?? '../bin/stillmotion');
   const dir = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
@@ -67,6 +67,9 @@ export async function startServer() {
   const { stdout } = await run(bin, ['keys', 'create', '--name', 'studio', '--credits', '100000000', '--data-dir', data]);
   const key = stdout.trim().split(/\s+/).pop();
   if (!key) throw new Error(`keys create printed no key: ${stdout}`);
+  // A test key: free generations whose prompt may carry a script of faults
+  // (a 429 or 503 on submit, with Retry-After).
+  const testKey = (await run(bin, ['keys', 'create', '--name', 'studio-test', '--test', '--data-dir', data])).stdout.trim().split(/\s+/).pop();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
@@ -95,6 +98,7 @@ export async function startServer() {
   return {
     url,
     key,
+    testKey,
     log: () => output,
     async stop() {
       if (child.exitCode === null) {

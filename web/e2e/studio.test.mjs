@@ -124,7 +124,7 @@ describe('studio', { concurrency: false }, () => {
     assert.match(await page.textContent('#price-total'), /483,000 credits/);
     await page.fill('#f-lip_sync_tts_content', '');
     await checkA11y(page, 'form with an image');
-    await shot(page, '02-form-image-price');
+    await shot(page, '02-form-image-price', page.locator('.model-form'));
 
     await recordStatuses();
     const before = posted.length;
@@ -179,6 +179,7 @@ describe('studio', { concurrency: false }, () => {
     assert.equal(await page.getAttribute('#f-image_url-url', 'aria-invalid'), 'true');
     assert.equal(await page.getAttribute('#f-image_url', 'aria-invalid'), 'true');
     assert.match(await page.getAttribute('#f-image_url-url', 'aria-describedby'), /\be-image_url\b/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-image_url-url');
     assert.match(await page.textContent('#e-image_url'), /image_url has the scheme "ftp"; it must be an http\(s\) URL/);
     assert.match(await page.textContent('.banner'), /Body validation error!/);
     await checkA11y(page, 'field error');
@@ -268,6 +269,21 @@ describe('studio', { concurrency: false }, () => {
     await page.locator('.preview img').waitFor();
     assert.match(await page.textContent('.notice'), /Loaded the settings/);
 
+    // Again on one made elsewhere: what the API keeps of it, said so.
+    await page.click('nav a[href="#/history"]');
+    await page.click(`[aria-label="Again: load the settings of ${made[1]} into the form"]`);
+    await page.waitForFunction(() => /made outside this browser/.test(document.querySelector('.notice')?.textContent ?? ''));
+    assert.equal(await page.inputValue('#f-prompt'), 'static shot 1');
+    assert.equal(await page.getByRole('radio', { name: '360p' }).isChecked(), true);
+    assert.equal(await page.locator('.preview img').count(), 0);
+
+    // Open shows one in the result panel, with its player.
+    await page.click('nav a[href="#/history"]');
+    await page.click(`[aria-label="Open ${made[3]}"]`);
+    await page.waitForFunction((id) => document.querySelector('.run-id code')?.textContent === id, made[3]);
+    assert.match(await page.textContent('#run-status'), /Completed/);
+    assert.ok((await videoState()).readyState >= 2);
+
     // Delete one made with the API.
     const gone = made[0];
     await page.click('nav a[href="#/history"]');
@@ -299,7 +315,7 @@ describe('studio', { concurrency: false }, () => {
     // Fields of the model's own: a video, an audio or speech text (one of them), no prompt or resolution.
     assert.equal(await page.locator('#f-prompt').count(), 0);
     assert.equal(await page.locator('#f-resolution').count(), 0);
-    assert.match(await page.textContent('#n-audio_url'), /exactly one of/);
+    assert.match(await page.textContent('#n-audio_url'), /Exactly one of audio \(speech\) or speech text is needed/);
     await checkA11y(page, 'lip-sync form');
     // Neither audio nor text: the one-of rule, said before sending.
     const before = posted.length;
@@ -319,7 +335,7 @@ describe('studio', { concurrency: false }, () => {
     // 420,000 a video + 2 chunks of speech (27 bytes).
     assert.match(await page.textContent('#price-total'), /588,000 credits/);
     await page.waitForFunction(() => /\d+×\d+, 5\.\d s/.test(document.querySelector('.preview figcaption')?.textContent ?? ''));
-    await shot(page, '07-lip-sync-form');
+    await shot(page, '07-lip-sync-form', page.locator('.model-form'));
 
     await page.click('.actions button[type=submit]');
     await waitStatus(/Completed/, 180_000);
@@ -491,7 +507,36 @@ describe('studio', { concurrency: false }, () => {
     await page.click('text=Sign out');
     await page.locator('#api-key').waitFor();
     assert.equal(await page.evaluate(() => localStorage.getItem('stillmotion.studio.key')), null);
+    assert.equal(await page.evaluate(() => localStorage.getItem('stillmotion.studio.requests')), null);
     await page.reload();
     await page.locator('#api-key').waitFor();
+  });
+
+  it('shows a 429 and a 503 with the wait their Retry-After asks, counting down', { timeout: 60_000 }, async (t) => {
+    if (!server.testKey) return t.skip('no test key (STUDIO_TEST_KEY)');
+    await page.fill('#api-key', server.testKey);
+    await page.click('button[type=submit]');
+    await page.locator('#model').waitFor();
+    await page.waitForFunction(() => /unlimited/.test(document.querySelector('.balance')?.textContent ?? ''));
+    await chooseModel(I2V);
+    await page.fill('#f-image_url-url', 'https://example.com/a.png');
+    for (const [code, title] of [
+      ['429', 'Too many requests'],
+      ['503', 'The server is busy'],
+    ]) {
+      await page.fill('#f-prompt', `slow push in [stillmotion-script: submit=${code};retry_after=3]`);
+      await page.click('.actions button[type=submit]');
+      await page.waitForFunction((title) => document.querySelector('.banner .banner-title')?.textContent === title, title);
+      assert.match(await page.textContent('.banner'), /retry after the time in Retry-After/);
+      assert.match(await page.textContent('.countdown'), /^Try again in [1-3] s\.$/);
+      assert.equal(await page.isDisabled('.actions button[type=submit]'), true);
+      assert.match(await page.textContent('.actions button[type=submit]'), /^Wait [1-3] s$/);
+      if (code === '429') {
+        await page.locator('.actions').scrollIntoViewIfNeeded();
+        await shot(page, '10-retry-after');
+      }
+      await page.waitForFunction(() => document.querySelector('.countdown')?.textContent === 'You can try again now.', null, { timeout: 10_000 });
+      assert.equal(await page.isDisabled('.actions button[type=submit]'), false);
+    }
   });
 });

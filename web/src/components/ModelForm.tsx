@@ -103,7 +103,7 @@ export function ModelForm(props: Props) {
     const g = groups.find((g) => g.includes(name));
     if (!g) return undefined;
     const others = g.filter((f) => f !== name).map((f) => label(f).toLowerCase());
-    return `Give exactly one of ${g.map((f) => label(f).toLowerCase()).join(' or ')}: this, or ${others.join(' or ')} instead.`;
+    return `Exactly one of ${g.map((f) => label(f).toLowerCase()).join(' or ')} is needed: give this or the ${others.join(' or the ')}, not both.`;
   }
 
   function field(p: Param) {
@@ -261,7 +261,9 @@ export function BannerView({ banner, waitSeconds }: { banner: Banner; waitSecond
 }
 
 export function focusField(name: string) {
-  const el = document.getElementById(fieldId(name)) ?? document.getElementById(`${fieldId(name)}-0`);
+  // A url field whose URL was typed: its URL box, not its file input.
+  const typed = document.getElementById(`${fieldId(name)}-url`) as HTMLInputElement | null;
+  const el = (typed?.value ? typed : null) ?? document.getElementById(fieldId(name)) ?? document.getElementById(`${fieldId(name)}-0`);
   if (!el) return;
   el.scrollIntoView({ block: 'center' });
   (el.matches('fieldset') ? (el.querySelector<HTMLElement>('input:checked, input:not([disabled])') ?? el) : el).focus();
@@ -414,14 +416,14 @@ function TextField({ p, value, onChange, error, model, note }: { p: Param; value
         <div class="row">
           <input {...common} type="text" inputMode="numeric" autoComplete="off" placeholder={isSeed ? 'random' : undefined} />
           {isSeed && (
-            <button type="button" class="secondary" onClick={() => onChange(String(randomSeed()))}>
+            <button type="button" class="secondary" aria-label="Random seed" title="A random seed, 0..2,147,483,647" onClick={() => onChange(String(randomSeed()))}>
               <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false" class="dice">
                 <rect x="1.5" y="1.5" width="13" height="13" rx="3" fill="none" stroke="currentColor" stroke-width="1.5" />
                 <circle cx="5" cy="5" r="1.3" />
                 <circle cx="8" cy="8" r="1.3" />
                 <circle cx="11" cy="11" r="1.3" />
               </svg>{' '}
-              Random seed
+              Random
             </button>
           )}
         </div>
