@@ -121,13 +121,14 @@ func (c *Client) Cancel(ctx context.Context, id string) (*Generation, error) {
 }
 
 // do sends one API request (with an Idempotency-Key header unless idem is
-// ""), retrying a 429 or 503 up to retries times, and decodes the
-// generation it answers.
+// ""), retrying a 429 or 503 up to retries times (a poll also a 500, 502
+// or 504, which a read may safely retry), and decodes the generation it
+// answers.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, retries int, idem string) (*Generation, error) {
 	for attempt := 0; ; attempt++ {
 		g, err := c.send(ctx, method, path, body, idem)
 		var ae *APIError
-		if err == nil || attempt >= retries || !errors.As(err, &ae) || !ae.Temporary() {
+		if err == nil || attempt >= retries || !errors.As(err, &ae) || !(ae.Temporary() || method == http.MethodGet && ae.gateway()) {
 			return g, err
 		}
 		if err := sleep(ctx, max(ae.RetryAfter, backoff(attempt, minPoll, maxPoll))); err != nil {

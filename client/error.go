@@ -89,6 +89,16 @@ func (e *APIError) Temporary() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode == http.StatusServiceUnavailable
 }
 
+// gateway reports whether e is a server or gateway failure (500, 502,
+// 504) after which a read, which changes nothing, may be retried.
+func (e *APIError) gateway() bool {
+	switch e.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 1 << 20
 

@@ -75,19 +75,23 @@ type Status string
 
 // The statuses a generation goes through: Queued, then Generating, then
 // Completed (or Succeeded, on servers configured to answer that word) or
-// Failed.
+// Failed. Waiting and Active are older words for Queued and Generating,
+// which the hosted API's samples still poll for.
 const (
 	Queued     Status = "queued"
 	Generating Status = "generating"
 	Completed  Status = "completed"
 	Succeeded  Status = "succeeded"
 	Failed     Status = "error"
+	Waiting    Status = "waiting"
+	Active     Status = "active"
 )
 
 // Done reports whether s is final. Like the hosted API's own examples, it
-// treats every status other than Queued and Generating as final, so a
-// server that answers a new word does not keep a client polling forever.
-func (s Status) Done() bool { return s != Queued && s != Generating }
+// treats every status but the four of a generation in progress as final,
+// so a server that answers a new word does not keep a client polling
+// forever.
+func (s Status) Done() bool { return s != Queued && s != Generating && s != Waiting && s != Active }
 
 // Generation is what the server says of a generation, on create, poll and
 // cancel. Its JSON form is the wire format.

@@ -35,7 +35,7 @@ func PollInterval(lo, hi time.Duration) WaitOption {
 // generation comes with a nil error and its Video; a failed one comes with
 // its *GenerationError as the error (errors.Is(err, ErrCancelled) tells a
 // cancel). A 429 or 503 while polling is waited out as its Retry-After
-// says, and up to five network errors in a row are retried; any other
+// says, a 500, 502 or 504 retried after a backoff, and up to five network errors in a row are retried; any other
 // error ends Wait. If ctx ends first, Wait returns the last
 // generation it saw (or nil) and ctx's error; the generation goes on.
 func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Generation, error) {
@@ -57,7 +57,7 @@ func (c *Client) Wait(ctx context.Context, id string, opts ...WaitOption) (*Gene
 				return last, ctx.Err()
 			}
 			switch {
-			case errors.As(err, &ae) && ae.Temporary():
+			case errors.As(err, &ae) && (ae.Temporary() || ae.gateway()):
 				delay = ae.RetryAfter
 			case ae == nil && failures < maxNetworkFailures:
 				// A poll changes nothing, so it is safe to repeat after a
