@@ -4,7 +4,7 @@
 // STUDIO_SCREENSHOTS when it is set.
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -56,9 +56,10 @@ function run(file, args, opts = {}) {
 export async function startServer() {
   if (process.env.STUDIO_URL) {
     if (!process.env.STUDIO_KEY) throw new Error('STUDIO_URL needs STUDIO_KEY, a key of that server');
-    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, stop: async () => {}, log: () => '' };
+    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, poorKey: process.env.STUDIO_POOR_KEY, stop: async () => {}, log: () => '' };
   }
   const bin = resolve(web, process.env.STILLMOTION_BIN ?? '../bin/stillmotion');
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it with go build -o bin/stillmotion ./cmd/stillmotion (or set STILLMOTION_BIN)`);
   const dir = mkdtempSync(join(tmpdir(), 'studio-e2e-'));
   const data = join(dir, 'data');
   mkdirSync(data);
@@ -70,6 +71,8 @@ export async function startServer() {
   // A test key: free generations whose prompt may carry a script of faults
   // (a 429 or 503 on submit, with Retry-After).
   const testKey = (await run(bin, ['keys', 'create', '--name', 'studio-test', '--test', '--data-dir', data])).stdout.trim().split(/\s+/).pop();
+  // A key that cannot pay for a video.
+  const poorKey = (await run(bin, ['keys', 'create', '--name', 'studio-poor', '--credits', '1000', '--data-dir', data])).stdout.trim().split(/\s+/).pop();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
@@ -99,6 +102,7 @@ export async function startServer() {
     url,
     key,
     testKey,
+    poorKey,
     log: () => output,
     async stop() {
       if (child.exitCode === null) {

@@ -428,6 +428,36 @@ describe('studio', { concurrency: false }, () => {
     await page.getByRole('tab', { name: 'curl' }).click();
   });
 
+  it('takes a pasted and a dropped image on the transition form', async () => {
+    await chooseModel('pixverse/v5/transition');
+    for (const name of ['image_url', 'tail_image_url']) {
+      if (await page.locator(`[data-media-field=${name}] .preview button`).count()) await page.click(`[data-media-field=${name}] .preview button`);
+    }
+    const files = { rocket: readFileSync(ROCKET).toString('base64'), astronaut: readFileSync(ASTRONAUT).toString('base64') };
+    await page.evaluate(({ rocket, astronaut }) => {
+      const file = (b64, name, type) => new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type });
+      // Pasted with nothing focused: it fills the first empty image field.
+      const paste = new DataTransfer();
+      paste.items.add(file(rocket, 'pasted.jpg', 'image/jpeg'));
+      document.activeElement?.blur();
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
+      // Dropped on the last frame's zone.
+      const drop = new DataTransfer();
+      drop.items.add(file(astronaut, 'dropped.png', 'image/png'));
+      document.querySelector('[data-media-field=tail_image_url] .drop').dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForFunction(() => /pasted\.jpg/.test(document.querySelector('[data-media-field=image_url] figcaption')?.textContent ?? ''));
+    await page.waitForFunction(() => /dropped\.png \(512×512/.test(document.querySelector('[data-media-field=tail_image_url] figcaption')?.textContent ?? ''));
+    await page.fill('#f-prompt', 'slow push in');
+    await page.fill('#f-lip_sync_tts_content', '');
+    await radio('540p');
+    // The frame follows the first image; the price is v5's at 540p.
+    assert.match(await page.textContent('[data-media-field=image_url] figcaption'), /video 810×540 at 540p/);
+    assert.match(await page.textContent('#price-total'), /315,000 credits/);
+    await checkA11y(page, 'transition form with two images');
+    await radio('360p');
+  });
+
   it('is usable with the keyboard alone', async () => {
     await chooseModel(I2V);
     await page.focus('#model');
@@ -538,5 +568,22 @@ describe('studio', { concurrency: false }, () => {
       await page.waitForFunction(() => document.querySelector('.countdown')?.textContent === 'You can try again now.', null, { timeout: 10_000 });
       assert.equal(await page.isDisabled('.actions button[type=submit]'), false);
     }
+  });
+
+  it('says when the key has not enough credits (403)', async (t) => {
+    if (!server.poorKey) return t.skip('no key with few credits (STUDIO_POOR_KEY)');
+    await page.click('text=Sign out');
+    await page.fill('#api-key', server.poorKey);
+    await page.click('button[type=submit]');
+    await page.locator('#model').waitFor();
+    await page.waitForFunction(() => /Balance: 1,000 credits \(\$0\.0005\)/.test(document.querySelector('.balance')?.textContent ?? ''));
+    await chooseModel(I2V);
+    await page.fill('#f-image_url-url', 'https://example.com/a.png');
+    await page.fill('#f-prompt', 'slow push in');
+    await radio('360p');
+    await page.click('.actions button[type=submit]');
+    await page.waitForFunction(() => document.querySelector('.banner .banner-title')?.textContent === 'Not enough credits');
+    assert.match(await page.textContent('.banner'), /Insufficient credits: this generation costs 315000 credits and the key has 1000 left/);
+    assert.equal(await page.isDisabled('.actions button[type=submit]'), false);
   });
 });

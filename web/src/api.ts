@@ -58,7 +58,8 @@ export interface Video {
   plan?: string;
 }
 
-export type Status = 'queued' | 'generating' | 'completed' | 'succeeded' | 'error';
+/** waiting and active are older words for queued and generating, which some servers still answer. */
+export type Status = 'queued' | 'generating' | 'completed' | 'succeeded' | 'error' | 'waiting' | 'active';
 
 export interface Generation {
   id: string;
@@ -126,7 +127,12 @@ export class ApiError extends Error {
   }
 }
 
-export const isDone = (s: Status | undefined) => s !== undefined && s !== 'queued' && s !== 'generating';
+const RUNNING: (Status | undefined)[] = [undefined, 'queued', 'generating', 'waiting', 'active'];
+
+/** Whether s is an end state: like the API's own examples, any word but those of a generation in progress. */
+export const isDone = (s: Status | undefined) => !RUNNING.includes(s);
+
+export const isGenerating = (s: Status | undefined) => s === 'generating' || s === 'active';
 
 function retryAfterSeconds(v: string | null): number | undefined {
   if (!v) return undefined;

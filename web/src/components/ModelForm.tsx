@@ -324,7 +324,9 @@ function Choice(props: { p: Param; value: string; onChange: (s: string) => void;
       {hintText}
     </p>
   );
-  if (options.length <= 4 && !optional) {
+  // A few short options read best as a row of radio buttons (resolution,
+  // duration); longer ones, or more of them, as a select.
+  if (options.length <= 4 && !optional && options.every((o) => optionLabel(p, o).length <= 6)) {
     return (
       <fieldset class={`field compact choice${error ? ' invalid' : ''}`} id={fieldId(p.name)} tabIndex={-1} role="radiogroup" aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
         <legend>{label(p)}</legend>

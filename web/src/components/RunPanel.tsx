@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { isDone, playableURL, type Generation } from '../api';
+import { isDone, isGenerating, playableURL, type Generation } from '../api';
 import { mb } from '../params';
 import { fmtCredits, fmtUSD } from '../pricing';
 
@@ -23,8 +23,10 @@ export function statusText(g: Generation | undefined): string {
   if (!g) return 'Submitted';
   switch (g.status) {
     case 'queued':
+    case 'waiting':
       return g.queue_position ? `Queued: position ${g.queue_position} in the queue` : 'Queued';
     case 'generating':
+    case 'active':
       return `Generating: ${Math.round(g.progress ?? 0)}%`;
     case 'completed':
     case 'succeeded':
@@ -65,7 +67,7 @@ export function RunPanel({ run, onCancel, cancelling, focusOnMount }: Props) {
   const warnings = g?.video?.warnings ?? [];
   const v = g?.video;
   const src = v?.url ? playableURL(v.url) : undefined;
-  const progress = g?.status === 'generating' ? Math.round(g.progress ?? 0) : g?.status === 'completed' || g?.status === 'succeeded' ? 100 : 0;
+  const progress = isGenerating(g?.status) ? Math.round(g.progress ?? 0) : g?.status === 'completed' || g?.status === 'succeeded' ? 100 : 0;
   const usage = g?.meta?.usage;
 
   return (
@@ -84,7 +86,7 @@ export function RunPanel({ run, onCancel, cancelling, focusOnMount }: Props) {
           <>
             <progress
               max={100}
-              value={g?.status === 'generating' ? progress : undefined}
+              value={isGenerating(g?.status) ? progress : undefined}
               aria-labelledby="run-status"
               class="bar"
             />
