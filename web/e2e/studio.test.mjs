@@ -528,11 +528,6 @@ describe('studio', { concurrency: false }, () => {
     await page.setViewportSize(DESKTOP);
   });
 
-  it('breaks no rule of the Content-Security-Policy and throws no error', () => {
-    assert.deepEqual(cspViolations, []);
-    assert.deepEqual(pageErrors, []);
-  });
-
   it('signs out and forgets the key', async () => {
     await page.click('text=Sign out');
     await page.locator('#api-key').waitFor();
@@ -570,6 +565,27 @@ describe('studio', { concurrency: false }, () => {
     }
   });
 
+  it('cancels a running generation from the history', { timeout: 60_000 }, async (t) => {
+    if (!server.testKey) return t.skip('no test key (STUDIO_TEST_KEY)');
+    // Signed in with the test key: a generation scripted to run for a minute.
+    const testApi = apiClient(server.url, server.testKey);
+    const g = await testApi.call('POST', '/v2/video/generations', {
+      model: I2V,
+      prompt: 'slow push in [stillmotion-script: generate=60s]',
+      image_url: 'https://example.com/a.png',
+      resolution: '360p',
+    });
+    await page.click('nav a[href="#/history"]');
+    const item = page.locator(`.history-item[data-id="${g.id}"]`);
+    await item.waitFor();
+    await page.waitForFunction((id) => /Generating/.test(document.querySelector(`.history-item[data-id="${id}"] .status`)?.textContent ?? ''), g.id, { timeout: 20_000 });
+    await page.click(`[aria-label="Cancel ${g.id}"]`);
+    await page.waitForFunction((id) => /Cancelled/.test(document.querySelector(`.history-item[data-id="${id}"] .status`)?.textContent ?? ''), g.id);
+    assert.equal(await page.locator(`[aria-label="Cancel ${g.id}"]`).count(), 0);
+    assert.equal((await testApi.poll(g.id)).error.name, 'cancelled');
+    await page.click('nav a[href="#/"]');
+  });
+
   it('says when the key has not enough credits (403)', async (t) => {
     if (!server.poorKey) return t.skip('no key with few credits (STUDIO_POOR_KEY)');
     await page.click('text=Sign out');
@@ -585,5 +601,10 @@ describe('studio', { concurrency: false }, () => {
     await page.waitForFunction(() => document.querySelector('.banner .banner-title')?.textContent === 'Not enough credits');
     assert.match(await page.textContent('.banner'), /Insufficient credits: this generation costs 315000 credits and the key has 1000 left/);
     assert.equal(await page.isDisabled('.actions button[type=submit]'), false);
+  });
+
+  it('breaks no rule of the Content-Security-Policy and throws no error', () => {
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
   });
 });

@@ -6,7 +6,7 @@ import { focusField, ModelForm, type Banner } from './components/ModelForm';
 import { RunPanel, type Run } from './components/RunPanel';
 import { SignIn } from './components/SignIn';
 import { fromDataURI } from './media';
-import { buildRequest, isMedia, paramsOf, validate, type Request, type Value, type Values } from './params';
+import { buildRequest, isMedia, label, paramsOf, validate, type Request, type Value, type Values } from './params';
 import { fmtCredits, fmtUSD } from './pricing';
 import { forget, keepRequest, keptRequest, loadKey, saveKey } from './storage';
 
@@ -260,7 +260,10 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
       if (kept) {
         const skipped = await loadRequest(kept.request, id);
         const notes = [`Loaded the settings of ${id}.`];
-        if (kept.dropped?.length) notes.push(`Its ${kept.dropped.join(' and ')} file was too large to keep in this browser: choose it again.`);
+        if (kept.dropped?.length) {
+          const one = kept.dropped.length === 1;
+          notes.push(`Its ${kept.dropped.map((f) => label(f).toLowerCase()).join(' and ')} ${one ? 'file was' : 'files were'} not kept: this browser's storage was full. Choose ${one ? 'it' : 'them'} again.`);
+        }
         if (skipped.length) notes.push(`Not in this model's form: ${skipped.join(', ')}.`);
         setFormNote(notes.join(' '));
       } else {

@@ -38,6 +38,7 @@ export const saveKey = (key: string) => set(KEY, key);
 
 /** Forgets the key and the requests kept with it. */
 export function forget() {
+  cache = null;
   try {
     localStorage.removeItem(KEY);
     localStorage.removeItem(REQUESTS);
@@ -52,40 +53,61 @@ export function loadPageSize(): number {
 }
 export const savePageSize = (n: number) => set(PAGE_SIZE, String(n));
 
+// The parsed requests, read once: they may hold megabytes of data: URIs,
+// and the history looks each of its generations up.
+let cache: Record<string, Kept> | null = null;
+
 function loadAll(): Record<string, Kept> {
+  if (cache) return cache;
   try {
     const v = JSON.parse(get(REQUESTS) ?? '{}');
-    return v && typeof v === 'object' ? v : {};
+    cache = v && typeof v === 'object' ? v : {};
   } catch {
-    return {};
+    cache = {};
   }
+  return cache!;
+}
+
+// Another tab of the studio may keep requests too.
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key === REQUESTS || e.key === null) cache = null;
+  });
 }
 
 export function keptRequest(id: string): Kept | undefined {
   return loadAll()[id];
 }
 
+const inline = (r: Request) => Object.keys(r).filter((k) => typeof r[k] === 'string' && (r[k] as string).startsWith('data:'));
+
+/** k without its data: URIs, which it names as dropped. */
+function slim(k: Kept): Kept {
+  const files = inline(k.request);
+  const request: Request = { ...k.request };
+  for (const f of files) delete request[f];
+  return { ...k, request, dropped: [...(k.dropped ?? []), ...files] };
+}
+
 /**
- * Keeps the request of generation id. When storage is full the oldest
- * requests go first; a request whose files alone do not fit is kept
- * without them.
+ * Keeps the request of generation id. When storage is full, the files of
+ * the oldest requests go first, then this one's, then the oldest requests.
  */
 export function keepRequest(id: string, request: Request) {
-  const all = loadAll();
+  const all = { ...loadAll() };
+  cache = all;
   all[id] = { request, at: Date.now() };
   const ids = Object.keys(all).sort((a, b) => all[b].at - all[a].at);
   for (const old of ids.slice(MAX_KEPT)) delete all[old];
   for (;;) {
     if (set(REQUESTS, JSON.stringify(all))) return;
-    const live = Object.keys(all).sort((a, b) => all[a].at - all[b].at);
-    if (live.length > 1) {
-      delete all[live[0] === id ? live[1] : live[0]];
-      continue;
-    }
-    const dropped = Object.keys(request).filter((k) => typeof request[k] === 'string' && (request[k] as string).startsWith('data:'));
-    if (!dropped.length || all[id].dropped) return;
-    const slim: Request = { ...request };
-    for (const k of dropped) delete slim[k];
-    all[id] = { request: slim, at: Date.now(), dropped };
+    const older = Object.keys(all)
+      .filter((k) => k !== id)
+      .sort((a, b) => all[a].at - all[b].at);
+    const fat = older.find((k) => inline(all[k].request).length > 0);
+    if (fat) all[fat] = slim(all[fat]);
+    else if (inline(all[id].request).length) all[id] = slim(all[id]);
+    else if (older.length) delete all[older[0]];
+    else return;
   }
 }
