@@ -85,6 +85,39 @@ func TestTestMode(t *testing.T) {
 		}
 	})
 
+	// The docs' robust client passes every preset and fault; its errors are
+	// the script's.
+	t.Run("robust python", func(t *testing.T) {
+		py := pythonWithRequests(t)
+		for _, tt := range []struct {
+			script string
+			ok     bool
+			want   string
+		}{
+			{"preset=succeeded", true, "Done: "},
+			{"preset=tokens", true, "(315000 credits)"},
+			{"preset=legacy-statuses;queue=1s;generate=1s", true, "Status: active"},
+			{"preset=model-ids", true, "Generation ID: "},
+			{"preset=hosted", true, "Done: "},
+			{"preset=old-docs;queue=1s", true, "Status: waiting"},
+			{"submit=1:429,2:503,3:500;retry_after=1", true, "503: Service unavailable (test script)"},
+			{"submit=1:reset", true, "connection failed"},
+			{"poll=1:504,2:429,3:500,4:502,5:slow;generate=1s", true, "504: Generation timeout"},
+			{"generate=1s;then=error:render_failed:The GPU fell over", false, "The GPU fell over"},
+		} {
+			t.Run(tt.script, func(t *testing.T) {
+				t.Parallel()
+				cmd := exec.Command(py, filepath.Join("..", "..", "examples", "testing", "robust.py"))
+				cmd.Env = append(os.Environ(), "BASE_URL="+p.url, "API_KEY="+testModeKey, "IMAGE_URL="+img.URL+"/rocket.jpg",
+					"SCRIPT="+tt.script, "POLL_SECONDS=0.2")
+				out, err := cmd.CombinedOutput()
+				if (err == nil) != tt.ok || !strings.Contains(string(out), tt.want) {
+					t.Errorf("exit %v, want ok=%v and %q in:\n%s", err, tt.ok, tt.want, out)
+				}
+			})
+		}
+	})
+
 	t.Run("go sdk", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

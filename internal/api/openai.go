@@ -116,6 +116,8 @@ type videoObject struct {
 	Remixed     *string     `json:"remixed_from_video_id"`
 	Seconds     string      `json:"seconds"`
 	Size        string      `json:"size"`
+	// Test marks a test key's generation (test mode).
+	Test bool `json:"test,omitempty"`
 }
 
 type videoError struct {
@@ -154,6 +156,7 @@ func newVideoObject(g *generation.Generation) videoObject {
 		Prompt:    g.Request.Prompt,
 		Seconds:   strconv.Itoa(g.Request.Duration),
 		Size:      g.Request.Size,
+		Test:      g.Test,
 	}
 	if v.Size == "" {
 		v.Size = nominalSize(&g.Request)
