@@ -133,6 +133,7 @@ func TestTestMode(t *testing.T) {
 				0, []client.Status{client.Queued, client.Generating, client.Completed}, ""},
 			{"older status words", "preset=legacy-statuses;queue=1s;generate=1s", 0, []client.Status{client.Waiting, client.Active, client.Completed}, ""},
 			{"succeeded", "preset=succeeded", 0, []client.Status{client.Queued, client.Generating, client.Succeeded}, ""},
+			{"succeeded as its end", "generate=300ms;then=succeeded", 0, []client.Status{client.Queued, client.Generating, client.Succeeded}, ""},
 			{"a scripted timeout", "generate=500ms;then=error:timeout:Generation timeout", 0, nil, "timeout"},
 			{"a magic seed", "", 4000001, nil, "image_fetch_failed"},
 		} {

@@ -649,8 +649,9 @@ func (s *Server) body(r *http.Request, g *generation.Generation, withQueue bool)
 			body.Status = s.SucceededWord
 		}
 	}
-	if sc := scriptOf(g); sc != nil && sc.Preset != "" {
-		if g.Request.Model == "" { // read without its request: the model is needed
+	if sc := scriptOf(g); sc != nil {
+		if p, _ := testmode.PresetNamed(sc.Preset); p.ModelIDs && g.Request.Model == "" {
+			// Read without its request: the model is needed.
 			if full, err := s.Service.Get(r.Context(), g.KeyID, g.ID); err == nil {
 				g = full
 			}

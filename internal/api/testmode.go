@@ -199,14 +199,12 @@ func (sw *slowWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// presented applies a test generation's preset to body.
+// presented applies a test generation's script to body: its preset, and
+// the status word then=succeeded asks for.
 func presented(body *generationBody, g *generation.Generation, sc *testmode.Script) {
-	if sc == nil || sc.Preset == "" {
-		return
-	}
 	p, _ := testmode.PresetNamed(sc.Preset)
 	switch {
-	case p.Succeeded && body.Status == string(generation.Completed):
+	case (p.Succeeded || sc.Then.Status == "succeeded") && body.Status == string(generation.Completed):
 		body.Status = "succeeded"
 	case p.LegacyStatuses && body.Status == string(generation.Queued):
 		body.Status = "waiting"

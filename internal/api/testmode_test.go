@@ -141,9 +141,19 @@ func TestScriptedPolls(t *testing.T) {
 			t.Errorf("poll %d: Retry-After %q, want 3", i+1, w.Header().Get("Retry-After"))
 		}
 	}
-	// Another key does not see it; a cancel is not a poll.
+	// Another key does not see it, nor cancel it; nor does the test key
+	// see or cancel a real key's generation.
 	if w := b.do(t, call{"GET", poll.path, bootstrapKey, "", ""}); w.Code != http.StatusNotFound {
 		t.Errorf("another key's poll: %d", w.Code)
+	}
+	if w := b.do(t, call{"DELETE", poll.path, bootstrapKey, "", ""}); w.Code != http.StatusNotFound {
+		t.Errorf("another key's cancel: %d", w.Code)
+	}
+	realID := decodeBody(t, b.do(t, call{"POST", universalPath, bootstrapKey, "", validBody}))["id"].(string)
+	for _, m := range []string{"GET", "DELETE"} {
+		if w := b.do(t, call{m, universalPath + "?generation_id=" + realID, testKey, "", ""}); w.Code != http.StatusNotFound {
+			t.Errorf("%s of a real generation by a test key: %d", m, w.Code)
+		}
 	}
 }
 
