@@ -56,7 +56,7 @@ function run(file, args, opts = {}) {
 export async function startServer() {
   if (process.env.STUDIO_URL) {
     if (!process.env.STUDIO_KEY) throw new Error('STUDIO_URL needs STUDIO_KEY, a key of that server');
-    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, poorKey: process.env.STUDIO_POOR_KEY, stop: async () => {}, log: () => '' };
+    return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, poorKey: process.env.STUDIO_POOR_KEY, sideKey: process.env.STUDIO_KEY, stop: async () => {}, log: () => '' };
   }
   const bin = resolve(web, process.env.STILLMOTION_BIN ?? '../bin/stillmotion');
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it with go build -o bin/stillmotion ./cmd/stillmotion (or set STILLMOTION_BIN)`);
@@ -75,9 +75,11 @@ export async function startServer() {
   const poorKey = (await run(bin, ['keys', 'create', '--name', 'studio-poor', '--credits', '1000', '--data-dir', data])).stdout.trim().split(/\s+/).pop();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  // An unlimited key of the environment, for load the tests make on the side.
+  const sideKey = `side-${port}`;
   let output = '';
   const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', data, '--engines', engines, '--workers', '2', '--rate-limit', '0', '--log-format', 'text'], {
-    env: { ...process.env, STILLMOTION_API_KEYS: `unlimited-${port}`, STILLMOTION_ALLOW_PRIVATE_FETCH: '1' },
+    env: { ...process.env, STILLMOTION_API_KEYS: sideKey, STILLMOTION_ALLOW_PRIVATE_FETCH: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.on('data', (b) => (output += b));
@@ -103,6 +105,7 @@ export async function startServer() {
     key,
     testKey,
     poorKey,
+    sideKey,
     log: () => output,
     async stop() {
       if (child.exitCode === null) {
