@@ -333,7 +333,7 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
     );
   }
 
-  const sentMatches = sent !== null && request !== null && JSON.stringify(sent) === JSON.stringify(request);
+  const sentMatches = sent !== null && request !== null && sameRequest(sent, request);
   return (
     <>
       {header}
@@ -370,7 +370,7 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
               note={formNote}
             />
             <div class="side">
-              {run && <RunPanel run={run} onCancel={cancel} cancelling={cancelling} focusOnMount={submittedHere.current} />}
+              {run && <RunPanel key={run.id} run={run} onCancel={cancel} cancelling={cancelling} focusOnMount={submittedHere.current} />}
               <CodePanel request={request} sent={sentMatches} />
             </div>
           </div>
@@ -378,6 +378,12 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
       </main>
     </>
   );
+}
+
+/** Whether a and b are the same request (field by field: their files may be megabytes long). */
+function sameRequest(a: Request, b: Request): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function BalanceText({ balance, perUSD }: { balance: Balance | null | undefined; perUSD: number }) {

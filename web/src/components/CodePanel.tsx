@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { LANGS, snippet, type Lang } from '../code';
 import type { Request } from '../params';
 
@@ -33,6 +33,9 @@ export function CodePanel({ request, sent }: Props) {
   const origin = location.origin;
   const shown = snippet(lang, request, origin, true);
   const name = LANGS.find((l) => l.id === lang)!.label;
+
+  // A new request: what was copied is no longer what is shown.
+  useEffect(() => setCopied(''), [request]);
 
   async function copy() {
     try {
