@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +16,13 @@ import (
 	"stillmotion/client"
 )
 
-// testModeKey is a test key (STILLMOTION_TEST_KEYS) of the test-mode tests.
-const testModeKey = "sm_test_mode_key"
+// Test keys (STILLMOTION_TEST_KEYS) of the test-mode tests: one for each
+// client, so that each one's recorded requests are its own.
+const (
+	testModeKey = "sm_test_mode_key"
+	goTestKey   = "sm_test_mode_go"
+	nodeTestKey = "sm_test_mode_node"
+)
 
 // scripted is an http.RoundTripper that sends a test script with every
 // request, as a Go program using the SDK would add the header.
@@ -34,7 +40,7 @@ func (s scripted) RoundTrip(r *http.Request) (*http.Response, error) {
 // OpenAI's Node SDK, whose own retries must get through the faults.
 func TestTestMode(t *testing.T) {
 	img := imageServer(t)
-	p := startServer(t, serverOpts{allowPrivate: true, extraEnv: []string{"STILLMOTION_TEST_KEYS=" + testModeKey}})
+	p := startServer(t, serverOpts{allowPrivate: true, extraEnv: []string{"STILLMOTION_TEST_KEYS=" + strings.Join([]string{testModeKey, goTestKey, nodeTestKey}, ",")}})
 
 	t.Run("python", func(t *testing.T) {
 		t.Parallel()
@@ -141,7 +147,7 @@ func TestTestMode(t *testing.T) {
 			if tt.script != "" {
 				opts = append(opts, client.WithHTTPClient(&http.Client{Transport: scripted{tt.script}}))
 			}
-			c := client.New(p.url, testModeKey, opts...)
+			c := client.New(p.url, goTestKey, opts...)
 			r := *req
 			if tt.seed != 0 {
 				r.Seed = &tt.seed
@@ -170,28 +176,16 @@ func TestTestMode(t *testing.T) {
 				checkVideo(t, download(t, http.DefaultClient, g.Video.URL), 128, 72, 1)
 			}
 		}
-		// What the SDK sent is recorded for this key, images elided.
-		res, err := p.client.Do(authed(t, "GET", p.url+"/v2/test/requests?limit=1000", testModeKey))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var recs struct {
-			Data []struct {
-				Method, Path string
-				Status       int
-				Headers      map[string]string
-			}
-		}
-		json.NewDecoder(res.Body).Decode(&recs)
+		// What the SDK sent is recorded for this key.
+		recs := recorded(t, p, goTestKey)
 		faults := 0
-		for _, r := range recs.Data {
+		for _, r := range recs {
 			if r.Method == "POST" && (r.Status == 429 || r.Status == 503) && strings.HasPrefix(r.Headers["X-Stillmotion-Script"], "submit=1:429,2:503;queue=1s") {
 				faults++
 			}
 		}
 		if faults != 2 {
-			t.Errorf("%d refused submits recorded, want 2 (of %d requests)", faults, len(recs.Data))
+			t.Errorf("%d refused submits recorded, want 2 (of %d requests)", faults, len(recs))
 		}
 	})
 
@@ -203,7 +197,7 @@ func TestTestMode(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, node, "testmode.mjs", p.url, testModeKey, img.URL+"/rocket.jpg")
+		cmd := exec.CommandContext(ctx, node, "testmode.mjs", p.url, nodeTestKey, img.URL+"/rocket.jpg")
 		cmd.Dir = openAIHarness
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -220,6 +214,26 @@ func TestTestMode(t *testing.T) {
 			t.Fatalf("summary %s: %v", out, err)
 		}
 		t.Logf("%s", out)
+		// The SDK met the faults and retried through them: the recorded
+		// answers to its requests under each script.
+		got := map[string][]int{}
+		for _, r := range recorded(t, p, nodeTestKey) {
+			if sc := r.Headers["X-Stillmotion-Script"]; strings.HasPrefix(r.Path, "/v1/videos") && r.Status != 200 {
+				got[sc] = append(got[sc], r.Status)
+			}
+		}
+		for script, want := range map[string][]int{
+			"submit=1:429,2:503":                 {429, 503},
+			"submit=1:500,2:502":                 {500, 502},
+			"submit=1:reset":                     {0}, // no answer: the connection was reset
+			"generate=1s;poll=1:504,2:429,3:500": {504, 429, 500},
+		} {
+			g := got[script]
+			slices.Reverse(g) // recorded newest first
+			if !slices.Equal(g, want) {
+				t.Errorf("%s: the SDK met %v, want %v", script, g, want)
+			}
+		}
 	})
 }
 
@@ -239,6 +253,28 @@ func inOrder(seen, want []client.Status) bool {
 		}
 	}
 	return true
+}
+
+// recordedRequest is one entry of GET /v2/test/requests.
+type recordedRequest struct {
+	Method, Path string
+	Status       int
+	Headers      map[string]string
+}
+
+// recorded returns what the test key sent, newest first.
+func recorded(t *testing.T, p *proc, key string) []recordedRequest {
+	t.Helper()
+	res, err := p.client.Do(authed(t, "GET", p.url+"/v2/test/requests?limit=1000", key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var recs struct{ Data []recordedRequest }
+	if err := json.NewDecoder(res.Body).Decode(&recs); err != nil {
+		t.Fatal(err)
+	}
+	return recs.Data
 }
 
 // authed is a request with the key.

@@ -517,16 +517,9 @@ func (s *Server) byID(act func(ctx context.Context, keyID, id string) (*generati
 			return
 		}
 		if r.Method == http.MethodGet {
-			f, sc, err := s.pollFault(r, g)
-			if err != nil {
-				s.fail(w, r, err)
+			var ok bool
+			if w, ok = s.pollFaulted(w, r, g); !ok {
 				return
-			}
-			if f != "" && s.writeFault(w, r, f, sc.RetryAfter) {
-				return
-			}
-			if f == testmode.Slow {
-				w = slowly(w)
 			}
 		}
 		s.respond(w, r, g)

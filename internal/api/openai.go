@@ -453,10 +453,14 @@ func dataURI(contentType string, open func() (io.ReadCloser, error)) (string, er
 
 // getVideo serves GET /v1/videos/{id}.
 func (s *Server) getVideo(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	var ok bool
 	noteGeneration(r, r.PathValue("id"))
 	g, err := s.Service.Get(r.Context(), k.ID, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if w, ok = s.pollFaulted(w, r, g); !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.videoObjectOf(g))

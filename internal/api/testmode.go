@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -123,6 +122,24 @@ func (s *Server) pollFault(r *http.Request, g *generation.Generation) (testmode.
 		return "", sc, err
 	}
 	return sc.Polls[n], sc, nil
+}
+
+// pollFaulted counts a poll of g and answers with its scripted fault, if
+// any: ok is false when it has answered. Otherwise it returns the writer
+// to answer through (slow, if the script says so).
+func (s *Server) pollFaulted(w http.ResponseWriter, r *http.Request, g *generation.Generation) (_ http.ResponseWriter, ok bool) {
+	f, sc, err := s.pollFault(r, g)
+	if err != nil {
+		s.fail(w, r, err)
+		return w, false
+	}
+	if f != "" && s.writeFault(w, r, f, sc.RetryAfter) {
+		return w, false
+	}
+	if f == testmode.Slow {
+		w = slowly(w)
+	}
+	return w, true
 }
 
 // writeFault answers as the fault f says, for a script whose 429 and 503
@@ -247,7 +264,7 @@ func (s *Server) recording(w http.ResponseWriter, r *http.Request, k *auth.Key) 
 	sw := &statusWriter{ResponseWriter: w}
 	return sw, r, func() {
 		rec := &testmode.Recorded{ID: requestID(r), At: s.now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Body: testmode.Elide(body.String()), Status: cmp.Or(sw.status, http.StatusOK)}
+			Body: testmode.Elide(body.String()), Status: sw.status}
 		for _, h := range recordedHeaders {
 			if v := r.Header.Get(h); v != "" {
 				if rec.Headers == nil {

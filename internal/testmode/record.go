@@ -21,7 +21,7 @@ type Recorded struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Body is the request body with every data: URI's payload elided.
 	Body   string `json:"body,omitempty"`
-	Status int    `json:"status"` // what the server answered
+	Status int    `json:"status"` // what the server answered; 0: no answer (a reset)
 }
 
 // Recorder keeps the requests of test keys.
