@@ -333,6 +333,9 @@ describe('studio', { concurrency: false }, () => {
     assert.equal(posted.length, before);
 
     await page.fill('#f-lip_sync_tts_content', 'Good evening. Rain by noon.');
+    // Given one of the two, the error and its banner go.
+    assert.equal(await page.locator('#e-audio_url').count(), 0);
+    assert.equal(await page.locator('.banner').count(), 0);
     await page.check('#voice-Sophia');
     // A voice's preview plays.
     await page.click('[aria-label="Play a preview of Sophia"]');

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Api, ApiError, isDone, type Balance, type Generation, type Model, type Voice } from './api';
 import { CodePanel } from './components/CodePanel';
 import { History } from './components/History';
-import { focusField, ModelForm, type Banner } from './components/ModelForm';
+import { focusField, localBanner, ModelForm, type Banner } from './components/ModelForm';
 import { RunPanel, type Run } from './components/RunPanel';
 import { SignIn } from './components/SignIn';
 import { fromDataURI } from './media';
@@ -159,11 +159,7 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
     const bad = Object.entries(errs).filter(([, m]) => m);
     setErrors(errs);
     if (bad.length) {
-      setBanner({
-        kind: 'error',
-        title: bad.length === 1 ? 'One field needs fixing before submitting' : `${bad.length} fields need fixing before submitting`,
-        fields: bad.map(([field, message]) => ({ field, message })),
-      });
+      setBanner(localBanner(bad.map(([field, message]) => ({ field, message }))));
       focusField(bad[0][0]);
       return;
     }
@@ -356,6 +352,7 @@ function Studio({ api, onSignOut }: { api: Api; onSignOut: (why?: string) => voi
                 setModelId(id);
                 setErrors({});
                 setBanner(undefined);
+                setFormNote('');
               }}
               values={values}
               onValues={setValues}

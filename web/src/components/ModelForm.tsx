@@ -30,6 +30,8 @@ export interface Banner {
   message?: string;
   fields?: { field: string; message: string }[];
   requestId?: string;
+  /** Found by the form's own checks: it goes once its fields are fixed. */
+  local?: boolean;
 }
 
 interface Props {
@@ -209,7 +211,12 @@ export function ModelForm(props: Props) {
           <p class="hint">This model's price is not listed.</p>
         )}
       </section>
-      {props.banner && <BannerView banner={props.banner} waitSeconds={props.waitSeconds} />}
+      {props.banner && (!props.banner.local || props.banner.fields?.some((f) => errors[f.field])) && (
+        <BannerView
+          banner={props.banner.local ? localBanner(props.banner.fields!.filter((f) => errors[f.field])) : props.banner}
+          waitSeconds={props.waitSeconds}
+        />
+      )}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy} aria-describedby={price ? 'price-total' : undefined}>
           {props.submitting ? 'Submitting…' : props.waitSeconds > 0 ? `Wait ${props.waitSeconds} s` : 'Generate'}
@@ -217,6 +224,16 @@ export function ModelForm(props: Props) {
       </div>
     </form>
   );
+}
+
+/** The banner of the form's own checks, for the fields still wrong. */
+export function localBanner(fields: { field: string; message: string }[]): Banner {
+  return {
+    kind: 'error',
+    local: true,
+    title: fields.length === 1 ? 'One field needs fixing before submitting' : `${fields.length} fields need fixing before submitting`,
+    fields,
+  };
 }
 
 function kindText(m: Model): string {
