@@ -257,19 +257,6 @@ func numberedString(m map[int]Fault) string {
 	return strings.Join(ps, ",")
 }
 
-// plainName reports whether s is 1..64 letters, digits, '-' and '_'.
-func plainName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // clip keeps an echoed value short.
 func clip(s string) string {
 	if len(s) > 40 {
