@@ -19,6 +19,21 @@ export const testdata = join(repo, 'cmd', 'stillmotion', 'testdata');
 export const shotsDir = process.env.STUDIO_SCREENSHOTS ? resolve(web, process.env.STUDIO_SCREENSHOTS) : '';
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+// The text-to-video models routed to a ComfyUI engine that is not running:
+// their forms are served, and a submit ends in upstream_unavailable.
+export const T2V_ENGINES = `engines:
+  t2v:
+    kind: comfyui
+    url: http://127.0.0.1:9
+    workflow: ${join(repo, 'test', 'fakecomfy', 'testdata', 'wan_t2v_api.json')}
+    inputs: {prompt: "6.text", negative_prompt: "7.text", seed: "3.seed", frames: "40.length", width: "40.width", height: "40.height"}
+    output: "60"
+    frames_rule: 4n+1
+models:
+  pixverse/v5/text-to-video: t2v
+  pixverse/v5.5/text-to-video: t2v
+`;
+
 export const ENGINES = `models:
   pixverse/v5/image-to-video: builtin
   pixverse/v5.5/image-to-video: builtin
@@ -53,8 +68,8 @@ function run(file, args, opts = {}) {
  * by an engines file, 2 workers, no rate limit, private fetches allowed, and
  * a key with 100,000,000 credits.
  */
-export async function startServer() {
-  if (process.env.STUDIO_URL) {
+export async function startServer({ engines: enginesFile = ENGINES, external = true } = {}) {
+  if (external && process.env.STUDIO_URL) {
     if (!process.env.STUDIO_KEY) throw new Error('STUDIO_URL needs STUDIO_KEY, a key of that server');
     return { url: process.env.STUDIO_URL.replace(/\/$/, ''), key: process.env.STUDIO_KEY, testKey: process.env.STUDIO_TEST_KEY, poorKey: process.env.STUDIO_POOR_KEY, sideKey: process.env.STUDIO_KEY, stop: async () => {}, log: () => '' };
   }
@@ -64,7 +79,7 @@ export async function startServer() {
   const data = join(dir, 'data');
   mkdirSync(data);
   const engines = join(dir, 'engines.yaml');
-  writeFileSync(engines, ENGINES);
+  writeFileSync(engines, enginesFile);
   const { stdout } = await run(bin, ['keys', 'create', '--name', 'studio', '--credits', '100000000', '--data-dir', data]);
   const key = stdout.trim().split(/\s+/).pop();
   if (!key) throw new Error(`keys create printed no key: ${stdout}`);

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { apiClient, checkA11y, dataURI, launch, repo, run, shot, startServer, testdata } from './harness.mjs';
+import { apiClient, checkA11y, dataURI, launch, repo, run, shot, startServer, T2V_ENGINES, testdata } from './harness.mjs';
 
 const ROCKET = join(testdata, 'rocket.jpg');
 const ASTRONAUT = join(testdata, 'astronaut.png');
@@ -615,5 +615,47 @@ describe('studio', { concurrency: false }, () => {
   it('breaks no rule of the Content-Security-Policy and throws no error', () => {
     assert.deepEqual(cspViolations, []);
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+describe('studio with text-to-video routed', { concurrency: false, skip: process.env.STUDIO_URL ? 'STUDIO_URL is set' : false }, () => {
+  let srv, b, p;
+  before(async () => {
+    srv = await startServer({ engines: T2V_ENGINES, external: false });
+    b = await launch();
+    p = await (await b.newContext({ viewport: DESKTOP })).newPage();
+    await p.goto(srv.url + '/');
+    await p.fill('#api-key', srv.key);
+    await p.click('button[type=submit]');
+    await p.locator('#model').waitFor();
+  });
+  after(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  it('shapes the frame by aspect ratio, with no image, and shows a failed generation', { timeout: 60_000 }, async () => {
+    assert.deepEqual(await p.locator('#model option').evaluateAll((os) => os.map((o) => o.value)), ['pixverse/v5/text-to-video', 'pixverse/v5.5/text-to-video']);
+    assert.equal(await p.locator('input[type=file]').count(), 0);
+    assert.match(await p.textContent('#model-hint'), /Rendered by the comfyui engine/);
+    await p.getByRole('radio', { name: '540p', exact: true }).check();
+    await p.selectOption('#f-aspect_ratio', '9:16');
+    assert.match(await p.textContent('#h-aspect_ratio'), /The video is 540×960 at 540p\./);
+    await p.fill('#f-prompt', 'A lighthouse on a cliff at dusk, slow push in');
+    assert.match(await p.textContent('#price-total'), /315,000 credits/);
+    await checkA11y(p, 'text-to-video form');
+    await p.selectOption('#model', 'pixverse/v5.5/text-to-video');
+    // Its lengths; no switches, which this engine does not take (its parameters leave them out).
+    assert.equal(await p.getByRole('radio', { name: '10 s', exact: true }).count(), 1);
+    assert.equal(await p.locator('#f-generate_audio_switch').count(), 0);
+    await checkA11y(p, 'v5.5 text-to-video form');
+    await p.selectOption('#model', 'pixverse/v5/text-to-video');
+
+    await p.click('.actions button[type=submit]');
+    await p.waitForFunction(() => /Failed \(upstream_unavailable\)/.test(document.querySelector('#run-status')?.textContent ?? ''), null, { timeout: 30_000 });
+    assert.match(await p.textContent('.run'), /ComfyUI server 127\.0\.0\.1:9 is not answering/);
+    assert.match(await p.textContent('.run'), /Not charged/);
+    assert.equal(await p.locator('.run button.danger').count(), 0);
+    await checkA11y(p, 'failed generation');
   });
 });
