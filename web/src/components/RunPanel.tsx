@@ -73,7 +73,7 @@ export function RunPanel({ run, onCancel, cancelling, focusOnMount }: Props) {
   return (
     <section class="card run" aria-labelledby="run-title" data-status={g?.status ?? 'submitted'}>
       <h2 id="run-title" ref={heading} tabIndex={-1}>
-        {run.origin === 'submitted' ? 'Your video' : 'Generation'}
+        {run.origin === 'submitted' ? 'Your video' : 'From the history'}
       </h2>
       <p class="run-id">
         Generation <code>{run.id}</code>
