@@ -74,8 +74,11 @@ export GOTOOLCHAIN=auto
 
 # The OpenAI SDK harness (test/openai-node): the pinned openai npm package,
 # as locked in its package-lock.json.
+# The studio's build and browser tests (web/): Vite, TypeScript,
+# playwright-core and axe-core, as locked.
 if [[ "${1:-}" == "--test" ]] && command -v npm >/dev/null 2>&1; then
   npm ci --ignore-scripts --no-audit --no-fund --prefix test/openai-node >/dev/null
+  npm ci --no-audit --no-fund --prefix web >/dev/null
 fi
 
 mkdir -p bin

@@ -2,6 +2,7 @@
 # Sets up what the tests need and runs them all: vet, then every package's
 # tests (unit, golden, end-to-end against the real binary, ffmpeg and flite,
 # and the distributed mode against PostgreSQL and a real S3 server), the
+# studio's build check and its browser tests in Chromium, the
 # renderer's vector kernels, then govulncheck and a short run of every fuzz
 # target.
 set -euo pipefail
@@ -16,6 +17,10 @@ if [[ -n "$unformatted" ]]; then
 fi
 go vet ./...
 go test -count=1 -timeout 25m ./... "$@"
+# The studio: its committed build matches its sources, and it works in
+# Chromium against the real binary (web/e2e).
+npm --prefix web run check
+STILLMOTION_BIN="$PWD/bin/stillmotion" npm --prefix web run test:e2e
 # The renderer's vector kernels, built with Go's SIMD experiment (opt-in:
 # see BENCHMARKS.md), against their scalar arithmetic.
 GOEXPERIMENT=simd go vet ./internal/render/
