@@ -126,10 +126,10 @@ describe('studio', { concurrency: false }, () => {
     await checkA11y(page, 'form with an image');
     await shot(page, '02-form-image-price', page.locator('.model-form'));
 
-    // Both workers busy with 540p renders of another key: this one waits in the queue first.
+    // Both workers busy with 1080p renders of another key: this one waits in the queue first.
     const side = apiClient(server.url, server.sideKey);
     const busy = [];
-    for (let i = 0; i < 2; i++) busy.push(await side.call('POST', '/v2/video/generations', { model: I2V, prompt: 'slow pan left', image_url: dataURI(ROCKET, 'image/jpeg'), resolution: '540p' }));
+    for (let i = 0; i < 2; i++) busy.push(await side.call('POST', '/v2/video/generations', { model: I2V, prompt: 'slow pan left', image_url: dataURI(ROCKET, 'image/jpeg'), resolution: '1080p' }));
     await recordStatuses();
     const before = posted.length;
     await page.click('.actions button[type=submit]');
