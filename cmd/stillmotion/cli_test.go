@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,5 +131,38 @@ func TestDoctor(t *testing.T) {
 	stdout, stderr, code := run(t, nil, "doctor", "--data-dir", t.TempDir(), "--ffmpeg", "/nonexistent/ffmpeg", "--flite", "no-such-flite")
 	if code == 0 || !strings.Contains(stdout, "apt-get install ffmpeg") || !strings.Contains(stdout, "apt-get install flite") {
 		t.Errorf("doctor with missing programs: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestWorkerTokens creates worker tokens: they need queues, are listed
+// with them, and are refused by the API, which they may not call.
+func TestWorkerTokens(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"STILLMOTION_DATA_DIR=" + dir}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--name", "w", "--worker"}, "a worker token needs --queues"},
+		{[]string{"--name", "w", "--worker", "--queues", "builtin"}, `"builtin" is not a render queue`},
+		{[]string{"--name", "w", "--worker", "--queues", "render_builtin", "--credits", "5"}, "leave out --credits and --test"},
+		{[]string{"--name", "w", "--queues", "render_builtin"}, "--queues is for worker tokens: add --worker"},
+	} {
+		if _, stderr, code := run(t, env, append([]string{"keys", "create"}, tt.args...)...); code == 0 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("keys create %q: exit %d %s, want an error with %q", tt.args, code, stderr, tt.want)
+		}
+	}
+	secret, stderr, code := run(t, env, "keys", "create", "--name", "gpu-1", "--worker", "--queues", "render_builtin,render_comfy")
+	secret = strings.TrimSpace(secret)
+	if code != 0 || !strings.Contains(stderr, "worker token for render_builtin, render_comfy") {
+		t.Fatalf("create: exit %d %s", code, stderr)
+	}
+	if list, _, _ := run(t, env, "keys", "list"); !strings.Contains(list, "worker:render_builtin,render_comfy") {
+		t.Errorf("list: %s", list)
+	}
+	p := startServer(t, serverOpts{dataDir: dir, apiOnly: true})
+	req := map[string]any{"model": "pixverse/v5/image-to-video", "prompt": "p", "image_url": "https://example.com/a.png"}
+	if code, m := postWithKey(t, p, secret, req); code != 403 || !strings.Contains(fmt.Sprint(m), "This is a worker token") {
+		t.Errorf("submit with a worker token: %d %v, want 403", code, m)
 	}
 }

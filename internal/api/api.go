@@ -400,6 +400,10 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *auth.Key)) h
 			s.fail(w, r, err)
 			return
 		}
+		if k.Worker {
+			s.fail(w, r, fault.E(fault.Forbidden, "This is a worker token: it may only take render work from its queues, not call the API; use an API key ('stillmotion keys create')"))
+			return
+		}
 		if err := s.rateLimit(w, k.ID); err != nil {
 			s.fail(w, r, err)
 			return

@@ -25,7 +25,11 @@ type Key struct {
 	Unlimited bool
 	// Test keys run in test mode: their generations are free, marked
 	// "test" on reads, kept apart from real ones, and may be scripted.
-	Test    bool
+	Test bool
+	// Worker tokens are not API keys: they may only take render work
+	// from Queues, as remote workers do.
+	Worker  bool
+	Queues  []string
 	Created time.Time
 	Revoked *time.Time
 }

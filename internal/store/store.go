@@ -283,6 +283,11 @@ CREATE TABLE IF NOT EXISTS test_request (
 );
 CREATE INDEX IF NOT EXISTS test_request_key_at ON test_request (key_id, at, id);
 `},
+	// Worker tokens: keys that may only take work from their queues.
+	{12, `
+ALTER TABLE api_key ADD COLUMN worker INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_key ADD COLUMN queues TEXT NOT NULL DEFAULT '';
+`},
 }
 
 // SchemaVersion is the version of our schema this build migrates to.
@@ -844,8 +849,8 @@ func (d *DB) CreateKey(ctx context.Context, k *auth.Key) error {
 	if !k.Unlimited {
 		credits = k.Credits
 	}
-	_, err := d.b.exec(ctx, `INSERT INTO api_key (id, name, hash, credits, created_at, test) VALUES (?, ?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Hash, credits, ms(k.Created), flag(k.Test))
+	_, err := d.b.exec(ctx, `INSERT INTO api_key (id, name, hash, credits, created_at, test, worker, queues) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Hash, credits, ms(k.Created), flag(k.Test), flag(k.Worker), strings.Join(k.Queues, ","))
 	if isUniqueViolation(err) {
 		return fault.Errorf(fault.Conflict, "a key named %q already exists; revoke it or choose another name", k.Name)
 	}
@@ -862,7 +867,7 @@ func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE")
 }
 
-const keyColumns = `id, name, hash, credits, created_at, revoked_at, test`
+const keyColumns = `id, name, hash, credits, created_at, revoked_at, test, worker, queues`
 
 // flag is a boolean as the schema's INTEGER flags hold it.
 func flag(b bool) int {
@@ -879,11 +884,16 @@ func scanKey(r row) (*auth.Key, error) {
 		created int64
 		revoked sql.NullInt64
 		test    int
+		worker  int
+		queues  string
 	)
-	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &credits, &created, &revoked, &test); err != nil {
+	if err := r.Scan(&k.ID, &k.Name, &k.Hash, &credits, &created, &revoked, &test, &worker, &queues); err != nil {
 		return nil, err
 	}
-	k.Credits, k.Unlimited, k.Test = credits.Int64, !credits.Valid, test == 1
+	k.Credits, k.Unlimited, k.Test, k.Worker = credits.Int64, !credits.Valid, test == 1, worker == 1
+	if queues != "" {
+		k.Queues = strings.Split(queues, ",")
+	}
 	k.Created = time.UnixMilli(created).UTC()
 	if revoked.Valid {
 		t := time.UnixMilli(revoked.Int64).UTC()

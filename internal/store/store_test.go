@@ -318,6 +318,12 @@ func runSuite(t *testing.T, openQ opener) {
 		if k, err := s.KeyByHash(ctx, "ht"); err != nil || !k.Test {
 			t.Errorf("test key read back as %+v, %v", k, err)
 		}
+		if err := s.CreateKey(ctx, &auth.Key{ID: "w", Name: "w", Hash: "hw", Unlimited: true, Worker: true, Queues: []string{"render_a", "render_b"}, Created: now}); err != nil {
+			t.Fatal(err)
+		}
+		if k, err := s.KeyByHash(ctx, "hw"); err != nil || !k.Worker || !reflect.DeepEqual(k.Queues, []string{"render_a", "render_b"}) || k.Test {
+			t.Errorf("worker token read back as %+v, %v", k, err)
+		}
 		g := newGen("tg", "t", 0)
 		g.Test, g.Script, g.StartAt = true, "queue=1h;then=succeeded", now.Add(time.Hour)
 		if err := s.Insert(ctx, g, true); err != nil {
