@@ -163,6 +163,14 @@ export function apiClient(url, key) {
       let g = await call('POST', '/v2/video/generations', req, { Prefer: 'wait=60' });
       return this.wait(g.id, g);
     },
+    /** Polls id until a worker has started it (or it has ended). */
+    async started(id) {
+      const deadline = Date.now() + 60_000;
+      for (let g = await this.poll(id); g.status === 'queued'; g = await this.poll(id)) {
+        if (Date.now() > deadline) throw new Error(`generation ${id} did not start in 60 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async wait(id, g) {
       const deadline = Date.now() + 120_000;
       while (!g || g.status === 'queued' || g.status === 'generating') {

@@ -130,6 +130,9 @@ describe('studio', { concurrency: false }, () => {
     const side = apiClient(server.url, server.sideKey);
     const busy = [];
     for (let i = 0; i < 2; i++) busy.push(await side.call('POST', '/v2/video/generations', { model: I2V, prompt: 'slow pan left', image_url: dataURI(ROCKET, 'image/jpeg'), resolution: '1080p' }));
+    // Both must hold a worker before this key's submit, whose job would
+    // otherwise go first (a key with less in flight is served first).
+    await Promise.all(busy.map((g) => side.started(g.id)));
     await recordStatuses();
     const before = posted.length;
     await page.click('.actions button[type=submit]');
