@@ -149,7 +149,7 @@ func workerQueues(v string) ([]string, error) {
 }
 
 // queueName is the form of a render queue's name.
-var queueName = regexp.MustCompile(`^render_[a-z0-9][a-z0-9_-]{0,62}$`)
+var queueName = regexp.MustCompile(`^` + queue.RenderPrefix + `[a-z0-9][a-z0-9_-]{0,62}$`)
 
 func balance(k *auth.Key) string {
 	if k.Worker {

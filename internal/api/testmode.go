@@ -18,6 +18,10 @@ import (
 	"stillmotion/internal/testmode"
 )
 
+// getTestKey says how to get a test key, for the errors of a real key that
+// asked for test mode.
+const getTestKey = "create one with 'stillmotion keys create --test', set STILLMOTION_TEST_KEYS, or run the server with --test-mode"
+
 // ScriptHeader carries a test key's script for one submit (see package
 // testmode).
 const ScriptHeader = "X-Stillmotion-Script"
@@ -30,8 +34,7 @@ func testScript(r *http.Request, k *auth.Key, req *generation.Request) (*testmod
 	raw, sent := r.Header.Get(ScriptHeader), len(r.Header.Values(ScriptHeader)) > 0
 	if !k.Test {
 		if sent {
-			return nil, fault.E(fault.Forbidden, ScriptHeader+" is for test keys: create one with 'stillmotion keys create --test', "+
-				"set STILLMOTION_TEST_KEYS, or run the server with --test-mode")
+			return nil, fault.E(fault.Forbidden, ScriptHeader+" is for test keys: "+getTestKey)
 		}
 		return nil, nil
 	}
@@ -326,8 +329,7 @@ func (s *Server) testOnly(k *auth.Key) error {
 		return fault.E(fault.NotFound, "This server does not record test requests")
 	}
 	if !k.Test {
-		return fault.E(fault.Forbidden, "The test routes are for test keys: create one with 'stillmotion keys create --test', "+
-			"set STILLMOTION_TEST_KEYS, or run the server with --test-mode")
+		return fault.E(fault.Forbidden, "The test routes are for test keys: "+getTestKey)
 	}
 	return nil
 }

@@ -34,7 +34,10 @@ const DefaultEngine = generation.BuiltinEngine
 
 // For returns the name of the queue that engine's render jobs go to, so
 // that worker processes can specialise by engine: "render_builtin".
-func For(engine string) string { return "render_" + cmp.Or(engine, DefaultEngine) }
+func For(engine string) string { return RenderPrefix + cmp.Or(engine, DefaultEngine) }
+
+// RenderPrefix begins the name of every render queue.
+const RenderPrefix = "render_"
 
 // WebhookArgs are the arguments of a webhook job: one event of one
 // generation, for one endpoint. The body is built when delivering, from
