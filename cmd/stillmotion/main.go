@@ -49,9 +49,11 @@ Usage:
   stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
                                          render one video without a server (--model: v5.5, transition
                                          with --tail-image, lip-sync with --video and --audio or --speech)
-  stillmotion keys create --name N [--credits C]
+  stillmotion keys create --name N [--credits C] [--test]
+  stillmotion keys create --name N --worker --queues Q
   stillmotion keys list
-  stillmotion keys revoke ID|NAME        manage API keys and their credits
+  stillmotion keys revoke ID|NAME        manage API keys and their credits, test keys
+                                         (docs/testing.md) and worker tokens
   stillmotion doctor                     check ffmpeg, the speech program, the data dir, the engines (--engines FILE)
   stillmotion generate --server URL --key KEY --image IMG --prompt TEXT -o out.mp4 [flags]
                                          make a video on a running server and download it
