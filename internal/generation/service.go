@@ -184,6 +184,8 @@ type Service struct {
 	// Expire deletes the ended ones older than this, records and files.
 	// Defaults to 0: kept forever.
 	Retention time.Duration
+	// Leasing, if set, lends render jobs to remote workers (see Lease).
+	Leasing *Leasing
 }
 
 func (s *Service) routes() []Route {

@@ -13,8 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"stillmotion/internal/fault"
 	"stillmotion/internal/queue"
@@ -169,6 +171,15 @@ func (t *pgTx) rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 func (t *pgTx) insertJob(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (int64, error) {
 	id, err := t.queueTx.insertJob(ctx, args, opts)
 	return id, unavailable(ctx, err)
+}
+
+func (t *pgTx) takeJob(ctx context.Context, queue, worker string) (*rivertype.JobRow, error) {
+	j, err := t.queueTx.takeJob(ctx, queue, worker)
+	return j, unavailable(ctx, err)
+}
+
+func (t *pgTx) setJobState(ctx context.Context, p *riverdriver.JobSetStateIfRunningParams) error {
+	return unavailable(ctx, t.queueTx.setJobState(ctx, p))
 }
 
 func (t *pgTx) cancelJob(ctx context.Context, id int64) error {

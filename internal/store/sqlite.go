@@ -294,10 +294,12 @@ func (b *sqliteBackend) recover(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`); err != nil {
+	// Jobs leased to remote workers are theirs still: their leases expire
+	// if they are gone too.
+	if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running' AND id NOT IN (SELECT job_id FROM lease)`); err != nil {
 		return fmt.Errorf("re-queueing interrupted jobs: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE generation SET status = ?, progress = 0 WHERE status = ?`, generation.Queued, generation.Generating); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE generation SET status = ?, progress = 0 WHERE status = ? AND id NOT IN (SELECT generation_id FROM lease)`, generation.Queued, generation.Generating); err != nil {
 		return err
 	}
 	return tx.Commit()

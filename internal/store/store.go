@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"stillmotion/internal/auth"
@@ -124,6 +125,12 @@ type tx interface {
 	// transaction that locks the same API key: counting a key's
 	// generations and inserting one is then atomic.
 	lockKey(ctx context.Context, keyID string) error
+	// takeJob takes the first job waiting in the queue, as the queue's
+	// workers do, for a remote worker; nil when none waits.
+	takeJob(ctx context.Context, queue, worker string) (*rivertype.JobRow, error)
+	// setJobState ends or re-queues a running job, as the queue's
+	// workers do.
+	setJobState(ctx context.Context, p *riverdriver.JobSetStateIfRunningParams) error
 	commit(ctx context.Context) error
 	rollback(ctx context.Context) error
 }
@@ -287,6 +294,23 @@ CREATE INDEX IF NOT EXISTS test_request_key_at ON test_request (key_id, at, id);
 	{12, `
 ALTER TABLE api_key ADD COLUMN worker INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE api_key ADD COLUMN queues TEXT NOT NULL DEFAULT '';
+`},
+	// Remote workers' leases: each holds one running render job.
+	{13, `
+CREATE TABLE IF NOT EXISTS lease (
+	id            TEXT PRIMARY KEY,
+	generation_id TEXT NOT NULL UNIQUE,
+	job_id        BIGINT NOT NULL,
+	queue         TEXT NOT NULL,
+	worker        TEXT NOT NULL,    -- the worker token's name
+	attempt       INTEGER NOT NULL,
+	max_attempts  INTEGER NOT NULL,
+	until_at      BIGINT NOT NULL,  -- unix ms: it expires then unless renewed
+	deadline      BIGINT NOT NULL,  -- unix ms: the attempt's time limit
+	parts         INTEGER NOT NULL DEFAULT 0,
+	created_at    BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lease_until ON lease (until_at);
 `},
 }
 
@@ -731,26 +755,29 @@ func (d *DB) SaveState(ctx context.Context, id, state string) error {
 // generation also enqueues its generation.started webhooks, in the same
 // transaction.
 func (d *DB) Progress(ctx context.Context, id string, p float64, plan string) error {
-	return d.inTx(ctx, func(t tx) error {
-		now := ms(time.Now())
-		n, err := t.exec(ctx, `UPDATE generation SET status = ?, progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
-			WHERE id = ? AND status = ?`, string(generation.Generating), p, plan, plan, now, id, string(generation.Queued))
-		if err != nil {
-			return err
-		}
-		if n == 1 {
-			return d.notify(ctx, t, id, generation.EventStarted)
-		}
-		n, err = t.exec(ctx, `UPDATE generation SET progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
-			WHERE id = ? AND status = ?`, p, plan, plan, now, id, string(generation.Generating))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
-		}
-		return nil
-	})
+	return d.inTx(ctx, func(t tx) error { return d.progress(ctx, t, id, p, plan) })
+}
+
+// progress is Progress in t.
+func (d *DB) progress(ctx context.Context, t tx, id string, p float64, plan string) error {
+	now := ms(time.Now())
+	n, err := t.exec(ctx, `UPDATE generation SET status = ?, progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
+		WHERE id = ? AND status = ?`, string(generation.Generating), p, plan, plan, now, id, string(generation.Queued))
+	if err != nil {
+		return err
+	}
+	if n == 1 {
+		return d.notify(ctx, t, id, generation.EventStarted)
+	}
+	n, err = t.exec(ctx, `UPDATE generation SET progress = ?, plan = CASE WHEN ? = '' THEN plan ELSE ? END, updated_at = ?
+		WHERE id = ? AND status = ?`, p, plan, plan, now, id, string(generation.Generating))
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fault.Errorf(fault.Conflict, "generation %s has already ended", id)
+	}
+	return nil
 }
 
 // notify enqueues, in t, one webhook job of event for generation id per

@@ -685,6 +685,7 @@ func runSuite(t *testing.T, openQ opener) {
 		waitDepth(t, s, 0)
 	})
 	t.Run("expiry", func(t *testing.T) { expirySuite(t, open) })
+	t.Run("leases", func(t *testing.T) { leaseSuite(t, openQ) })
 }
 
 func waitDepth(t *testing.T, s *DB, want int) {
