@@ -45,6 +45,8 @@ Usage:
   stillmotion serve   [flags]            run the HTTP API with in-process workers
                                          (--engines FILE puts other models behind it: docs/engines.md)
   stillmotion worker  [flags]            run workers only (same database, no HTTP)
+  stillmotion worker --remote URL        run a remote worker: take work from an API over HTTP(S)
+                                         with a worker token (docs/remote-workers.md)
   stillmotion migrate [flags]            bring the database's schema up to date (every process also does at start)
   stillmotion render  --image IMG --prompt TEXT -o out.mp4 [flags]
                                          render one video without a server (--model: v5.5, transition
@@ -224,6 +226,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	queues := fs.String("queues", env("STILLMOTION_QUEUES", ""), "comma-separated render queues this process works, render_ENGINE or render_QUEUE as the engines file names them; default: all (env STILLMOTION_QUEUES)")
 	fs.DurationVar(&cfg.JobTimeout, "job-timeout", envDuration("STILLMOTION_JOB_TIMEOUT", 10*time.Minute), "limit of one render attempt (env STILLMOTION_JOB_TIMEOUT)")
 	fs.DurationVar(&cfg.RescueAfter, "rescue-after", envDuration("STILLMOTION_RESCUE_AFTER", 0), "how long a render may run before it is given to another worker, its own presumed dead; above --job-timeout; default: the longest attempt (--job-timeout or an engine's timeout) + 1m (env STILLMOTION_RESCUE_AFTER)")
+	fs.DurationVar(&cfg.LeaseTime, "lease-time", envDuration("STILLMOTION_LEASE_TIME", 30*time.Second), "how long a remote worker's lease on a job lasts unless renewed; a job whose worker vanished goes to another after about this (env STILLMOTION_LEASE_TIME)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
 	fs.IntVar(&cfg.EncoderNice, "encoder-nice", envInt("STILLMOTION_ENCODER_NICE", 10), "niceness (0-19) of the ffmpeg encoders renders run: above 0 they yield the CPU to the API when the machine is busy; 0 = this process's (env STILLMOTION_ENCODER_NICE)")
@@ -235,6 +238,12 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	})
 	fs.StringVar(&cfg.WebhookSecret, "webhook-secret", env("STILLMOTION_WEBHOOK_SECRET", ""), "webhook signing secret, whsec_ + base64; default: created once in the data dir as webhook.secret (env STILLMOTION_WEBHOOK_SECRET)")
 	fs.DurationVar(&cfg.WebhookBackoff, "webhook-backoff", envDuration("STILLMOTION_WEBHOOK_BACKOFF", 10*time.Second), "wait after a webhook's first failed delivery, doubling after each of 15 attempts (about a day at 10s) (env STILLMOTION_WEBHOOK_BACKOFF)")
+	var rc server.RemoteConfig
+	if !withHTTP {
+		fs.StringVar(&rc.API, "remote", env("STILLMOTION_REMOTE", ""), "base URL of an API to take work from as a remote worker, over HTTP(S) with --token: no database or storage needed; see docs/remote-workers.md (env STILLMOTION_REMOTE)")
+		fs.StringVar(&rc.Token, "token", env("STILLMOTION_WORKER_TOKEN", ""), "worker token for --remote, made by 'stillmotion keys create --worker'; prefer the env variable, which other users cannot see (env STILLMOTION_WORKER_TOKEN)")
+		fs.IntVar(&rc.Jobs, "jobs", envInt("STILLMOTION_JOBS", 1), "with --remote: jobs at once (env STILLMOTION_JOBS)")
+	}
 	logFormat := fs.String("log-format", env("STILLMOTION_LOG_FORMAT", "json"), "log format on stderr: json or text (env STILLMOTION_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("STILLMOTION_LOG_LEVEL", "info"), "least log level: debug, info, warn or error (env STILLMOTION_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -265,6 +274,10 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	}
 	cfg.AllowPrivateFetch = os.Getenv("STILLMOTION_ALLOW_PRIVATE_FETCH") == "1"
 	if !withHTTP {
+		if rc.API != "" {
+			rc.Queues, rc.Grace = cfg.Queues, cfg.ShutdownTimeout
+			return server.WorkRemote(ctx, cfg, rc)
+		}
 		return server.Work(ctx, cfg)
 	}
 	return server.Serve(ctx, cfg, nil)

@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("DELETE "+testRequestsPath, s.authed(s.resetTests))
 	mux.Handle("GET "+voicesPath, s.authed(s.listVoices))
 	mux.Handle("GET "+voicesPath+"/{id}/preview", s.authed(s.voicePreview))
+	s.workerRoutes(mux)
 	if s.Studio != nil {
 		mux.Handle("GET /{$}", s.Studio)
 		mux.Handle("GET /assets/", s.Studio)

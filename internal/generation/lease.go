@@ -225,7 +225,7 @@ func (s *Service) PutPart(ctx context.Context, id string, n int, path string) er
 }
 
 func partKey(l *Lease, n int) string {
-	return l.GenerationID + "/upload-" + l.ID + "/" + strconv.Itoa(n)
+	return l.GenerationID + "/part-" + l.ID + "-" + strconv.Itoa(n) + ".mp4"
 }
 
 // removeParts deletes the parts of l's output.
@@ -362,19 +362,20 @@ func (s *Service) tempDir() string {
 // FailLease ends lease id's attempt as failed with f (error.name and
 // message, as a generation reports them), under the same rules as a local
 // attempt: a failure that would fail again, or the last attempt's, fails
-// the generation; any other is tried again, by any worker.
-func (s *Service) FailLease(ctx context.Context, id string, f Failure) error {
+// the generation; any other is tried again, by any worker, and retried
+// says so.
+func (s *Service) FailLease(ctx context.Context, id string, f Failure) (retried bool, _ error) {
 	ls, err := s.leases()
 	if err != nil {
-		return err
+		return false, err
 	}
 	kind, ok := fault.Named(f.Name)
 	if !ok || !slices.Contains(fault.Ending(), kind) {
-		return fault.Errorf(fault.Invalid, "%q is not an error name a generation can end with", fault.Echo(f.Name))
+		return false, fault.Errorf(fault.Invalid, "%q is not an error name a generation can end with", fault.Echo(f.Name))
 	}
 	l, err := s.Lease(ctx, id)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if f.Message == "" {
 		f.Message = "The render failed"
@@ -382,7 +383,7 @@ func (s *Service) FailLease(ctx context.Context, id string, f Failure) error {
 	end := LeaseEnd{Failure: &f}
 	g, err := s.Store.Get(ctx, l.GenerationID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !permanent(kind) && !l.Last() && g.Engine != ScriptedEngine {
 		end = LeaseEnd{RetryAt: s.now().Add(retryWait(l.Attempt)), Reason: f.Name + ": " + f.Message}
@@ -390,9 +391,9 @@ func (s *Service) FailLease(ctx context.Context, id string, f Failure) error {
 	l, err = ls.EndLease(ctx, id, end)
 	if err != nil {
 		if fault.KindOf(err) == fault.Conflict {
-			return nil // cancelled meanwhile: nothing left to fail
+			return false, nil // cancelled meanwhile: nothing left to fail
 		}
-		return err
+		return false, err
 	}
 	s.removeParts(context.WithoutCancel(ctx), l)
 	if end.Failure != nil {
@@ -401,7 +402,7 @@ func (s *Service) FailLease(ctx context.Context, id string, f Failure) error {
 	} else {
 		s.log().Warn("render failed on a remote worker; will retry", "id", l.GenerationID, "worker", l.Worker, "attempt", l.Attempt, "name", f.Name)
 	}
-	return nil
+	return end.Failure == nil, nil
 }
 
 // retryWait is the wait before attempt n+1 after a failed attempt n: the
@@ -506,4 +507,6 @@ func (s *Service) ExpireLeasesEvery(ctx context.Context, interval time.Duration)
 
 // LeaseSweepInterval is how often ExpireLeasesEvery should run: a job
 // whose worker vanished waits at most the lease time and this.
-func (s *Service) LeaseSweepInterval() time.Duration { return max(s.leaseTime()/4, 100*time.Millisecond) }
+func (s *Service) LeaseSweepInterval() time.Duration {
+	return max(s.leaseTime()/4, 100*time.Millisecond)
+}

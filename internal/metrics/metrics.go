@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"stillmotion/internal/generation"
+	"stillmotion/internal/remote"
 )
 
 // QueueStates returns the number of render jobs in each state
@@ -33,7 +34,10 @@ type Metrics struct {
 	encode   prometheus.Histogram
 }
 
-var _ generation.Observer = (*Metrics)(nil)
+var (
+	_ generation.Observer = (*Metrics)(nil)
+	_ remote.Observer     = (*Remote)(nil)
+)
 
 // New makes the metrics of a process. queue, if not nil, is asked for the
 // queue depth at each scrape.
@@ -122,3 +126,50 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n[s]), s)
 	}
 }
+
+// Remote holds the collectors of a remote worker (package remote), in
+// their own registry.
+type Remote struct {
+	reg         *prometheus.Registry
+	running     prometheus.Gauge
+	jobs        *prometheus.HistogramVec
+	unreachable prometheus.Counter
+}
+
+// NewRemote makes the metrics of a remote worker.
+func NewRemote() *Remote {
+	m := &Remote{
+		reg: prometheus.NewRegistry(),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "stillmotion_remote_jobs_running",
+			Help: "Jobs this remote worker holds a lease on.",
+		}),
+		jobs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stillmotion_remote_job_duration_seconds",
+			Help:    "Time from lease to the job's end, by outcome (completed, failed, retried, cancelled, lost, handed_back).",
+			Buckets: []float64{1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600},
+		}, []string{"outcome"}),
+		unreachable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "stillmotion_remote_api_unreachable_total",
+			Help: "Calls to the API that went unanswered (or answered 5xx or 429).",
+		}),
+	}
+	m.reg.MustRegister(m.running, m.jobs, m.unreachable,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Remote) Handler() http.Handler { return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}) }
+
+// Started implements remote.Observer.
+func (m *Remote) Started() { m.running.Inc() }
+
+// Ended implements remote.Observer.
+func (m *Remote) Ended(outcome string, elapsed time.Duration) {
+	m.running.Dec()
+	m.jobs.WithLabelValues(outcome).Observe(elapsed.Seconds())
+}
+
+// Unreachable implements remote.Observer.
+func (m *Remote) Unreachable() { m.unreachable.Inc() }

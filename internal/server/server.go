@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,6 +35,8 @@ import (
 	"stillmotion/internal/intake"
 	"stillmotion/internal/metrics"
 	"stillmotion/internal/queue"
+	"stillmotion/internal/redact"
+	"stillmotion/internal/remote"
 	"stillmotion/internal/scratch"
 	"stillmotion/internal/speech"
 	"stillmotion/internal/store"
@@ -118,6 +121,10 @@ type Config struct {
 	// started. Defaults to the longest attempt (JobTimeout, or an engine's
 	// longer timeout) + 1 minute.
 	RescueAfter time.Duration
+	// LeaseTime is how long a remote worker's lease lasts unless renewed:
+	// a job whose worker vanished is given to another after about this.
+	// Defaults to 30 seconds.
+	LeaseTime time.Duration
 	// ShutdownTimeout is how long SIGTERM waits for running renders before
 	// re-queueing them. Defaults to 60 seconds.
 	ShutdownTimeout time.Duration
@@ -430,6 +437,9 @@ func assemble(ctx context.Context, c Config) (*node, error) {
 		return nil, err
 	}
 	n.svc.Store = n.store
+	n.svc.Leasing = &generation.Leasing{Store: n.store, Time: c.LeaseTime, AttemptTime: func(q string) time.Duration {
+		return cmp.Or(qc.Timeouts[q], qc.JobTimeout)
+	}}
 	n.metrics = metrics.New(n.store.QueueStates)
 	n.svc.Observer = n.metrics
 	return n, nil
@@ -602,6 +612,9 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	if err := n.serveMetrics(ctx); err != nil {
 		return err
 	}
+	// Every API process expires the leases of remote workers that
+	// vanished: no process holds them.
+	go n.svc.ExpireLeasesEvery(ctx, n.svc.LeaseSweepInterval())
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", c.Addr, err)
@@ -644,4 +657,69 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	_ = hs.Shutdown(hctx)
 	log.Info("stopped")
 	return nil
+}
+
+// RemoteConfig configures a remote worker: its API, token and jobs; its
+// engines come from the Config (Engines, FFmpeg, Flite...).
+type RemoteConfig struct {
+	API, Token string
+	// Queues narrow the queues taken from; default: every queue of the
+	// engines (the test-mode queue aside).
+	Queues []string
+	Jobs   int
+	// Grace is how long running jobs may finish on SIGTERM before they
+	// are handed back.
+	Grace time.Duration
+}
+
+// WorkRemote runs a remote worker until ctx ends: it takes jobs from the
+// API with a worker token and renders them with c's engines, reaching
+// neither the database nor the video storage.
+func WorkRemote(ctx context.Context, c Config, rc RemoteConfig) error {
+	c.Defaults()
+	if rc.Token == "" {
+		return fault.E(fault.Invalid, "no worker token: pass --token or set STILLMOTION_WORKER_TOKEN ('stillmotion keys create --name NAME --worker --queues render_builtin' makes one)")
+	}
+	tmp, err := os.MkdirTemp("", "stillmotion-worker-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	reg, err := loadEngines(&c, tmp)
+	if err != nil {
+		return err
+	}
+	queues := rc.Queues
+	if len(queues) == 0 {
+		for q := range reg.Queues {
+			if q != queue.For(generation.ScriptedEngine) {
+				queues = append(queues, q)
+			}
+		}
+		slices.Sort(queues)
+	}
+	for _, q := range queues {
+		if _, ok := reg.Queues[q]; !ok {
+			return fault.Errorf(fault.Invalid, "queue %q has no engine here: the engines give %s", q, strings.Join(slices.Sorted(maps.Keys(reg.Queues)), ", "))
+		}
+	}
+	m := metrics.NewRemote()
+	if c.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listening on --metrics-addr %s: %w", c.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go hs.Serve(ln)
+		defer hs.Close()
+		c.Logger.Info("serving metrics", "addr", ln.Addr().String())
+	}
+	w := &remote.Worker{
+		API: rc.API, Token: rc.Token, Engines: reg.Engines, Queues: queues, Jobs: rc.Jobs,
+		TempDir: tmp, Grace: rc.Grace, Observer: m, Logger: c.Logger,
+	}
+	c.Logger.Info("stillmotion remote worker running", "api", redact.URL(rc.API), "queues", strings.Join(queues, ","), "jobs", max(rc.Jobs, 1))
+	return w.Run(ctx)
 }
