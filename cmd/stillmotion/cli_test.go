@@ -154,7 +154,7 @@ func TestWorkerTokens(t *testing.T) {
 	}
 	secret, stderr, code := run(t, env, "keys", "create", "--name", "gpu-1", "--worker", "--queues", "render_builtin,render_comfy")
 	secret = strings.TrimSpace(secret)
-	if code != 0 || !strings.Contains(stderr, "worker token for render_builtin, render_comfy") {
+	if code != 0 || !strings.Contains(stderr, "for render_builtin, render_comfy") {
 		t.Fatalf("create: exit %d %s", code, stderr)
 	}
 	if list, _, _ := run(t, env, "keys", "list"); !strings.Contains(list, "worker:render_builtin,render_comfy") {

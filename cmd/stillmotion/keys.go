@@ -83,14 +83,14 @@ func runKeys(ctx context.Context, args []string) error {
 		if err := st.CreateKey(ctx, k); err != nil {
 			return err
 		}
-		kind := "key"
 		switch {
-		case k.Test:
-			kind = "test key"
 		case k.Worker:
-			kind = "worker token for " + strings.Join(k.Queues, ", ") + ","
+			fmt.Fprintf(os.Stderr, "Created worker token %s (%s) for %s. It is shown only once:\n", k.ID, k.Name, strings.Join(k.Queues, ", "))
+		case k.Test:
+			fmt.Fprintf(os.Stderr, "Created test key %s (%s) with %s. It is shown only once:\n", k.ID, k.Name, balance(k))
+		default:
+			fmt.Fprintf(os.Stderr, "Created key %s (%s) with %s. It is shown only once:\n", k.ID, k.Name, balance(k))
 		}
-		fmt.Fprintf(os.Stderr, "Created %s %s (%s) with %s. It is shown only once:\n", kind, k.ID, k.Name, balance(k))
 		fmt.Println(secret)
 	case "list":
 		keys, err := st.Keys(ctx)

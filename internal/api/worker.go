@@ -75,7 +75,14 @@ func (s *Server) takeLease(w http.ResponseWriter, r *http.Request, k *auth.Key) 
 		return
 	}
 	until := time.Now().Add(time.Duration(req.WaitSeconds * float64(time.Second)))
-	for {
+	for first := true; ; first = false {
+		if !first {
+			// A token revoked while it waits is refused at once.
+			if _, err := s.Auth.Authenticate(r.Context(), r.Header.Get("Authorization")); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		if s.draining.Load() {
 			// This process is stopping: the worker asks again, of
 			// another one.

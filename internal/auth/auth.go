@@ -175,7 +175,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (*Key, 
 	a.mu.Lock()
 	c, ok := a.cache[h]
 	a.mu.Unlock()
-	if !ok || !now.Before(c.expires) || c.version != version {
+	// A worker token is looked up on every call: its calls are few, and a
+	// revoked one must not take another job.
+	if !ok || !now.Before(c.expires) || c.version != version || c.key != nil && c.key.Worker {
 		k, err := a.store.KeyByHash(ctx, h)
 		if err != nil && fault.KindOf(err) != fault.NotFound {
 			return nil, err

@@ -349,7 +349,8 @@ func (h *heartbeats) beat(ctx context.Context, state string) error {
 		h.cancel(generation.ErrCancelled)
 	case err == nil:
 		h.until = r.ExpiresAt
-	case status(err) == http.StatusGone || status(err) == http.StatusNotFound:
+	case status(err) == http.StatusGone || status(err) == http.StatusNotFound || status(err) == http.StatusUnauthorized:
+		// Ended, or the token was revoked: the job is not this worker's.
 		h.cancel(errLeaseLost)
 	case transient(err):
 		if h.w.Observer != nil {
