@@ -256,6 +256,63 @@ func TestRemoteWorkers(t *testing.T) {
 			t.Errorf("a revoked token's lease: %d, want 401", code)
 		}
 	})
+
+	// A alone is left: each job now goes to the worker the test starts.
+	leased := func(t *testing.T, id string) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var n int
+			pgQuery(t, c.db, `SELECT count(*) FROM lease WHERE generation_id = $1`, []any{id}, func(r pgx.Rows) error { return r.Scan(&n) })
+			if n == 1 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the job was never leased")
+			}
+		}
+	}
+	t.Run("SIGTERM lets the running job finish", func(t *testing.T) {
+		id := apis[0].submit(t, "/v2/video/generations", body)
+		leased(t, id)
+		a.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.exited:
+		case <-time.After(time.Minute):
+			t.Fatal("worker A did not stop")
+		}
+		if code := a.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("worker A exited %d", code)
+		}
+		a.waitLog(t, "job done", "id="+id, "outcome=completed", time.Second)
+		if g := apis[0].wait(t, "/v2/video/generations", id, 5*time.Second); g["status"] != "completed" {
+			t.Errorf("after SIGTERM: %v", g)
+		}
+	})
+	t.Run("SIGTERM past the grace hands the job back, not counted", func(t *testing.T) {
+		tokE := c.workerToken(t, "gpu-e", "render_builtin")
+		e := startRemote(t, apis[1].url, tokE, "--shutdown-timeout", "100ms")
+		id := apis[0].submit(t, "/v2/video/generations", body)
+		leased(t, id)
+		e.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-e.exited:
+		case <-time.After(30 * time.Second):
+			t.Fatal("worker E did not stop")
+		}
+		e.waitLog(t, "job done", "id="+id, "outcome=handed_back", time.Second)
+		var state string
+		var attempt int
+		pgQuery(t, c.db, `SELECT state, attempt FROM river_job WHERE id = (SELECT job_id FROM generation WHERE id = $1)`, []any{id},
+			func(r pgx.Rows) error { return r.Scan(&state, &attempt) })
+		if state != "available" || attempt != 0 {
+			t.Errorf("handed-back job: %s, attempt %d; want available, 0", state, attempt)
+		}
+		f := startRemote(t, apis[0].url, tokE)
+		if g := apis[0].wait(t, "/v2/video/generations", id, time.Minute); g["status"] != "completed" {
+			t.Errorf("the handed-back job: %v", g)
+		}
+		f.waitLog(t, "job done", "id="+id, "attempt=1", "outcome=completed", 5*time.Second)
+	})
 }
 
 // sha returns the hex SHA-256 of the file at path.

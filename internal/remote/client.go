@@ -33,7 +33,9 @@ type apiError struct {
 	Message string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+}
 
 // errUnreachable marks a call that did not get an answer, or got one that
 // says to try again (5xx, 429): the API is away, for now.
