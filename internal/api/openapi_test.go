@@ -66,12 +66,14 @@ func decodeJSON(b []byte) (any, error) {
 // muxRoute is a pattern registered in Handler(), found in the source.
 type muxRoute struct {
 	pattern string
-	authed  bool // registered through s.authed
+	authed  bool // registered through s.authed or s.workerAuthed
+	limited bool // registered through s.authed: rate-limited
 }
 
 // sourceRoutes reads the package's non-test sources and evaluates the
 // pattern of every mux.Handle and mux.HandleFunc call: string literals,
-// package constants, + and range variables over string slice literals.
+// package constants (and those of package workerproto), + and range
+// variables over string slice literals.
 func sourceRoutes(t *testing.T) []muxRoute {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -81,7 +83,11 @@ func sourceRoutes(t *testing.T) []muxRoute {
 	}
 	consts := map[string]ast.Expr{}
 	var parsed []*ast.File
-	for _, name := range files {
+	proto, err := filepath.Glob("../workerproto/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append(files, proto...) {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
 		}
@@ -89,7 +95,9 @@ func sourceRoutes(t *testing.T) []muxRoute {
 		if err != nil {
 			t.Fatal(err)
 		}
-		parsed = append(parsed, f)
+		if f.Name.Name == "api" {
+			parsed = append(parsed, f)
+		}
 		for _, d := range f.Decls {
 			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.CONST {
 				for _, sp := range gd.Specs {
@@ -113,6 +121,10 @@ func sourceRoutes(t *testing.T) []muxRoute {
 			}
 		case *ast.ParenExpr:
 			return eval(e.X)
+		case *ast.SelectorExpr:
+			if x, ok := e.X.(*ast.Ident); ok && x.Name == "workerproto" {
+				return eval(e.Sel)
+			}
 		case *ast.Ident:
 			if x, ok := ranges[e.Name]; ok {
 				if cl, ok := x.(*ast.CompositeLit); ok {
@@ -156,14 +168,14 @@ func sourceRoutes(t *testing.T) []muxRoute {
 				if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "mux" {
 					return true
 				}
-				authed := false
+				authed, limited := false, false
 				if c, ok := n.Args[1].(*ast.CallExpr); ok {
-					if s, ok := c.Fun.(*ast.SelectorExpr); ok && s.Sel.Name == "authed" {
-						authed = true
+					if s, ok := c.Fun.(*ast.SelectorExpr); ok {
+						authed, limited = s.Sel.Name == "authed" || s.Sel.Name == "workerAuthed", s.Sel.Name == "authed"
 					}
 				}
 				for _, p := range eval(n.Args[0]) {
-					routes = append(routes, muxRoute{p, authed})
+					routes = append(routes, muxRoute{p, authed, limited})
 				}
 			}
 			return true
@@ -232,7 +244,11 @@ func TestOpenAPIRoutesMatchHandler(t *testing.T) {
 			t.Errorf("%s: authed=%v in the code, but the document says security=%v", r.pattern, r.authed, o.op["security"])
 		}
 		if r.authed {
-			for _, code := range []string{"401", "429", "500"} {
+			codes := []string{"401", "500"}
+			if r.limited {
+				codes = append(codes, "429")
+			}
+			for _, code := range codes {
 				if _, ok := o.op["responses"].(map[string]any)[code]; !ok {
 					t.Errorf("%s: an authenticated route can answer %s; the document does not say so", r.pattern, code)
 				}
