@@ -324,3 +324,30 @@ func sha(t *testing.T, path string) string {
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
+
+// TestPythonRemoteWorker runs examples/remote-worker/worker.py, a worker
+// written in Python from docs/remote-workers.md alone, against an API on
+// SQLite: it leases the job, renews its lease, uploads and completes, and
+// the client downloads its video.
+func TestPythonRemoteWorker(t *testing.T) {
+	py := pythonWithRequests(t)
+	img := imageServer(t)
+	p := startServer(t, serverOpts{apiOnly: true, allowPrivate: true, extraArgs: []string{"--lease-time", "5s"}})
+	token, stderr, code := run(t, nil, "keys", "create", "--data-dir", p.dataDir, "--name", "py", "--worker", "--queues", "render_builtin")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	id := p.submit(t, "/v2/video/generations", map[string]any{"model": "pixverse/v5/image-to-video", "prompt": "p",
+		"image_url": img.URL + "/rocket.jpg", "resolution": "360p", "duration": 5})
+	cmd := exec.Command(py, "../../examples/remote-worker/worker.py", "--once")
+	cmd.Env = append(os.Environ(), "STILLMOTION_API="+p.url, "STILLMOTION_WORKER_TOKEN="+strings.TrimSpace(token))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "completed "+id) {
+		t.Fatalf("worker.py: %v\n%s", err, out)
+	}
+	g := p.wait(t, "/v2/video/generations", id, 10*time.Second)
+	if g["status"] != "completed" {
+		t.Fatalf("after worker.py: %v", g)
+	}
+	checkVideo(t, download(t, p.client, g["video"].(map[string]any)["url"].(string)), 540, 360, 5)
+}
