@@ -224,6 +224,10 @@ func (w *Worker) render(ctx context.Context, l *workerproto.Lease, log *slog.Log
 	}
 	for field, ref := range l.Inputs {
 		task.Inputs[field] = &apiInput{c: w.c, ref: ref, limit: limitOf(field)}
+		// An engine that reads the request's URL reads the API's, whole.
+		if u, err := w.c.resolve(ref); err == nil {
+			req.SetURL(field, u)
+		}
 	}
 	o, err := eng.Render(rctx, task)
 	switch cause := context.Cause(rctx); {
