@@ -123,6 +123,23 @@ func TestRevocation(t *testing.T) {
 	}
 }
 
+// TestWorkerTokenRevokedAtOnce: a worker token revoked elsewhere is
+// refused at its next call, cache or not: it must not take another job.
+func TestWorkerTokenRevokedAtOnce(t *testing.T) {
+	ctx := context.Background()
+	st := memStore{}
+	secret := NewSecret()
+	st.CreateKey(ctx, &Key{ID: "wrk_1", Name: "gpu", Hash: Hash(secret), Worker: true, Queues: []string{"render_builtin"}})
+	a := NewAuthenticator(st, nil)
+	if k, err := a.Authenticate(ctx, "Bearer "+secret); err != nil || !k.Worker {
+		t.Fatalf("the worker token: %+v, %v", k, err)
+	}
+	st.RevokeKey(ctx, "gpu")
+	if _, err := a.Authenticate(ctx, "Bearer "+secret); fault.KindOf(err) != fault.Unauthenticated {
+		t.Errorf("a revoked worker token's next call: %v, want Unauthenticated", err)
+	}
+}
+
 // versionedStore is a memStore that says when it changed.
 type versionedStore struct {
 	memStore
