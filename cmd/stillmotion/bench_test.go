@@ -207,3 +207,48 @@ func TestBenchPollsWithLargeInputs(t *testing.T) {
 	t.Logf("poll p50 %v p99 %v; list of 20 p50 %v p99 %v; database %.1f MB",
 		percentile(polls, 50), percentile(polls, 99), percentile(lists, 50), percentile(lists, 99), float64(size)/(1<<20))
 }
+
+// TestBenchRemoteWorker measures what the remote worker protocol costs a
+// render: ten 360p renders one after another, each from submit to
+// completed (polled every 20 ms), on a server rendering them itself
+// (--workers 1) and on an API-only server with one remote worker (--jobs
+// 1) on the same machine.
+func TestBenchRemoteWorker(t *testing.T) {
+	benchOnly(t)
+	img := imageServer(t)
+	const n = 10
+	for _, mode := range []string{"local worker", "remote worker"} {
+		t.Run(mode, func(t *testing.T) {
+			var p *proc
+			if mode == "local worker" {
+				p = startServer(t, serverOpts{allowPrivate: true, workers: 1})
+			} else {
+				p = startServer(t, serverOpts{allowPrivate: true, apiOnly: true})
+				token, stderr, code := run(t, nil, "keys", "create", "--data-dir", p.dataDir, "--name", "gpu", "--worker", "--queues", "render_builtin")
+				if code != 0 {
+					t.Fatal(stderr)
+				}
+				startRemote(t, p.url, strings.TrimSpace(token))
+			}
+			var took []time.Duration
+			for i := range n {
+				start := time.Now()
+				id := p.submit(t, "/v2/video/generations", map[string]any{"model": "pixverse/v5/image-to-video", "prompt": "zoom in",
+					"image_url": img.URL + "/rocket.jpg", "resolution": "360p", "duration": 5, "seed": i})
+				for {
+					_, g, _ := p.do(t, "GET", "/v2/video/generations?generation_id="+id, nil)
+					if g["status"] == "completed" {
+						break
+					}
+					if g["status"] == "error" {
+						t.Fatalf("%s: %v", id, g)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				took = append(took, time.Since(start))
+			}
+			t.Logf("%s: submit to completed p50 %v, min %v, max %v", mode,
+				percentile(took, 50).Round(time.Millisecond), percentile(took, 0).Round(time.Millisecond), percentile(took, 100).Round(time.Millisecond))
+		})
+	}
+}

@@ -351,3 +351,38 @@ func TestPythonRemoteWorker(t *testing.T) {
 	}
 	checkVideo(t, download(t, p.client, g["video"].(map[string]any)["url"].(string)), 540, 360, 5)
 }
+
+// TestRemoteWorkerReconnects starts a remote worker before its API: it
+// backs off while the API is away, then takes the job once it is up, and
+// its metrics say so.
+func TestRemoteWorkerReconnects(t *testing.T) {
+	img := imageServer(t)
+	dataDir, addr, metrics := t.TempDir(), freeAddr(t), freeAddr(t)
+	token, stderr, code := run(t, nil, "keys", "create", "--data-dir", dataDir, "--name", "gpu", "--worker", "--queues", "render_builtin")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	w := startRemote(t, "http://"+addr, strings.TrimSpace(token), "--metrics-addr", metrics)
+	w.waitLog(t, "the API is unreachable; trying again", 10*time.Second)
+	p := startServer(t, serverOpts{apiOnly: true, allowPrivate: true, dataDir: dataDir, addr: addr})
+	id := p.submit(t, "/v2/video/generations", map[string]any{"model": "pixverse/v5/image-to-video", "prompt": "p",
+		"image_url": img.URL + "/rocket.jpg", "resolution": "360p", "duration": 5})
+	if g := p.wait(t, "/v2/video/generations", id, time.Minute); g["status"] != "completed" {
+		t.Fatalf("after the API came up: %v", g)
+	}
+	res, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(res.Body)
+	for _, want := range []string{`stillmotion_remote_job_duration_seconds_count{outcome="completed"} 1`, "stillmotion_remote_jobs_running 0"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, b.String())
+		}
+	}
+	if !strings.Contains(b.String(), "stillmotion_remote_api_unreachable_total ") || strings.Contains(b.String(), "stillmotion_remote_api_unreachable_total 0\n") {
+		t.Errorf("metrics do not count the unanswered calls:\n%s", b.String())
+	}
+}

@@ -72,7 +72,12 @@ func TestWorkerLeaseUploadComplete(t *testing.T) {
 	sub := b.do(t, call{"POST", "/v2/video/generations", b.richKey, "", `{"model":"pixverse/v5/image-to-video","prompt":"p","image_url":"data:image/png;base64,` + tinyPNG + `","seed":5}`})
 	id := idOf(t, sub)
 
-	l := b.lease(t, tok)
+	lw := b.do(t, call{"POST", workerproto.LeasesPath, tok, "", ""})
+	golden(t, "worker_lease", dump(lw))
+	var l *workerproto.Lease
+	if err := json.Unmarshal(lw.Body.Bytes(), &l); err != nil {
+		t.Fatal(err)
+	}
 	in := leasePath(workerproto.InputPath, l.ID, "image_url")
 	if l.GenerationID != id || l.Engine != "builtin" || l.Queue != "render_builtin" || l.Attempt != 1 || l.Inputs["image_url"] != in || l.HeartbeatMillis != 3000 {
 		t.Errorf("lease %+v", l)
@@ -91,9 +96,7 @@ func TestWorkerLeaseUploadComplete(t *testing.T) {
 	}
 
 	hb := b.do(t, call{"POST", leasePath(workerproto.HeartbeatPath, l.ID), tok, "", `{"progress":0.5}`})
-	if hb.Code != 200 || !strings.Contains(hb.Body.String(), `"cancelled":false`) {
-		t.Errorf("heartbeat: %d %s", hb.Code, hb.Body)
-	}
+	golden(t, "worker_heartbeat", dump(hb))
 	if g := decodeBody(t, b.do(t, call{"GET", "/v2/video/generations?generation_id=" + id, b.richKey, "", ""})); g["status"] != "generating" || g["progress"] != 50.0 {
 		t.Errorf("poll while leased: %v", g)
 	}
@@ -117,6 +120,9 @@ func TestWorkerLeaseUploadComplete(t *testing.T) {
 		w := b.doWith(t, call{"PUT", tt.path, tok, "application/octet-stream", string(video)}, map[string]string{workerproto.SHA256Header: tt.sha})
 		if w.Code != tt.want {
 			t.Errorf("%s: %d %s, want %d", tt.name, w.Code, w.Body, tt.want)
+		}
+		if tt.name == "wrong hash" || tt.name == "good" {
+			golden(t, "worker_part_"+strings.ReplaceAll(tt.name, " ", "_"), dump(w))
 		}
 	}
 	complete := func(parts int, size int, sha string) *http.Response {
@@ -146,9 +152,8 @@ func TestWorkerLeaseUploadComplete(t *testing.T) {
 	if v, _ := g["video"].(map[string]any); g["status"] != "completed" || v["file_size"] != float64(len(video)) || g["plan"] != "a plan" {
 		t.Errorf("after completing: %v", g)
 	}
-	if res := complete(1, len(video), sum); res.StatusCode != http.StatusGone {
-		t.Errorf("completing again: %d, want 410", res.StatusCode)
-	}
+	again := b.do(t, call{"POST", leasePath(workerproto.CompletePath, l.ID), tok, "", fmt.Sprintf(`{"parts":1,"size":%d,"sha256":%q,"output":{"width":2,"height":2,"duration":5,"fps":24,"has_audio":true}}`, len(video), sum)})
+	golden(t, "worker_error_complete_again", dump(again))
 	if w := b.doWith(t, call{"PUT", part, tok, "application/octet-stream", string(video)}, map[string]string{workerproto.SHA256Header: sum}); w.Code != http.StatusGone {
 		t.Errorf("a part after completing: %d, want 410", w.Code)
 	}

@@ -33,6 +33,8 @@ type Lease struct {
 	Until, Deadline time.Time
 	// Parts is the highest part of the output uploaded so far.
 	Parts int
+	// Leased is when the lease was taken.
+	Leased time.Time
 }
 
 // Last reports whether a failure of the lease's attempt ends the generation.
@@ -46,7 +48,8 @@ type LeaseStore interface {
 	// TakeLease takes the first job waiting in queue, in the order the
 	// queue's own workers take them, marks it running and its generation
 	// Generating, and records l on it: the caller sets l's ID, Worker,
-	// Until and Deadline; TakeLease fills in the rest. It returns the
+	// Until and Deadline; TakeLease fills in the rest, Leased with the
+	// store's clock. It returns the
 	// generation, or nil when no job waits.
 	TakeLease(ctx context.Context, queue string, l *Lease) (*Generation, error)
 	// Lease returns lease id, or a fault.Gone error once it has ended.
@@ -281,7 +284,6 @@ func (s *Service) CompleteLease(ctx context.Context, id string, u Upload, o *Out
 		HasAudio: o.HasAudio, Warnings: append(slices.Clip(g.Request.Warnings), o.Warnings...),
 	}
 	if o.Plan != "" {
-		_, _ = ls.RenewLease(ctx, id, l.Until, 1, "")
 		_ = s.Store.Progress(ctx, g.ID, 1, o.Plan)
 	}
 	if _, err := ls.EndLease(ctx, id, LeaseEnd{Video: v}); err != nil {
@@ -295,7 +297,7 @@ func (s *Service) CompleteLease(ctx context.Context, id string, u Upload, o *Out
 	}
 	s.removeParts(context.WithoutCancel(ctx), l)
 	if s.Observer != nil {
-		s.Observer.Rendered(&g.Request, o, 0)
+		s.Observer.Rendered(&g.Request, o, time.Since(l.Leased)) // Leased is on the store's clock
 	}
 	s.log().Info("generation completed by a remote worker", "id", g.ID, "worker", l.Worker, "attempt", l.Attempt, "bytes", size)
 	return nil

@@ -48,18 +48,18 @@ func (t queueTx[TTx]) setJobState(ctx context.Context, p *riverdriver.JobSetStat
 	return err
 }
 
-const leaseColumns = `id, generation_id, queue, worker, attempt, max_attempts, until_at, deadline, parts`
+const leaseColumns = `id, generation_id, queue, worker, attempt, max_attempts, until_at, deadline, parts, created_at`
 
 // scanLease reads a lease's leaseColumns, then any more columns into more.
 func scanLease(r row, more ...any) (*generation.Lease, error) {
 	var (
-		l               generation.Lease
-		until, deadline int64
+		l                       generation.Lease
+		until, deadline, leased int64
 	)
-	if err := r.Scan(append([]any{&l.ID, &l.GenerationID, &l.Queue, &l.Worker, &l.Attempt, &l.MaxAttempts, &until, &deadline, &l.Parts}, more...)...); err != nil {
+	if err := r.Scan(append([]any{&l.ID, &l.GenerationID, &l.Queue, &l.Worker, &l.Attempt, &l.MaxAttempts, &until, &deadline, &l.Parts, &leased}, more...)...); err != nil {
 		return nil, err
 	}
-	l.Until, l.Deadline = time.UnixMilli(until).UTC(), time.UnixMilli(deadline).UTC()
+	l.Until, l.Deadline, l.Leased = time.UnixMilli(until).UTC(), time.UnixMilli(deadline).UTC(), time.UnixMilli(leased).UTC()
 	return &l, nil
 }
 
@@ -74,6 +74,13 @@ const maxSkipped = 10
 
 // TakeLease implements generation.LeaseStore.
 func (d *DB) TakeLease(ctx context.Context, queueName string, l *generation.Lease) (*generation.Generation, error) {
+	// A read first: workers waiting on an empty queue ask several times a
+	// second, and taking a job is a write (on SQLite, the one writer).
+	var waiting int
+	if err := d.b.reader().queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM river_job WHERE queue = ? AND state = 'available' LIMIT 1) w`,
+		queueName).Scan(&waiting); err != nil || waiting == 0 {
+		return nil, err
+	}
 	var g *generation.Generation
 	err := d.inTx(ctx, func(t tx) error {
 		for range maxSkipped {
@@ -102,8 +109,9 @@ func (d *DB) TakeLease(ctx context.Context, queueName string, l *generation.Leas
 				return err
 			}
 			l.GenerationID, l.Queue, l.Attempt, l.MaxAttempts, l.Parts = args.GenerationID, queueName, job.Attempt, job.MaxAttempts, 0
-			if _, err := t.exec(ctx, `INSERT INTO lease (`+leaseColumns+`, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				l.ID, l.GenerationID, l.Queue, l.Worker, l.Attempt, l.MaxAttempts, ms(l.Until), ms(l.Deadline), 0, job.ID, ms(time.Now())); err != nil {
+			l.Leased = time.Now()
+			if _, err := t.exec(ctx, `INSERT INTO lease (`+leaseColumns+`, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				l.ID, l.GenerationID, l.Queue, l.Worker, l.Attempt, l.MaxAttempts, ms(l.Until), ms(l.Deadline), 0, ms(l.Leased), job.ID); err != nil {
 				return err
 			}
 			g, err = scanGeneration(t.queryRow(ctx, `SELECT `+generationColumns+` FROM generation WHERE id = ?`, l.GenerationID))
