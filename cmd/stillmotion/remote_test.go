@@ -258,22 +258,9 @@ func TestRemoteWorkers(t *testing.T) {
 	})
 
 	// A alone is left: each job now goes to the worker the test starts.
-	leased := func(t *testing.T, id string) {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			var n int
-			pgQuery(t, c.db, `SELECT count(*) FROM lease WHERE generation_id = $1`, []any{id}, func(r pgx.Rows) error { return r.Scan(&n) })
-			if n == 1 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the job was never leased")
-			}
-		}
-	}
 	t.Run("SIGTERM lets the running job finish", func(t *testing.T) {
 		id := apis[0].submit(t, "/v2/video/generations", body)
-		leased(t, id)
+		a.waitLog(t, "job leased", "id="+id, 30*time.Second)
 		a.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-a.exited:
@@ -292,7 +279,7 @@ func TestRemoteWorkers(t *testing.T) {
 		tokE := c.workerToken(t, "gpu-e", "render_builtin")
 		e := startRemote(t, apis[1].url, tokE, "--shutdown-timeout", "100ms")
 		id := apis[0].submit(t, "/v2/video/generations", body)
-		leased(t, id)
+		e.waitLog(t, "job leased", "id="+id, 30*time.Second)
 		e.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-e.exited:

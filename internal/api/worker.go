@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -92,6 +93,14 @@ func (s *Server) takeLease(w http.ResponseWriter, r *http.Request, k *auth.Key) 
 		l, g, err := s.Service.TakeLease(r.Context(), k.Name, queues)
 		if err != nil {
 			s.fail(w, r, err)
+			return
+		}
+		if l != nil && r.Context().Err() != nil {
+			// The worker hung up (it is stopping): the job goes back at
+			// once rather than when the lease expires.
+			if err := s.Service.ReturnLease(context.WithoutCancel(r.Context()), l.ID); err != nil {
+				s.log().Warn("handing back the job of a worker that hung up", "id", g.ID, "err", err)
+			}
 			return
 		}
 		if l != nil {

@@ -179,6 +179,7 @@ func (w *Worker) run(ctx context.Context, l *workerproto.Lease) {
 	if w.Observer != nil {
 		w.Observer.Started()
 	}
+	log.Info("job leased", "expires_at", l.ExpiresAt)
 	outcome := w.render(ctx, l, log)
 	elapsed := time.Since(start)
 	if w.Observer != nil {
