@@ -207,7 +207,7 @@ func (w *Worker) render(ctx context.Context, l *workerproto.Lease, log *slog.Log
 	defer os.Remove(out)
 
 	var progress atomic.Uint64
-	hb := &heartbeats{w: w, l: l, until: l.ExpiresAt, cancel: cancel, progress: &progress, log: log}
+	hb := &heartbeats{w: w, l: l, cancel: cancel, progress: &progress, log: log}
 	beating := make(chan struct{})
 	go func() {
 		defer close(beating)
@@ -321,8 +321,7 @@ type heartbeats struct {
 	cancel   context.CancelCauseFunc
 	log      *slog.Logger
 
-	mu    sync.Mutex
-	until time.Time // the lease's end as last heard
+	mu sync.Mutex
 }
 
 func (h *heartbeats) run(ctx context.Context) {
@@ -352,19 +351,15 @@ func (h *heartbeats) beat(ctx context.Context, state string) error {
 	switch {
 	case err == nil && r.Cancelled:
 		h.cancel(generation.ErrCancelled)
-	case err == nil:
-		h.until = r.ExpiresAt
 	case status(err) == http.StatusGone || status(err) == http.StatusNotFound || status(err) == http.StatusUnauthorized:
 		// Ended, or the token was revoked: the job is not this worker's.
 		h.cancel(errLeaseLost)
 	case transient(err):
+		// The render goes on: the API's answer, once it is back, says
+		// whether the lease lasted (this machine's clock may disagree
+		// with the API's about when it ends).
 		if h.w.Observer != nil {
 			h.w.Observer.Unreachable()
-		}
-		if time.Now().After(h.until) {
-			// Not heard in time: the API has given the job to another
-			// worker by now.
-			h.cancel(errLeaseLost)
 		}
 	}
 	return err
