@@ -25,6 +25,30 @@ func pythonWithRequests(t *testing.T) string {
 	return ""
 }
 
+// ahead is a command started before the subtest that checks it: examples
+// that mostly sleep between polls then all run at once, where parallel
+// subtests would run only GOMAXPROCS of them at a time.
+type ahead struct {
+	done chan struct{}
+	out  []byte
+	err  error
+}
+
+func runAhead(cmd *exec.Cmd) *ahead {
+	a := &ahead{done: make(chan struct{})}
+	go func() {
+		a.out, a.err = cmd.CombinedOutput()
+		close(a.done)
+	}()
+	return a
+}
+
+// wait returns the command's output once it has ended.
+func (a *ahead) wait() ([]byte, error) {
+	<-a.done
+	return a.out, a.err
+}
+
 // TestSeedExamples runs the four client examples of the hosted API's page,
 // changed only in base URL, key and image URL, against the real binary
 // serving HTTPS, and checks the video each one ends with.
@@ -44,26 +68,30 @@ func TestSeedExamples(t *testing.T) {
 		extraArgs: []string{"--tls-cert", cert, "--tls-key", key}})
 
 	urlRE := regexp.MustCompile(`https://127\.0\.0\.1:\d+/files/[^'"\s]+`)
-	for _, ex := range []struct{ file, run string }{
+	examples := []struct{ file, run string }{
 		{"legacy.py", py}, {"lipsync.py", py}, {"legacy.js", "node"}, {"lipsync.js", "node"},
-	} {
+	}
+	started := map[string]*ahead{}
+	for _, ex := range examples {
+		src, err := os.ReadFile(filepath.Join("..", "..", "examples", "seed", ex.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.NewReplacer(
+			"https://api.aimlapi.com", p.url,
+			"<YOUR_AIMLAPI_KEY>", testKey,
+			"https://s2-111386.kwimgs.com/bs2/mmu-aiplatform-temp/kling/20240620/1.jpeg", img.URL+"/astronaut.png",
+			"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/news-presenter.jpg", img.URL+"/astronaut.png",
+		).Replace(string(src))
+		f := filepath.Join(dir, ex.file)
+		os.WriteFile(f, []byte(s), 0o644)
+		cmd := exec.Command(ex.run, f)
+		cmd.Env = append(os.Environ(), "REQUESTS_CA_BUNDLE="+cert, "NODE_EXTRA_CA_CERTS="+cert)
+		started[ex.file] = runAhead(cmd)
+	}
+	for _, ex := range examples {
 		t.Run(ex.file, func(t *testing.T) {
-			t.Parallel()
-			src, err := os.ReadFile(filepath.Join("..", "..", "examples", "seed", ex.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := strings.NewReplacer(
-				"https://api.aimlapi.com", p.url,
-				"<YOUR_AIMLAPI_KEY>", testKey,
-				"https://s2-111386.kwimgs.com/bs2/mmu-aiplatform-temp/kling/20240620/1.jpeg", img.URL+"/astronaut.png",
-				"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/news-presenter.jpg", img.URL+"/astronaut.png",
-			).Replace(string(src))
-			f := filepath.Join(t.TempDir(), ex.file)
-			os.WriteFile(f, []byte(s), 0o644)
-			cmd := exec.Command(ex.run, f)
-			cmd.Env = append(os.Environ(), "REQUESTS_CA_BUNDLE="+cert, "NODE_EXTRA_CA_CERTS="+cert)
-			out, err := cmd.CombinedOutput()
+			out, err := started[ex.file].wait()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", ex.file, err, out)
 			}

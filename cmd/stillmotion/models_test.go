@@ -212,30 +212,35 @@ func (f *family) v1(t *testing.T) {
 func (f *family) examples(t *testing.T) {
 	py := pythonWithRequests(t)
 	urlRE := regexp.MustCompile(`http://127\.0\.0\.1:\d+/files/[^'"\s]+`)
-	for _, ex := range []struct {
+	examples := []struct {
 		file    string
 		seconds float64
 		audio   bool
 	}{
 		{"v5.5-image-to-video.py", 10, true}, {"transition.py", 5, true}, {"lip-sync.py", 0, true}, {"text-to-video.py", 81.0 / 16, false},
-	} {
+	}
+	dir := t.TempDir()
+	started := map[string]*ahead{}
+	for _, ex := range examples {
+		src, err := os.ReadFile(filepath.Join("..", "..", "examples", "models", ex.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.NewReplacer(
+			"https://api.aimlapi.com", f.p.url,
+			"<YOUR_AIMLAPI_KEY>", testKey,
+			"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/news-presenter.jpg", f.media+"/astronaut.png",
+			"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/landscape.jpg", f.media+"/rocket.jpg",
+			"https://cdn.aimlapi.com/assets/content/white-fish.png", f.media+"/astronaut.png",
+			"https://storage.googleapis.com/falserverless/model_tests/kling/kling-v2.5-turbo-pro-text-to-video-output.mp4", f.media+"/talk.mp4",
+		).Replace(string(src))
+		file := filepath.Join(dir, ex.file)
+		os.WriteFile(file, []byte(s), 0o644)
+		started[ex.file] = runAhead(exec.Command(py, file))
+	}
+	for _, ex := range examples {
 		t.Run(ex.file, func(t *testing.T) {
-			t.Parallel()
-			src, err := os.ReadFile(filepath.Join("..", "..", "examples", "models", ex.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := strings.NewReplacer(
-				"https://api.aimlapi.com", f.p.url,
-				"<YOUR_AIMLAPI_KEY>", testKey,
-				"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/news-presenter.jpg", f.media+"/astronaut.png",
-				"https://raw.githubusercontent.com/aimlapi/api-docs/main/reference-files/landscape.jpg", f.media+"/rocket.jpg",
-				"https://cdn.aimlapi.com/assets/content/white-fish.png", f.media+"/astronaut.png",
-				"https://storage.googleapis.com/falserverless/model_tests/kling/kling-v2.5-turbo-pro-text-to-video-output.mp4", f.media+"/talk.mp4",
-			).Replace(string(src))
-			file := filepath.Join(t.TempDir(), ex.file)
-			os.WriteFile(file, []byte(s), 0o644)
-			out, err := exec.Command(py, file).CombinedOutput()
+			out, err := started[ex.file].wait()
 			if err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}

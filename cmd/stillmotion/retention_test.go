@@ -15,6 +15,7 @@ import (
 // generation says when it expires on both surfaces, then its record, its
 // video and its kept input vanish, and its download URL answers 410.
 func TestRetention(t *testing.T) {
+	t.Parallel() // it waits out the retention, the machine idle
 	const retention = 15 * time.Second
 	p := startServer(t, serverOpts{extraArgs: []string{"--retention", retention.String()}})
 	png, err := os.ReadFile(filepath.Join("testdata", "astronaut.png"))
