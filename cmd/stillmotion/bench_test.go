@@ -220,10 +220,11 @@ func TestBenchRemoteWorker(t *testing.T) {
 	for _, mode := range []string{"local worker", "remote worker"} {
 		t.Run(mode, func(t *testing.T) {
 			var p *proc
+			// Polled every 20 ms: no rate limit.
 			if mode == "local worker" {
-				p = startServer(t, serverOpts{allowPrivate: true, workers: 1})
+				p = startServer(t, serverOpts{allowPrivate: true, workers: 1, extraArgs: []string{"--rate-limit", "0"}})
 			} else {
-				p = startServer(t, serverOpts{allowPrivate: true, apiOnly: true})
+				p = startServer(t, serverOpts{allowPrivate: true, apiOnly: true, extraArgs: []string{"--rate-limit", "0"}})
 				token, stderr, code := run(t, nil, "keys", "create", "--data-dir", p.dataDir, "--name", "gpu", "--worker", "--queues", "render_builtin")
 				if code != 0 {
 					t.Fatal(stderr)
