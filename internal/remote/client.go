@@ -41,6 +41,20 @@ func (e *apiError) Error() string {
 // says to try again (5xx, 429): the API is away, for now.
 var errUnreachable = errors.New("the API is unreachable")
 
+// answerError is the error of an answer with status and body b (the API's
+// error shape): marked errUnreachable when trying again may help.
+func answerError(status int, b []byte) error {
+	var e struct {
+		Message string `json:"message"`
+	}
+	json.Unmarshal(b, &e)
+	ae := &apiError{Status: status, Message: e.Message}
+	if status >= 500 || status == http.StatusTooManyRequests {
+		return fmt.Errorf("%w: %w", errUnreachable, ae)
+	}
+	return ae
+}
+
 // status returns the HTTP status of an apiError, or 0.
 func status(err error) int {
 	var ae *apiError
@@ -120,15 +134,7 @@ func (c *client) call(ctx context.Context, method, p string, in any, out any, he
 		return 0, fmt.Errorf("%w: reading the answer: %v", errUnreachable, err)
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Message string `json:"message"`
-		}
-		json.Unmarshal(b, &e)
-		ae := &apiError{Status: resp.StatusCode, Message: e.Message}
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return resp.StatusCode, fmt.Errorf("%w: %w", errUnreachable, ae)
-		}
-		return resp.StatusCode, ae
+		return resp.StatusCode, answerError(resp.StatusCode, b)
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -227,11 +233,7 @@ func (c *client) input(ctx context.Context, ref string, limit int64) ([]byte, er
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var e struct {
-			Message string `json:"message"`
-		}
-		json.Unmarshal(b, &e)
-		return nil, &apiError{Status: resp.StatusCode, Message: e.Message}
+		return nil, answerError(resp.StatusCode, b)
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {

@@ -350,6 +350,7 @@ func (h *heartbeats) beat(ctx context.Context, state string) error {
 	defer h.mu.Unlock()
 	switch {
 	case err == nil && r.Cancelled:
+		h.log.Info("the generation was cancelled; stopping the render")
 		h.cancel(generation.ErrCancelled)
 	case status(err) == http.StatusGone || status(err) == http.StatusNotFound || status(err) == http.StatusUnauthorized:
 		// Ended, or the token was revoked: the job is not this worker's.
