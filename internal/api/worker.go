@@ -163,18 +163,31 @@ func (s *Server) ownLease(r *http.Request, k *auth.Key) (*generation.Lease, erro
 	return l, nil
 }
 
-func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, k *auth.Key) {
-	var hb workerproto.Heartbeat
-	if err := decodeSmall(w, r, &hb, true); err != nil {
-		s.fail(w, r, err)
-		return
+// leaseCall reads the JSON body of a call on a lease into body (unless
+// nil; an empty body is its zero value if optional) and returns the lease
+// if it is k's. ok is false when it failed, the error already written.
+func (s *Server) leaseCall(w http.ResponseWriter, r *http.Request, k *auth.Key, body any, optional bool) (*generation.Lease, bool) {
+	if body != nil {
+		if err := decodeSmall(w, r, body, optional); err != nil {
+			s.fail(w, r, err)
+			return nil, false
+		}
 	}
 	l, err := s.ownLease(r, k)
 	if err != nil {
 		s.fail(w, r, err)
+		return nil, false
+	}
+	return l, true
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, k *auth.Key) {
+	var hb workerproto.Heartbeat
+	l, ok := s.leaseCall(w, r, k, &hb, true)
+	if !ok {
 		return
 	}
-	l, err = s.Service.RenewLease(r.Context(), l.ID, hb.Progress, hb.State)
+	l, err := s.Service.RenewLease(r.Context(), l.ID, hb.Progress, hb.State)
 	if errors.Is(err, generation.ErrCancelled) {
 		writeJSON(w, http.StatusOK, workerproto.HeartbeatReply{Cancelled: true})
 		return
@@ -201,9 +214,8 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 		s.fail(w, r, fault.Errorf(fault.TooLarge, "A part may have %d bytes at most; upload the video in more parts", workerproto.MaxPartBytes))
 		return
 	}
-	l, err := s.ownLease(r, k)
-	if err != nil {
-		s.fail(w, r, err)
+	l, ok := s.leaseCall(w, r, k, nil, false)
+	if !ok {
 		return
 	}
 	f, err := os.CreateTemp(s.Service.TempDir, "part-*")
@@ -234,18 +246,13 @@ func (s *Server) putPart(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 
 func (s *Server) completeLease(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	var c workerproto.Completion
-	if err := decodeSmall(w, r, &c, false); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	l, err := s.ownLease(r, k)
-	if err != nil {
-		s.fail(w, r, err)
+	l, ok := s.leaseCall(w, r, k, &c, false)
+	if !ok {
 		return
 	}
 	o := &generation.Output{Width: c.Output.Width, Height: c.Output.Height, Duration: c.Output.Duration, FPS: c.Output.FPS,
 		HasAudio: c.Output.HasAudio, Plan: c.Output.Plan, Warnings: c.Output.Warnings}
-	err = s.Service.CompleteLease(r.Context(), l.ID, generation.Upload{Parts: c.Parts, Size: c.Size, SHA256: strings.ToLower(c.SHA256)}, o)
+	err := s.Service.CompleteLease(r.Context(), l.ID, generation.Upload{Parts: c.Parts, Size: c.Size, SHA256: strings.ToLower(c.SHA256)}, o)
 	if errors.Is(err, generation.ErrCancelled) {
 		err = fault.E(fault.Conflict, "The generation was cancelled: its video is not kept; drop the job")
 	}
@@ -258,13 +265,8 @@ func (s *Server) completeLease(w http.ResponseWriter, r *http.Request, k *auth.K
 
 func (s *Server) failLease(w http.ResponseWriter, r *http.Request, k *auth.Key) {
 	var f workerproto.Failure
-	if err := decodeSmall(w, r, &f, false); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	l, err := s.ownLease(r, k)
-	if err != nil {
-		s.fail(w, r, err)
+	l, ok := s.leaseCall(w, r, k, &f, false)
+	if !ok {
 		return
 	}
 	retried, err := s.Service.FailLease(r.Context(), l.ID, generation.Failure{Name: f.Error.Name, Message: f.Error.Message})
@@ -276,9 +278,8 @@ func (s *Server) failLease(w http.ResponseWriter, r *http.Request, k *auth.Key) 
 }
 
 func (s *Server) releaseLease(w http.ResponseWriter, r *http.Request, k *auth.Key) {
-	l, err := s.ownLease(r, k)
-	if err != nil {
-		s.fail(w, r, err)
+	l, ok := s.leaseCall(w, r, k, nil, false)
+	if !ok {
 		return
 	}
 	if err := s.Service.ReturnLease(r.Context(), l.ID); err != nil {
