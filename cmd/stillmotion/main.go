@@ -200,7 +200,7 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	name, synopsis := "serve", "serve [flags]"
 	if !withHTTP {
-		name, synopsis = "worker", "worker [flags]"
+		name, synopsis = "worker", "worker [flags]                      workers on the database and storage\n       stillmotion worker --remote URL [flags]         a remote worker: work from the API over HTTP(S) with a\n                                                       worker token, no database or storage (docs/remote-workers.md)"
 	}
 	fs := newFlagSet(name, synopsis)
 	var c common
