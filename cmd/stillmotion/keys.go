@@ -92,6 +92,9 @@ func runKeys(ctx context.Context, args []string) error {
 			fmt.Fprintf(os.Stderr, "Created key %s (%s) with %s. It is shown only once:\n", k.ID, k.Name, balance(k))
 		}
 		fmt.Println(secret)
+		if k.Worker {
+			fmt.Fprintln(os.Stderr, "On the render machine: STILLMOTION_WORKER_TOKEN=<the token> stillmotion worker --remote https://<this API> (docs/remote-workers.md)")
+		}
 	case "list":
 		keys, err := st.Keys(ctx)
 		if err != nil {
