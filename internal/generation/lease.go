@@ -164,7 +164,7 @@ func (s *Service) Lease(ctx context.Context, id string) (*Lease, error) {
 	}
 	l, err := ls.Lease(ctx, id)
 	if err == nil && s.now().After(l.Until) {
-		return nil, leaseEnded(id)
+		return nil, LeaseEnded(id)
 	}
 	return l, err
 }
@@ -176,7 +176,9 @@ func earlier(a, b time.Time) time.Time {
 	return b
 }
 
-func leaseEnded(id string) error {
+// LeaseEnded is the error of a call on lease id once it has ended (a
+// fault.Gone error): the store's and the Service's alike.
+func LeaseEnded(id string) error {
 	return fault.Errorf(fault.Gone, "Lease %s has ended (it expired, or its job was handed back or finished) and its job may be with another worker: drop the job", fault.Echo(id))
 }
 

@@ -828,10 +828,7 @@ func (s *Service) run(ctx context.Context, job Attempt) error {
 	if err := s.Store.Progress(ctx, id, 0, ""); err != nil {
 		return databaseAway(s.ended(err))
 	}
-	dir := s.TempDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
+	dir := s.tempDir()
 	// Unique: after a rescue, one process may render a generation twice.
 	out := filepath.Join(dir, id+"-"+NewID()[:8]+".mp4")
 	defer os.Remove(out)

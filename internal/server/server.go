@@ -505,22 +505,27 @@ func thumbnail(ffmpeg string) func(ctx context.Context, url string, w io.Writer)
 
 // serveMetrics serves GET /metrics on MetricsAddr, if set, until ctx ends.
 func (n *node) serveMetrics(ctx context.Context) error {
-	if n.cfg.MetricsAddr == "" {
+	return serveMetrics(ctx, n.cfg.MetricsAddr, n.metrics.Handler(), n.cfg.Logger)
+}
+
+// serveMetrics serves GET /metrics from h on addr, if set, until ctx ends.
+func serveMetrics(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	if addr == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", n.cfg.MetricsAddr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listening on --metrics-addr %s: %w", n.cfg.MetricsAddr, err)
+		return fmt.Errorf("listening on --metrics-addr %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", n.metrics.Handler())
+	mux.Handle("GET /metrics", h)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	go func() {
 		<-ctx.Done()
 		hs.Close()
 	}()
-	n.cfg.Logger.Info("serving metrics", "addr", ln.Addr().String())
+	log.Info("serving metrics", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -704,17 +709,10 @@ func WorkRemote(ctx context.Context, c Config, rc RemoteConfig) error {
 		}
 	}
 	m := metrics.NewRemote()
-	if c.MetricsAddr != "" {
-		ln, err := net.Listen("tcp", c.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("listening on --metrics-addr %s: %w", c.MetricsAddr, err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler())
-		hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go hs.Serve(ln)
-		defer hs.Close()
-		c.Logger.Info("serving metrics", "addr", ln.Addr().String())
+	mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMetrics() // served until the jobs are handed back
+	if err := serveMetrics(mctx, c.MetricsAddr, m.Handler(), c.Logger); err != nil {
+		return err
 	}
 	w := &remote.Worker{
 		API: rc.API, Token: rc.Token, Engines: reg.Engines, Queues: queues, Jobs: rc.Jobs,

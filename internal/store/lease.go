@@ -63,11 +63,6 @@ func scanLease(r row, more ...any) (*generation.Lease, error) {
 	return &l, nil
 }
 
-// gone is the error of a lease that has ended.
-func gone(id string) error {
-	return fault.Errorf(fault.Gone, "Lease %s has ended (it expired, or its job was handed back or finished) and its job may be with another worker: drop the job", fault.Echo(id))
-}
-
 // maxSkipped bounds the finished jobs one TakeLease clears on its way to
 // a live one.
 const maxSkipped = 10
@@ -129,7 +124,7 @@ func (d *DB) TakeLease(ctx context.Context, queueName string, l *generation.Leas
 func (d *DB) Lease(ctx context.Context, id string) (*generation.Lease, error) {
 	l, err := scanLease(d.b.queryRow(ctx, `SELECT `+leaseColumns+` FROM lease WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gone(id)
+		return nil, generation.LeaseEnded(id)
 	}
 	return l, err
 }
@@ -143,7 +138,7 @@ func (d *DB) RenewLease(ctx context.Context, id string, until time.Time, p float
 			return err
 		}
 		if n == 0 {
-			return gone(id)
+			return generation.LeaseEnded(id)
 		}
 		if l, err = scanLease(t.queryRow(ctx, `SELECT `+leaseColumns+` FROM lease WHERE id = ?`, id)); err != nil {
 			return err
@@ -168,7 +163,7 @@ func (d *DB) RenewLease(ctx context.Context, id string, until time.Time, p float
 func (d *DB) NotePart(ctx context.Context, id string, part int) error {
 	n, err := d.b.exec(ctx, `UPDATE lease SET parts = CASE WHEN parts < ? THEN ? ELSE parts END WHERE id = ?`, part, part, id)
 	if err == nil && n == 0 {
-		return gone(id)
+		return generation.LeaseEnded(id)
 	}
 	return err
 }
@@ -187,7 +182,7 @@ func (d *DB) EndLease(ctx context.Context, id string, end generation.LeaseEnd) (
 		var err error
 		l, err = scanLease(t.queryRow(ctx, q+` RETURNING `+leaseColumns+`, job_id`, args...), &job)
 		if errors.Is(err, sql.ErrNoRows) {
-			return gone(id)
+			return generation.LeaseEnded(id)
 		}
 		if err != nil {
 			return err
