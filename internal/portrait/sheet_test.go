@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	xdraw "golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -37,10 +38,15 @@ var sheetShapes = []struct {
 }
 
 // source prepares file for a static shot with short side short, as the
-// engine does, and returns the renderer's source and the face in it.
+// engine does, and returns the renderer's source and the face in it. The
+// image is first enlarged three times, as a photo larger than the frame
+// would be, so that the source has the frame's resolution at every size
+// (the renderer keeps a smaller image at its own size).
 func source(t testing.TB, file string, short int) (*image.RGBA, face.Face) {
 	t.Helper()
-	img := load(t, file)
+	small := load(t, file)
+	img := image.NewRGBA(image.Rect(0, 0, 3*small.Bounds().Dx(), 3*small.Bounds().Dy()))
+	xdraw.CatmullRom.Scale(img, img.Rect, small, small.Bounds(), xdraw.Src, nil)
 	fw, fh := render.FrameSize(img.Bounds().Dx(), img.Bounds().Dy(), short)
 	r := render.New(img, fw, fh, render.Shot{Move: render.Static}, 1)
 	faces, err := face.Detect(img)

@@ -84,10 +84,11 @@ type Renderer struct {
 
 // New prepares src for frames of fw x fh. The source is converted once to
 // opaque RGBA (transparent parts over white), cover-fitted and
-// centre-cropped to the frame's aspect ratio, and resampled to the
+// centre-cropped to the frame's aspect ratio, and reduced to the
 // resolution the most zoomed-in frame needs, so that zooming never softens
 // the picture: an image larger than that is reduced with a box-filter
-// mipmap and Catmull-Rom, a smaller one enlarged with Catmull-Rom. For a
+// mipmap and Catmull-Rom; a smaller one is kept at its own size, and the
+// camera's sampler enlarges it as it frames it. For a
 // zoom out the crop is surrounded with a mirrored, blurred extension of
 // itself, so that the widening view never shows empty pixels.
 func New(src image.Image, fw, fh int, shot Shot, frames int) *Renderer {

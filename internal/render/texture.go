@@ -25,12 +25,19 @@ type texture struct {
 
 // newTexture crops src to the frame's aspect ratio around its centre and
 // resamples the crop to zoom times the fw x fh frame, so that the most
-// zoomed-in frame still samples about one texel per pixel. A surround of
+// zoomed-in frame still samples about one texel per pixel. A crop smaller
+// than that keeps its own size: enlarging it here would add texels but no
+// detail, and every frame's work on the source (an animator's warp, the
+// layers' samples) grows with the texels, while the camera's Catmull-Rom
+// sampler enlarges it as well in one step instead of two. A surround of
 // the given fraction of the crop's size is added on every side.
 func newTexture(src image.Image, fw, fh int, zoom, surround float64) texture {
 	tw := max(4, int(math.Round(float64(fw)*zoom))) // the sampler needs four texels
 	th := max(4, int(math.Round(float64(fh)*zoom)))
 	crop := cropRect(src.Bounds(), fw, fh)
+	if crop.Dx() < tw && crop.Dy() < th {
+		tw, th = max(4, crop.Dx()), max(4, crop.Dy())
+	}
 
 	// A source much larger than the texture is first halved with a box
 	// filter (a mipmap level) as often as it stays at least the texture's
