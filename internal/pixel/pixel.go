@@ -38,3 +38,16 @@ func Bilinear(p, q []uint8, fx, fy uint64) uint32 {
 	a, b := binary.LittleEndian.Uint64(p[:8]), binary.LittleEndian.Uint64(q[:8])
 	return Pack(Lerp(Lerp(Spread(uint32(a)), Spread(uint32(a>>32)), fx), Lerp(Spread(uint32(b)), Spread(uint32(b>>32)), fx), fy))
 }
+
+// Over returns the premultiplied pixel f drawn over the opaque pixel b:
+// each colour channel min(f + b·(255-α)/255, 255), the quotient rounded
+// half up, with α f's alpha; the result is opaque.
+func Over(f, b uint32) uint32 {
+	// v/255 rounded is (v + 128 + (v+128)>>8) >> 8 for v up to 255·255,
+	// and every lane's sums stay below 2^16.
+	v := Spread(b)*uint64(255-f>>24) + Half
+	s := Spread(f) + (v+v>>8&Mask)>>8&Mask
+	// A lane over 255 has bit 8 set: saturate its low byte.
+	s |= s >> 8 & 0x0001000100010001 * 0xff
+	return Pack(s&Mask) | 0xff000000
+}

@@ -26,3 +26,26 @@ func TestBilinear(t *testing.T) {
 		}
 	}
 }
+
+// TestOver compares Over with the blend channel by channel, for every
+// alpha and every pair of channel values, in every channel.
+func TestOver(t *testing.T) {
+	for a := range uint32(256) {
+		for fc := range uint32(256) {
+			for bc := range uint32(256) {
+				want := min(fc+((255-a)*bc+127)/255, 255)
+				for c := range 3 {
+					f := a<<24 | fc<<(8*c) | (255-fc)<<(8*((c+1)%3))
+					b := bc<<(8*c) | (255-bc)<<(8*((c+1)%3)) | (255-a)<<24
+					got := Over(f, b)
+					if got>>24 != 255 {
+						t.Fatalf("alpha %d: result alpha %d, want 255", a, got>>24)
+					}
+					if g := got >> (8 * c) & 0xff; g != want {
+						t.Fatalf("alpha %d, f %d, b %d, channel %d: %d, want %d", a, fc, bc, c, g, want)
+					}
+				}
+			}
+		}
+	}
+}

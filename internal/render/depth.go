@@ -235,28 +235,15 @@ func (r *Renderer) composite(s, cx, cy float64, pix []uint8, dst *image.RGBA, w,
 			sky.fill(out[4*next:], next, sp.a)
 			for x := 4 * sp.a; x < 4*sp.b; x += 4 {
 				// Most of the land is wholly opaque or wholly clear,
-				// where the blend below reduces to a copy or a sum.
-				fv := le.Uint32(f[x : x+4])
-				a := int32(fv >> 24)
-				switch {
-				case a == 255:
+				// where the blend reduces to a copy.
+				switch fv := le.Uint32(f[x : x+4]); {
+				case fv>>24 == 255:
 					le.PutUint32(out[x:x+4], fv)
-					continue
 				case fv == 0:
 					le.PutUint32(out[x:x+4], sky.at(x/4)|0xff000000)
-					continue
+				default:
+					le.PutUint32(out[x:x+4], pixel.Over(fv, sky.at(x/4)))
 				}
-				le.PutUint32(out[x:x+4], sky.at(x/4))
-				if a == 0 {
-					for c := range 3 {
-						out[x+c] = uint8(min(int32(f[x+c])+int32(out[x+c]), 255))
-					}
-				} else {
-					for c := range 3 {
-						out[x+c] = uint8(min(int32(f[x+c])+((255-a)*int32(out[x+c])+127)/255, 255))
-					}
-				}
-				out[x+3] = 255
 			}
 			next = sp.b
 		}
