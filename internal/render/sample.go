@@ -279,30 +279,35 @@ func clampLanes(v uint64) uint64 {
 
 // smoothView samples a view like sample but blends bilinearly: for a
 // layer without fine detail (a filled-in sky), where the cubic kernel
-// would cost three times as much for no difference. Pixels are sampled
-// one at a time, so a caller draws only those that show.
+// would cost three times as much for no difference. Each row blends the
+// two texel rows it falls between once, down, over the texels the view
+// spans; pixels are then blended across from that one at a time, so a
+// caller draws only those that show.
 type smoothView struct {
-	r      *Renderer
-	s, cy  float64
-	pix    []uint8
-	xo     []int
-	xw     []uint64
-	row0   []uint8
-	row1   []uint8
-	g      uint64
-	stride int
+	r     *Renderer
+	s, cy float64
+	pix   []uint8
+	xo    []int    // each pixel's left texel, less lo
+	xw    []uint64 // and the weight of the one to its right
+	lo    int      // the first texel column the view spans
+	down  []uint64 // the row's texels lo.. blended down, spread
 }
 
 // newSmoothView prepares the view of scale s centred on (cx, cy) of the
 // texels pix for frames w pixels wide.
 func (r *Renderer) newSmoothView(s, cx, cy float64, pix []uint8, w int) *smoothView {
 	t := &r.tex
-	v := &smoothView{r: r, s: s, cy: cy, pix: pix, xo: make([]int, w), xw: make([]uint64, w), stride: t.stride}
+	v := &smoothView{r: r, s: s, cy: cy, pix: pix, xo: make([]int, w), xw: make([]uint64, w)}
 	for x := range w {
 		u := cx + ((float64(x)+0.5)/float64(r.fw)-0.5)/s
-		i, f := split(t.ox+u*t.sx-0.5, t.w)
-		v.xo[x], v.xw[x] = 4*i, f
+		v.xo[x], v.xw[x] = split(t.ox+u*t.sx-0.5, t.w)
 	}
+	// The texel columns grow with x; the last pixel reads two.
+	v.lo = v.xo[0]
+	for x := range v.xo {
+		v.xo[x] -= v.lo
+	}
+	v.down = make([]uint64, v.xo[w-1]+2)
 	return v
 }
 
@@ -310,25 +315,27 @@ func (r *Renderer) newSmoothView(s, cx, cy float64, pix []uint8, w int) *smoothV
 func (v *smoothView) row(y int) {
 	t := &v.r.tex
 	j, g := split(t.oy+(v.cy+((float64(y)+0.5)/float64(v.r.fh)-0.5)/v.s)*t.sy-0.5, t.h)
-	v.row0 = v.pix[j*t.stride:][:4*t.w]
-	v.row1 = v.pix[(j+1)*t.stride:][:4*t.w]
-	v.g = g
+	row0 := v.pix[j*t.stride+4*v.lo:][:4*len(v.down)]
+	row1 := v.pix[(j+1)*t.stride+4*v.lo:][:4*len(v.down)]
+	for i := range v.down {
+		v.down[i] = pixel.Lerp(pixel.At(row0[4*i:4*i+4]), pixel.At(row1[4*i:4*i+4]), g)
+	}
 }
 
 // at returns the pixel x of the row.
 func (v *smoothView) at(x int) uint32 {
-	o := v.xo[x]
-	return pixel.Bilinear(v.row0[o:o+8:o+8], v.row1[o:o+8:o+8], v.xw[x], v.g)
+	i := v.xo[x]
+	return pixel.Pack(pixel.Lerp(v.down[i], v.down[i+1], v.xw[x]))
 }
 
 // fill writes the pixels x0..x1-1 of the row into out, which holds the
 // row's pixels from x0 on, opaque.
 func (v *smoothView) fill(out []uint8, x0, x1 int) {
 	le := binary.LittleEndian
-	row0, row1, g := v.row0, v.row1, v.g
+	down := v.down
 	xo, xw := v.xo[x0:x1], v.xw[x0:x1]
 	out = out[:4*len(xo)]
-	for k, o := range xo {
-		le.PutUint32(out[4*k:4*k+4], pixel.Bilinear(row0[o:o+8:o+8], row1[o:o+8:o+8], xw[k], g)|0xff000000)
+	for k, i := range xo {
+		le.PutUint32(out[4*k:4*k+4], pixel.Pack(pixel.Lerp(down[i], down[i+1], xw[k]))|0xff000000)
 	}
 }
