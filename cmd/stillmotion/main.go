@@ -229,7 +229,7 @@ func runServe(ctx context.Context, args []string, withHTTP bool) error {
 	fs.DurationVar(&cfg.LeaseTime, "lease-time", envDuration("STILLMOTION_LEASE_TIME", 30*time.Second), "how long a remote worker's lease on a job lasts unless renewed; a job whose worker vanished goes to another after about this (env STILLMOTION_LEASE_TIME)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 60*time.Second, "on SIGTERM, how long to let running renders finish before re-queueing them")
 	fs.StringVar(&cfg.FFmpeg, "ffmpeg", "ffmpeg", "ffmpeg program")
-	fs.IntVar(&cfg.EncoderNice, "encoder-nice", envInt("STILLMOTION_ENCODER_NICE", 10), "niceness (0-19) of the ffmpeg encoders renders run: above 0 they yield the CPU to the API when the machine is busy; 0 = this process's (env STILLMOTION_ENCODER_NICE)")
+	fs.IntVar(&cfg.EncoderNice, "encoder-nice", envInt("STILLMOTION_ENCODER_NICE", 10), "niceness (0-19) of renders' ffmpeg encoders and frame-drawing threads: above 0 they yield the CPU to the API when the machine is busy; 0 = this process's (env STILLMOTION_ENCODER_NICE)")
 	fs.StringVar(&cfg.Flite, "flite", "flite", "flite (text-to-speech) program")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", env("STILLMOTION_METRICS_ADDR", ""), "separate listen address for GET /metrics (a worker's only one); the API also serves /metrics on --addr (env STILLMOTION_METRICS_ADDR)")
 	fs.Func("webhook-url", "endpoint that receives every generation's webhook events; repeatable (env STILLMOTION_WEBHOOK_URLS, comma-separated)", func(v string) error {

@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,9 +36,10 @@ type Spec struct {
 	AudioWAV      string // a WAV file, padded with silence or cut to Frames/FPS; "" means a silent track
 	NoAudio       bool   // no audio stream at all (AudioWAV is then ignored)
 	Program       string // the ffmpeg program; "" means "ffmpeg" on the PATH
-	// Nice is the niceness ffmpeg runs at, 0..19 (Linux): above 0, the
-	// encoder yields the CPU to the rest of the machine (an API serving
-	// polls, the frames being drawn) when it is busy. 0 is this process's.
+	// Nice is the niceness ffmpeg and the threads drawing the frames run
+	// at, 0..19 (Linux): above 0, the render yields the CPU to the rest of
+	// the machine (an API serving polls) when it is busy. 0 is this
+	// process's.
 	Nice int
 }
 
@@ -64,7 +64,8 @@ const notFound = "ffmpeg not found; install it with: apt-get install ffmpeg"
 // streaming (faststart), and bit-exact flags and no metadata so that the
 // same input gives a byte-identical file.
 //
-// Frames are drawn in parallel by at most GOMAXPROCS goroutines, at most
+// Frames are drawn in parallel by at most GOMAXPROCS goroutines (or the
+// process's limit, see LimitDrawing), at spec.Nice, at most
 // a small window of frames ahead of the one being written, in buffers that
 // are reused: memory does not grow with the number of frames. They are
 // streamed in order to ffmpeg's standard input. progress, if not nil, is
@@ -193,7 +194,7 @@ func encodeArgs(spec Spec, out string) []string {
 // writeFrames draws the frames in parallel and writes their pixels to w in
 // order.
 func writeFrames(ctx context.Context, spec Spec, frame FrameFunc, w io.Writer, progress func(done, total int)) error {
-	workers := max(1, min(runtime.GOMAXPROCS(0), spec.Frames))
+	workers := max(1, min(drawers(), spec.Frames))
 	// window bounds the frames drawn but not yet written, and so the
 	// buffers alive at once: enough for every worker to run one frame
 	// ahead while the writer waits for a slow one.
@@ -233,11 +234,14 @@ func writeFrames(ctx context.Context, spec Spec, frame FrameFunc, w io.Writer, p
 	})
 	for range workers {
 		g.Go(func() error {
+			niceThread(spec.Nice)
 			rgba := image.NewRGBA(image.Rect(0, 0, spec.Width, spec.Height))
 			for i := range jobs {
-				frame(i, rgba)
 				yuv := pool.Get().(*[]byte)
-				toYUV420(*yuv, rgba)
+				inSlot(func() {
+					frame(i, rgba)
+					toYUV420(*yuv, rgba)
+				})
 				slots[i%window] <- yuv
 			}
 			return nil

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"stillmotion/internal/api"
@@ -33,6 +34,7 @@ import (
 	"stillmotion/internal/generation"
 	"stillmotion/internal/input"
 	"stillmotion/internal/intake"
+	"stillmotion/internal/media"
 	"stillmotion/internal/metrics"
 	"stillmotion/internal/queue"
 	"stillmotion/internal/redact"
@@ -130,9 +132,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// FFmpeg and Flite are the external programs. Default to "ffmpeg" and "flite".
 	FFmpeg, Flite string
-	// EncoderNice is the niceness (0..19) of the encoders renders run, so
-	// that on a busy machine they yield the CPU to the API; 0 runs them
-	// at this process's. The flag's default is 10.
+	// EncoderNice is the niceness (0..19) of the encoders renders run and
+	// of the threads drawing their frames, so that on a busy machine they
+	// yield the CPU to the API; 0 runs them at this process's. The flag's
+	// default is 10.
 	EncoderNice int
 	// SucceededWord, if set ("succeeded"), replaces "completed" in poll
 	// responses on the universal route, as the hosted service has been seen
@@ -545,6 +548,22 @@ func (n *node) stopWorkers() {
 	}
 }
 
+// keepProcessorForAPI keeps a processor of the Go scheduler for the API
+// in a process that also renders, once.
+var keepProcessorForAPI sync.Once
+
+// keepProcessor bounds the frames drawn at once to GOMAXPROCS and raises
+// GOMAXPROCS by one. Drawing goroutines never block; if they held every
+// processor, a request would wait for one's time slice to end (10 ms)
+// before it was even read. With one left over, requests are answered as
+// they come, and the drawing threads, niced like the encoders
+// (media.Spec.Nice), yield the cores to them.
+func keepProcessor() {
+	n := runtime.GOMAXPROCS(0)
+	media.LimitDrawing(n)
+	runtime.GOMAXPROCS(n + 1)
+}
+
 // Work runs workers only, until ctx ends.
 func Work(ctx context.Context, c Config) error {
 	if c.Workers == 0 {
@@ -626,6 +645,7 @@ func Serve(ctx context.Context, c Config, ready func(addr string)) error {
 	}
 	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if c.Workers > 0 {
+		keepProcessorForAPI.Do(keepProcessor)
 		if err := n.store.Start(context.WithoutCancel(ctx)); err != nil {
 			ln.Close()
 			return fmt.Errorf("starting workers: %w", err)
