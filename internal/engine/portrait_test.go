@@ -93,7 +93,8 @@ func BenchmarkTalking1080p5s(b *testing.B) {
 
 // BenchmarkTalkingFrames720p5s draws the 120 frames of the talking clip
 // without encoding, on all cores, to split BenchmarkTalking720p5s's
-// "frames+encode"; set-up (face, animation) is included, speech is not.
+// "frames+encode"; set-up (face, shot, animation) is included, speech is
+// not.
 func BenchmarkTalkingFrames720p5s(b *testing.B) {
 	img, err := intake.Load(context.Background(), dataURI(b, "astronaut-portrait.png"), intake.Options{})
 	if err != nil {
@@ -103,14 +104,16 @@ func BenchmarkTalkingFrames720p5s(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	req := request(b, "astronaut-portrait.png", line)
+	req.Prompt = "slow push in on her face"
 	fw, fh := render.FrameSize(img.Bounds().Dx(), img.Bounds().Dy(), 720)
-	shot := render.Plan("slow push in on her face", "", 1)
 	for b.Loop() {
 		faces, err := face.Detect(img)
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := render.New(img, fw, fh, shot, 120)
+		// The shot the engine plans: the face makes the figure a layer.
+		r := render.New(img, fw, fh, planShot(req, 120, hint(img, faces, fw, fh)), 120)
 		animate(r, faces, audio, 1, 120)
 		var wg sync.WaitGroup
 		workers := runtime.GOMAXPROCS(0)

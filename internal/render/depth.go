@@ -315,23 +315,45 @@ func (r *Renderer) stretch(s, cx, cy, sb, bx, by float64, pix []uint8, dst *imag
 	sub := dst.SubImage(nb.Add(dst.Rect.Min)).(*image.RGBA)
 	r.sample(s, cx+float64(nb.Min.X)/(fw*s), cy+float64(nb.Min.Y)/(fh*s), pix, sub, nw, nb.Dy(), nearNeed, true)
 
-	// The soft edge between.
+	// The soft edge between, a quarter of a portrait's frame: each
+	// pixel's point between the windows in fixed point, 1/256 texel, as
+	// the bilinear weights are.
+	pb, pd := grow(&st.pb, w), grow(&st.pd, w)
+	for x := range w {
+		pb[x] = fixed(xb[x])
+		pd[x] = fixed(xf[x]) - pb[x]
+	}
 	for y := nb.Min.Y; y < nb.Max.Y; y++ {
 		out := dst.Pix[dst.PixOffset(dst.Rect.Min.X, dst.Rect.Min.Y+y):][:4*w]
 		v := (float64(y)+0.5)/fh - 0.5
-		yf := t.oy + (cy+v/s)*t.sy - 0.5
-		yb := t.oy + (by+v/sb)*t.sy - 0.5
+		qb := fixed(t.oy + (by+v/sb)*t.sy - 0.5)
+		qd := fixed(t.oy+(cy+v/s)*t.sy-0.5) - qb
+		pb, pd := pb[nb.Min.X:nb.Max.X], pd[nb.Min.X:nb.Max.X]
 		for k, m := range mt[(y-nb.Min.Y)*nw:][:nw] {
 			if m == 0 || m == 65535*65536 {
 				continue
 			}
+			f := int64(m >> 16) // 0..65535 of the way to the near layer
+			i, fi := splitFixed(pb[k]+(pd[k]*f+1<<15)>>16, t.w)
+			j, g := splitFixed(qb+(qd*f+1<<15)>>16, t.h)
 			x := nb.Min.X + k
-			f := float64(m) / (65535 * 65536)
-			i, fi := split(xb[x]+(xf[x]-xb[x])*f, t.w)
-			j, g := split(yb+(yf-yb)*f, t.h)
 			le.PutUint32(out[4*x:4*x+4], bilerp(pix, t.stride, i, fi, j, g)|0xff000000)
 		}
 	}
+}
+
+// fixed returns the texel coordinate p in 1/256 texel, rounded.
+func fixed(p float64) int64 { return int64(math.Floor(p*256 + 0.5)) }
+
+// splitFixed is split for a coordinate in 1/256 texel.
+func splitFixed(p int64, n int) (int, uint64) {
+	if p <= 0 {
+		return 0, 0
+	}
+	if p >= int64(n-1)<<8 {
+		return n - 2, 256
+	}
+	return int(p >> 8), uint64(p & 255)
 }
 
 // layerScratch is what a call of stretch or composite works in, kept for
@@ -341,6 +363,7 @@ type layerScratch struct {
 	// its bilinear pair in the near one, the matte over the near layer's
 	// reach, and where each layer is sampled.
 	xf, xb   []float64
+	pb, pd   []int64
 	of       []int
 	wf       []uint64
 	matte    []uint32
