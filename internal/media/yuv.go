@@ -25,37 +25,55 @@ func yuv420Size(w, h int) int { return w*h + 2*(w/2)*(h/2) }
 // expects. Chroma is the mean of each 2x2 block, centred as H.264's 4:2:0
 // sampling is vertically. Integer arithmetic only, so the bytes are the
 // same on every machine. Width and height are even; alpha is ignored.
+//
+// Two pixels side by side are converted at once, each channel of each in
+// a 32-bit lane of one uint64, and Cb and Cr of a block together: the sums
+// stay under 2^26, so the lanes never carry into each other, and the
+// result is the one the arithmetic pixel by pixel gives
+// (TestToYUV420Lanes).
 func toYUV420(dst []byte, src *image.RGBA) {
 	w, h := src.Rect.Dx(), src.Rect.Dy()
 	cw := w / 2
 	ys := dst[:w*h]
 	cbs := dst[w*h : w*h+cw*(h/2)]
 	crs := dst[w*h+cw*(h/2) : w*h+2*cw*(h/2)]
+	const (
+		lanes = 0x000000ff000000ff // the low byte of each 32-bit lane
+		yBias = (16<<16 + 1<<15) * 0x0000000100000001
+		// Cb in the low 32 bits and Cr above: each sum with its bias is
+		// between 0 and 2^26, so the two come apart exactly.
+		cR    = cbR + crR<<32
+		cG    = cbG + crG<<32
+		cB    = cbB + crB<<32
+		cBias = (128<<18 + 1<<17) * (1 + 1<<32)
+	)
+	le := binary.LittleEndian
 	for y := 0; y < h; y += 2 {
-		top := src.Pix[y*src.Stride : y*src.Stride+4*w]
-		bot := src.Pix[(y+1)*src.Stride : (y+1)*src.Stride+4*w]
-		y0 := ys[y*w : y*w+w]
-		y1 := ys[(y+1)*w : (y+1)*w+w]
-		cb := cbs[(y/2)*cw : (y/2)*cw+cw]
-		cr := crs[(y/2)*cw : (y/2)*cw+cw]
-		for x := range cw {
-			// Two pixels of each row at once, as little-endian RGBA pairs.
-			a := binary.LittleEndian.Uint64(top[8*x:])
-			b := binary.LittleEndian.Uint64(bot[8*x:])
-			r0, g0, b0 := int32(a&0xff), int32(a>>8&0xff), int32(a>>16&0xff)
-			r1, g1, b1 := int32(a>>32&0xff), int32(a>>40&0xff), int32(a>>48&0xff)
-			r2, g2, b2 := int32(b&0xff), int32(b>>8&0xff), int32(b>>16&0xff)
-			r3, g3, b3 := int32(b>>32&0xff), int32(b>>40&0xff), int32(b>>48&0xff)
-			const yBias = 16<<16 + 1<<15
-			binary.LittleEndian.PutUint16(y0[2*x:], uint16((yR*r0+yG*g0+yB*b0+yBias)>>16)|
-				uint16((yR*r1+yG*g1+yB*b1+yBias)>>16)<<8)
-			binary.LittleEndian.PutUint16(y1[2*x:], uint16((yR*r2+yG*g2+yB*b2+yBias)>>16)|
-				uint16((yR*r3+yG*g3+yB*b3+yBias)>>16)<<8)
+		top := src.Pix[y*src.Stride:][:8*cw]
+		bot := src.Pix[(y+1)*src.Stride:][:8*cw]
+		y0 := ys[y*w:][:2*cw]
+		y1 := ys[(y+1)*w:][:2*cw]
+		cb := cbs[(y/2)*cw:][:cw]
+		cr := crs[(y/2)*cw:][:cw]
+		for x := range cb {
+			// Two pixels of each row at once, as little-endian RGBA pairs:
+			// red, green and blue of each pair in two lanes.
+			a := le.Uint64(top[8*x:][:8])
+			b := le.Uint64(bot[8*x:][:8])
+			ra, ga, ba := a&lanes, a>>8&lanes, a>>16&lanes
+			rb, gb, bb := b&lanes, b>>8&lanes, b>>16&lanes
+			ya := (yR*ra + yG*ga + yB*ba + yBias) >> 16 & lanes
+			yb := (yR*rb + yG*gb + yB*bb + yBias) >> 16 & lanes
+			le.PutUint16(y0[2*x:][:2], uint16(ya|ya>>24))
+			le.PutUint16(y1[2*x:][:2], uint16(yb|yb>>24))
 			// The sums of four pixels carry two more bits.
-			sr, sg, sb := r0+r1+r2+r3, g0+g1+g2+g3, b0+b1+b2+b3
-			const cBias = 128<<18 + 1<<17
-			cb[x] = uint8((cbR*sr + cbG*sg + cbB*sb + cBias) >> 18)
-			cr[x] = uint8((crR*sr + crG*sg + crB*sb + cBias) >> 18)
+			r, g, bl := ra+rb, ga+gb, ba+bb
+			sr := int64(r&0xffffffff + r>>32)
+			sg := int64(g&0xffffffff + g>>32)
+			sb := int64(bl&0xffffffff + bl>>32)
+			c := sr*cR + sg*cG + sb*cB + cBias
+			cb[x] = uint8(c >> 18)
+			cr[x] = uint8(c >> 50)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math/rand/v2"
 	"os/exec"
 	"testing"
 )
@@ -89,5 +90,53 @@ func BenchmarkToYUV420(b *testing.B) {
 	dst := make([]byte, yuv420Size(1280, 720))
 	for b.Loop() {
 		toYUV420(dst, src)
+	}
+}
+
+// TestToYUV420Lanes compares the conversion, two pixels at once in lanes,
+// with the same arithmetic one pixel at a time, on random frames and on
+// frames of the extreme values, where a carry between lanes would show.
+func TestToYUV420Lanes(t *testing.T) {
+	const w, h = 64, 6
+	rng := rand.New(rand.NewPCG(3, 4))
+	for k := range 50 {
+		src := image.NewRGBA(image.Rect(0, 0, w, h))
+		for i := range src.Pix {
+			switch k {
+			case 0:
+				src.Pix[i] = 255
+			case 1:
+				src.Pix[i] = 0
+			case 2:
+				src.Pix[i] = uint8(255 * (i / 4 % 2)) // black and white
+			default:
+				src.Pix[i] = uint8(rng.IntN(256))
+			}
+		}
+		got := make([]byte, yuv420Size(w, h))
+		toYUV420(got, src)
+		want := make([]byte, yuv420Size(w, h))
+		for y := range h {
+			for x := range w {
+				p := src.Pix[y*src.Stride+4*x:]
+				r, g, b := int32(p[0]), int32(p[1]), int32(p[2])
+				want[y*w+x] = uint8((yR*r + yG*g + yB*b + 16<<16 + 1<<15) >> 16)
+			}
+		}
+		for y := 0; y < h; y += 2 {
+			for x := 0; x < w; x += 2 {
+				var sr, sg, sb int32
+				for _, o := range []int{0, 4, src.Stride, src.Stride + 4} {
+					p := src.Pix[y*src.Stride+4*x+o:]
+					sr, sg, sb = sr+int32(p[0]), sg+int32(p[1]), sb+int32(p[2])
+				}
+				c := (y/2)*(w/2) + x/2
+				want[w*h+c] = uint8((cbR*sr + cbG*sg + cbB*sb + 128<<18 + 1<<17) >> 18)
+				want[w*h+(w/2)*(h/2)+c] = uint8((crR*sr + crG*sg + crB*sb + 128<<18 + 1<<17) >> 18)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("frame %d: the lanes differ from the conversion pixel by pixel", k)
+		}
 	}
 }
