@@ -10,20 +10,32 @@ import (
 var drawing atomic.Pointer[chan struct{}]
 
 // LimitDrawing bounds the frames this process draws at once, over all
-// its renders, to n (at least 1); each render still draws with up to n
-// workers. A process that also serves an API sets it to its cores and
-// GOMAXPROCS one higher: drawing then never holds every processor of the
-// Go scheduler, and the one left over answers requests as they come
-// instead of after a drawing goroutine's time slice (10 ms).
+// its renders, to n; each render then draws with up to n workers. 0 or
+// less removes the bound. A process that also serves an API sets it to
+// its cores and GOMAXPROCS higher: drawing then never holds every
+// processor of the Go scheduler, and the ones left over answer requests
+// as they come instead of after a drawing goroutine's time slice (10 ms).
 func LimitDrawing(n int) {
-	c := make(chan struct{}, max(1, n))
+	if n <= 0 {
+		drawing.Store(nil)
+		return
+	}
+	c := make(chan struct{}, n)
 	drawing.Store(&c)
+}
+
+// DrawingLimit returns the bound LimitDrawing set, 0 for none.
+func DrawingLimit() int {
+	if c := drawing.Load(); c != nil {
+		return cap(*c)
+	}
+	return 0
 }
 
 // drawers is the number of workers a render draws with.
 func drawers() int {
-	if c := drawing.Load(); c != nil {
-		return cap(*c)
+	if n := DrawingLimit(); n > 0 {
+		return n
 	}
 	return runtime.GOMAXPROCS(0)
 }

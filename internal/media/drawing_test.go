@@ -29,7 +29,7 @@ func TestLimitDrawing(t *testing.T) {
 	want := readFile(t, encode("unlimited.mp4", moving))
 
 	LimitDrawing(2)
-	t.Cleanup(func() { drawing.Store(nil) })
+	t.Cleanup(func() { LimitDrawing(0) })
 	var now, most atomic.Int64
 	frame := func(i int, dst *image.RGBA) {
 		n := now.Add(1)
