@@ -64,10 +64,10 @@ const notFound = "ffmpeg not found; install it with: apt-get install ffmpeg"
 // streaming (faststart), and bit-exact flags and no metadata so that the
 // same input gives a byte-identical file.
 //
-// Frames are drawn in parallel by at most GOMAXPROCS goroutines (or the
-// process's limit, see LimitDrawing), at spec.Nice, at most
-// a small window of frames ahead of the one being written, in buffers that
-// are reused: memory does not grow with the number of frames. They are
+// Frames are drawn in parallel, at niceness spec.Nice, by at most
+// GOMAXPROCS goroutines (or the process's limit, see LimitDrawing), at
+// most a small window of frames ahead of the one being written, in
+// buffers that are reused: memory does not grow with the number of frames. They are
 // streamed in order to ffmpeg's standard input. progress, if not nil, is
 // called with the number of frames written so far after each one.
 //
