@@ -236,20 +236,33 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 func (s *Server) routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
-			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+			// The methods the path has routes for, which Allow must list.
+			var allowed []string
+			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 				probe := r.Clone(r.Context())
 				probe.Method = m
 				if _, p := mux.Handler(probe); p != "" {
-					w.Header().Set("Allow", "GET, POST, DELETE")
-					s.fail(w, r, &fault.Error{Kind: methodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed on %s; use GET to poll, POST to submit or DELETE to cancel", r.Method, r.URL.Path)})
-					return
+					allowed = append(allowed, m)
 				}
+			}
+			if len(allowed) > 0 {
+				w.Header().Set("Allow", strings.Join(allowed, ", "))
+				s.fail(w, r, &fault.Error{Kind: methodNotAllowed, Message: fmt.Sprintf("Method %s is not allowed on %s; use %s", r.Method, r.URL.Path, orList(allowed))})
+				return
 			}
 			s.fail(w, r, fault.Errorf(fault.NotFound, "Cannot %s %s", r.Method, r.URL.Path))
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// orList words a list as "a", "a or b", "a, b or c".
+func orList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
 // methodNotAllowed is an HTTP-only kind: it never leaves this package.

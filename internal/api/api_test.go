@@ -191,6 +191,9 @@ func TestGolden(t *testing.T) {
 		{"error_poll_unknown_id", call{"GET", "/v2/video/generations?generation_id=nope", bootstrapKey, "", ""}},
 		{"error_unknown_route", call{"GET", "/v2/chat/completions", bootstrapKey, "", ""}},
 		{"error_method_not_allowed", call{"PUT", "/v2/video/generations", bootstrapKey, "", ""}},
+		// Allow lists what the path has, not what the API has.
+		{"error_method_healthz", call{"POST", "/healthz", "", "", ""}},
+		{"error_method_worker_part", call{"GET", "/v2/worker/leases/l1/output/video", "", "", ""}},
 		// The family: a valid body of each model the built-in engine
 		// serves, and each model's required, exclusive and ranged fields.
 		{"submit_v55", call{"POST", "/v2/video/generations", bootstrapKey, "", `{"model":"pixverse/v5.5/image-to-video","prompt":"p","image_url":"https://example.com/a.png","duration":10,"generate_audio_switch":true,"generate_multi_clip_switch":true,"thinking_type":"auto"}`}},

@@ -717,6 +717,8 @@ var goldenRoutes = map[string][2]string{
 	"error_invalid_fields":                  {"POST", universalPath},
 	"error_malformed_json":                  {"POST", universalPath},
 	"error_method_not_allowed":              {"Error", ""},
+	"error_method_healthz":                  {"Error", ""},
+	"error_method_worker_part":              {"Error", ""},
 	"error_no_key":                          {"POST", universalPath},
 	"error_poll_missing_id":                 {"GET", universalPath},
 	"error_poll_unknown_id":                 {"GET", universalPath},
