@@ -545,3 +545,21 @@ func TestSkyFrameZeroKeepsMasts(t *testing.T) {
 		t.Errorf("frame 0 differs from the one-layer frame by up to %d levels at the mast", worst)
 	}
 }
+
+// TestSplitFixed checks that a coordinate rounded to 1/256 texel and
+// split in integers lands where split puts it, clamped alike at both
+// ends of a row of n texels.
+func TestSplitFixed(t *testing.T) {
+	const n = 37
+	for k := -3000; k <= (n+2)*1000; k++ {
+		p := float64(k)/1000 + 0.0001*float64(k%7)
+		i, f := split(p, n)
+		j, g := splitFixed(fixed(p), n)
+		if want, got := i*256+int(f), j*256+int(g); got != want {
+			t.Fatalf("p = %v: split gives %d/256, splitFixed %d/256", p, want, got)
+		}
+		if j < 0 || j > n-2 || g > 256 {
+			t.Fatalf("p = %v: splitFixed gives texel %d, weight %d, outside a row of %d", p, j, g, n)
+		}
+	}
+}
