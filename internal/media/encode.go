@@ -67,8 +67,8 @@ const notFound = "ffmpeg not found; install it with: apt-get install ffmpeg"
 // Frames are drawn in parallel, at niceness spec.Nice, by at most
 // GOMAXPROCS goroutines (or the process's limit, see LimitDrawing), at
 // most a small window of frames ahead of the one being written, in
-// buffers that are reused: memory does not grow with the number of frames. They are
-// streamed in order to ffmpeg's standard input. progress, if not nil, is
+// buffers that are reused: memory does not grow with the number of
+// frames. They are streamed in order to ffmpeg's standard input. progress, if not nil, is
 // called with the number of frames written so far after each one.
 //
 // The file appears at out only when complete: ffmpeg writes a temporary

@@ -17,12 +17,11 @@ func TestStartNiced(t *testing.T) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	// getpriority(2) returns 20 - niceness.
-	before, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	before, err := threadNiceness()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ nice, want int }{{0, 20 - before}, {10, 10}, {25, 19}} {
+	for _, tc := range []struct{ nice, want int }{{0, before}, {10, 10}, {25, 19}} {
 		// nice(1) with no arguments prints the niceness it runs at.
 		cmd := exec.Command("nice")
 		var out strings.Builder
@@ -33,13 +32,19 @@ func TestStartNiced(t *testing.T) {
 		if err := cmd.Wait(); err != nil {
 			t.Fatal(err)
 		}
-		want := strconv.Itoa(max(tc.want, 20-before))
+		want := strconv.Itoa(max(tc.want, before))
 		if got := strings.TrimSpace(out.String()); got != want {
 			t.Errorf("started at %d: the child runs at niceness %s, want %s", tc.nice, got, want)
 		}
 	}
-	after, _ := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
-	if after != before {
-		t.Errorf("this thread's priority changed from %d to %d", before, after)
+	if after, _ := threadNiceness(); after != before {
+		t.Errorf("this thread's niceness changed from %d to %d", before, after)
 	}
+}
+
+// threadNiceness returns the niceness of the calling thread.
+func threadNiceness() (int, error) {
+	// getpriority(2) returns 20 - niceness.
+	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	return 20 - p, err
 }

@@ -559,8 +559,7 @@ var keepProcessorForAPI sync.Once
 // answered as they come on as many cores as the drawing has, and the
 // drawing threads, niced like the encoders (media.Spec.Nice), yield the
 // cores to them. One processor left over did the first but not the
-// second: polls while two renders ran got 21–24 % of a bare handler's
-// rate, p99 58–66 ms, against 28–32 %, p99 34–39 ms (BENCHMARKS.md).
+// second: it left the API one core (BENCHMARKS.md, "Speed, third round").
 func keepProcessor() {
 	n := runtime.GOMAXPROCS(0)
 	media.LimitDrawing(n)
